@@ -1,0 +1,247 @@
+/*
+ * ipabs/deal.h — the validated deal: the immutable plan every later stage
+ * reads.
+ *
+ * Data flow: scenario file + loan tape  →  ipabs_deal (this header)  →
+ * realisation  →  waterfall  →  statistics  →  output.
+ *
+ * The scenario reader (scenario.h) fills the "terms" part of each struct and
+ * then calls ipabs_deal_finalize(), which precomputes everything derived:
+ * payment dates, accrual fractions, each loan's scheduled balance, interest
+ * and amortisation per period, tranche target balances.  After that the
+ * deal is never modified; all threads share it through a const pointer, as
+ * an FFTW plan is shared.
+ *
+ * Periods are numbered 1..legal_final.  Arrays "by period" have
+ * legal_final + 1 entries and entry 0 stands for the closing date.
+ *
+ * Ownership: the deal owns every string and array it points to;
+ * ipabs_deal_free() releases them all (NULL is a no-op).
+ */
+#ifndef IPABS_DEAL_H
+#define IPABS_DEAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ipabs/error.h"
+
+/* ---- enumerations --------------------------------------------------------- */
+
+typedef enum ipabs_daycount {
+    IPABS_DAYCOUNT_30_360,   /* 30/360 (bond basis): regular periods = 1/f */
+    IPABS_DAYCOUNT_ACT_365F, /* actual days / 365 */
+    IPABS_DAYCOUNT_ACT_360   /* actual days / 360 */
+} ipabs_daycount;
+
+typedef enum ipabs_loan_amort {
+    IPABS_LOAN_BULLET,          /* all principal in the last period */
+    IPABS_LOAN_LEVEL_PRINCIPAL, /* equal principal each period */
+    IPABS_LOAN_ANNUITY          /* level payment at the periodic rate r/f */
+} ipabs_loan_amort;
+
+typedef enum ipabs_tranche_class {
+    IPABS_CLASS_SENIOR,
+    IPABS_CLASS_SUB
+} ipabs_tranche_class;
+
+typedef enum ipabs_tranche_amort {
+    IPABS_TRANCHE_PASS_THROUGH, /* principal funds as they come; due in full at legal final */
+    IPABS_TRANCHE_SCHEDULED,    /* due down to a target balance each period */
+    IPABS_TRANCHE_BULLET        /* due in full at the legal final period */
+} ipabs_tranche_amort;
+
+typedef enum ipabs_payout_style {
+    IPABS_PAYOUT_ACCELERATED, /* whole EAD, payout_lag periods after default */
+    IPABS_PAYOUT_SCHEDULED    /* the defaulted loan's scheduled flows, as due */
+} ipabs_payout_style;
+
+typedef enum ipabs_expense_basis {
+    IPABS_EXPENSE_SENIOR_RATE, /* annual rate on senior opening balance */
+    IPABS_EXPENSE_FIXED        /* fixed amount per year, accrued by d(t) */
+} ipabs_expense_basis;
+
+typedef enum ipabs_copula_kind {
+    IPABS_COPULA_GAUSSIAN,
+    IPABS_COPULA_STUDENT_T
+} ipabs_copula_kind;
+
+/* ---- parties -------------------------------------------------------------- */
+
+typedef struct ipabs_loan {
+    /* Terms, from one row of the loan tape. */
+    char *id;
+    char *firm;              /* UTF-8, may be Chinese */
+    char *sector;
+    int sector_index;        /* index into model.sectors, -1 if none */
+    double principal;        /* yuan */
+    double rate;             /* annual loan rate */
+    int term;                /* periods, 1..legal_final */
+    ipabs_loan_amort amort;
+    double guarantee_fee_rate; /* annual, paid to the guarantor */
+    double pd_annual;        /* annual PD before model.pd_multiplier */
+    char *rating;            /* optional; PD from model.pd_table; NULL if none */
+    char *pd_curve;          /* optional; name in model.pd_curves; NULL if none */
+    double factor_loading;   /* loading on the global factor; NAN = sqrt(model.correlation) */
+    char *ip_type;
+    double ip_value;         /* appraised value of the pledged IP, yuan */
+    double recovery_mean;    /* mean realisation fraction of ip_value */
+    double recovery_sd;      /* its standard deviation */
+    int recovery_lag;        /* periods from default to disposal */
+    double disposal_cost;    /* yuan, taken from the disposal proceeds */
+    int tape_line;           /* line in the tape, for messages */
+
+    /* Derived by ipabs_deal_finalize, by period 0..legal_final. */
+    double *balance;      /* scheduled balance after period t; [0] = principal */
+    double *interest;     /* scheduled interest in period t; [0] = 0 */
+    double *amortisation; /* scheduled principal in period t; [0] = 0 */
+} ipabs_loan;
+
+typedef struct ipabs_tranche {
+    char *name;
+    ipabs_tranche_class cls;
+    double balance;     /* original balance, yuan */
+    double coupon;      /* annual fixed coupon (sub: periodic return, may be 0) */
+    ipabs_tranche_amort amort;
+    int legal_final;    /* period; <= deal legal_final */
+    double *target;     /* scheduled: target closing balance by period, else NULL */
+} ipabs_tranche;
+
+typedef struct ipabs_expense {
+    char *name;         /* payee name in the ledger */
+    ipabs_expense_basis basis;
+    double amount;      /* rate (SENIOR_RATE) or yuan per year (FIXED) */
+} ipabs_expense;
+
+typedef struct ipabs_guarantor {
+    char *name;
+    char *rating;
+    double pd_annual;
+    ipabs_payout_style payout_style;
+    int payout_lag;        /* periods, accelerated style */
+    double capacity;       /* cap on total payouts + top-ups; INFINITY = none */
+    bool topup;            /* gives the shortfall top-up undertaking */
+    double recovery_rate;  /* fraction of unpaid obligations recovered after its default */
+    int recovery_lag;      /* periods from its default to that recovery */
+    double loading;        /* loading on the global factor (model) */
+} ipabs_guarantor;
+
+typedef struct ipabs_triggers {
+    bool on_guarantor_default;
+    double cdr_threshold;  /* cumulative default ratio; INFINITY = off */
+    bool on_senior_interest_shortfall;
+} ipabs_triggers;
+
+/* ---- Monte Carlo model (issue 3; optional in the scenario) ----------------- */
+
+typedef struct ipabs_pd_curve {
+    char *name;
+    int n;          /* number of periods given */
+    double *cum_pd; /* cumulative PD at the end of periods 1..n; held flat after */
+} ipabs_pd_curve;
+
+typedef struct ipabs_model {
+    ipabs_copula_kind copula;
+    double df;               /* Student-t degrees of freedom */
+    double correlation;      /* default asset correlation: loading sqrt(rho) */
+    int n_sectors;
+    char **sector_names;
+    double *sector_loading;  /* loading of a sector's loans on its own factor */
+    double pd_multiplier;    /* stress multiplier on every PD (capped below 1) */
+    double recovery_loading; /* Gaussian-copula loading of recovery on the global factor */
+    int n_ratings;           /* PD table: rating -> annual PD */
+    char **rating_names;
+    double *rating_pd;
+    int n_curves;
+    ipabs_pd_curve *curves;
+} ipabs_model;
+
+typedef struct ipabs_simulation {
+    long long paths;
+    uint64_t seed;
+} ipabs_simulation;
+
+/* ---- the deal ------------------------------------------------------------- */
+
+typedef struct ipabs_date {
+    int year, month, day;
+} ipabs_date;
+
+typedef struct ipabs_deal {
+    char *name;
+    char *currency;
+    char *source_file;       /* the scenario path as given */
+    char *tape_file;         /* the loan tape's path, as used for messages */
+    ipabs_date closing;
+    int frequency;           /* payments per year: 12, 4, 2 or 1 */
+    int legal_final;         /* last period T */
+    ipabs_daycount daycount;
+
+    double bank_fee_rate;      /* entrusted bank's agency fee, annual on balance */
+    double servicing_fee_rate; /* lender/servicer fee, annual on balance */
+    double tax_rate;           /* VAT on the plan's interest income */
+    double reserve_initial;    /* cash in the plan account at closing */
+    double reserve_target;     /* refilled after senior principal */
+    bool overcollateralised;   /* tranches may sum to less than the pool */
+
+    int n_loans;
+    ipabs_loan *loans;
+    int n_tranches;            /* priority order: seniors first */
+    ipabs_tranche *tranches;
+    int n_expenses;
+    ipabs_expense *expenses;
+    ipabs_guarantor guarantor;
+    ipabs_triggers triggers;
+    ipabs_model model;
+    ipabs_simulation simulation;
+
+    /* Derived by ipabs_deal_finalize. */
+    ipabs_date *dates;     /* payment dates by period; [0] = closing */
+    double *accrual;       /* d(t) by period; [0] = 0 */
+    double pool_balance;   /* sum of loan principals */
+    /* Pool totals by period if every loan performed (the no-default path);
+     * the waterfall subtracts the defaulted loans' share, so a period
+     * costs O(defaults), not O(loans). */
+    double *pool_interest;      /* obligor interest, gross of fees */
+    double *pool_principal;     /* scheduled principal */
+    double *pool_agency_fee;    /* bank agency fee */
+    double *pool_servicing_fee; /* lender servicing fee */
+    double *pool_guarantee_fee; /* guarantee fee */
+    int n_senior;          /* tranches [0, n_senior) are senior */
+} ipabs_deal;
+
+/* Allocate an empty deal with documented defaults (quarterly, 30/360,
+ * unlimited guarantor capacity, top-up on, triggers off, Gaussian copula,
+ * pd_multiplier 1).  Returns NULL on allocation failure. */
+ipabs_deal *ipabs_deal_alloc(void);
+
+/* Free the deal and everything it owns.  NULL is a no-op. */
+void ipabs_deal_free(ipabs_deal *deal);
+
+/* Precompute dates, accruals and schedules.  Requires terms already
+ * validated (positive principals, terms within legal_final...).  Returns
+ * IPABS_ENOMEM or IPABS_EINPUT (e.g. a scheduled tranche without target)
+ * with *err filled. */
+ipabs_status ipabs_deal_finalize(ipabs_deal *deal, ipabs_error *err);
+
+/* Date helpers: add months with end-of-month clamping; days between two
+ * dates; ISO 8601 text ("2025-03-31", buf >= 11 bytes). */
+ipabs_date ipabs_date_add_months(ipabs_date d, int months);
+long ipabs_date_days_between(ipabs_date from, ipabs_date to);
+void ipabs_date_format(ipabs_date d, char *buf);
+bool ipabs_date_parse(const char *text, ipabs_date *out);
+
+/* Accrual fraction between two dates under a day count. */
+double ipabs_daycount_fraction(ipabs_daycount dc, ipabs_date from,
+                               ipabs_date to);
+
+/* Lookups; return -1 when absent. */
+int ipabs_deal_find_loan(const ipabs_deal *deal, const char *id);
+int ipabs_deal_find_tranche(const ipabs_deal *deal, const char *name);
+
+/* Strings for enums (as written in scenario files). */
+const char *ipabs_loan_amort_name(ipabs_loan_amort a);
+const char *ipabs_tranche_amort_name(ipabs_tranche_amort a);
+const char *ipabs_daycount_name(ipabs_daycount dc);
+
+#endif

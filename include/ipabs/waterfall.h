@@ -1,0 +1,147 @@
+/*
+ * ipabs/waterfall.h — the deterministic pledge-chain waterfall.
+ *
+ * Given the deal and one realisation (which loans default in which period,
+ * what their pledged IP fetches, whether and when the guarantor fails), the
+ * waterfall moves every yuan between the parties, one period at a time:
+ *
+ *   obligors → bank, lender, guarantor (fees) and the plan (interest,
+ *   principal); guarantor → plan (guarantee payouts, shortfall top-up);
+ *   IP disposal → plan and guarantor (recoveries, split by subrogation);
+ *   plan → tax, expenses, tranches (interest, principal), residual holder.
+ *
+ * ipabs_waterfall_step() is pure: no globals, no I/O, no random numbers, no
+ * allocation.  It reads the const deal and realisation, advances the state
+ * by one period, fills the period's flows, appends to the ledger if one is
+ * given, and checks the conservation identities of the period.
+ *
+ * docs/waterfall.md states every rule with its reasons.
+ */
+#ifndef IPABS_WATERFALL_H
+#define IPABS_WATERFALL_H
+
+#include <stdbool.h>
+
+#include "ipabs/deal.h"
+#include "ipabs/error.h"
+#include "ipabs/ledger.h"
+
+/* One realisation of the uncertain inputs.  Arrays are by loan.
+ * After filling default_period, call ipabs_realisation_index(): it lists
+ * the defaults that can happen (period 1..term of the loan) in the order the
+ * waterfall meets them, so that a period costs O(defaults), not O(loans). */
+typedef struct ipabs_realisation {
+    int *default_period;          /* period of default; 0 = never */
+    double *realisation;          /* fraction of ip_value realised on disposal */
+    int guarantor_default_period; /* 0 = never */
+    int n_defaults;               /* set by ipabs_realisation_index */
+    int *order;                   /* loans by (default period, index) */
+} ipabs_realisation;
+
+/* Allocate a realisation in which nobody defaults and realisations are the
+ * loans' recovery means.  NULL on ENOMEM.  Free with ipabs_realisation_free. */
+ipabs_realisation *ipabs_realisation_alloc(const ipabs_deal *deal);
+void ipabs_realisation_reset(const ipabs_deal *deal, ipabs_realisation *r);
+void ipabs_realisation_index(const ipabs_deal *deal, ipabs_realisation *r);
+void ipabs_realisation_free(ipabs_realisation *r);
+
+/* The state carried from one period to the next. */
+typedef struct ipabs_state {
+    int period; /* last completed period; 0 at closing */
+
+    /* pool, by loan where an array */
+    int n_defaulted;             /* defaults met so far: real->order[0..n) */
+    double *ead;                 /* exposure at default; 0 while performing */
+    double *guarantor_paid;      /* guarantee payouts made on the loan */
+    double *plan_recovered;      /* IP recoveries the plan received on it */
+    double *scale;               /* scheduled style: share of schedule still guaranteed */
+    double performing_balance;
+    double cum_defaulted;        /* sum of balances at default */
+    double principal_amount;     /* pass-through principal owed to seniors, unpaid */
+
+    /* plan */
+    double plan_cash;            /* cash kept in the plan account (reserve) */
+    double tax_arrears;
+    double *expense_arrears;     /* by expense */
+    double *tranche_balance;     /* by tranche */
+    double *interest_arrears;    /* by tranche */
+    bool accelerated;            /* sequential turbo after an event */
+    bool senior_interest_short;  /* senior interest unpaid in the last period */
+
+    /* guarantor */
+    double guarantor_paid_total; /* payouts + top-ups, against capacity */
+    double guarantor_committed;  /* paid + owed when it failed, against capacity */
+    bool capacity_exhausted;
+    double estate_claim;         /* owed by the failed guarantor, not yet settled */
+} ipabs_state;
+
+/* Flows of one period.  Tranche arrays have n_tranches entries. */
+typedef struct ipabs_period_flows {
+    int period;
+    int new_defaults;
+    double new_default_balance;
+    double cum_default_ratio;      /* cumulative defaulted balance / pool */
+    double interest_collected;     /* obligor interest reaching the plan (net of fees) */
+    double principal_collected;
+    double agency_fee;             /* to the entrusted bank */
+    double servicing_fee;          /* to the lender */
+    double guarantee_fee;          /* to the guarantor, outside the plan */
+    double guarantee_payout;       /* guarantor to plan, defaulted loans */
+    double topup;                  /* guarantor to plan, shortfall top-up */
+    double guarantor_owed_unpaid;  /* support owed but not paid: guarantor failed */
+    double recovery_plan;          /* IP recoveries to the plan */
+    double recovery_guarantor;     /* IP recoveries to the guarantor */
+    double estate_recovery;        /* from the failed guarantor's estate */
+    double available;              /* plan funds before top-up */
+    double tax_paid;
+    double expenses_paid;
+    double residual;               /* to the residual holder */
+    double plan_cash_open;
+    double plan_cash_close;
+    bool accelerated;
+    bool capacity_exhausted;
+    double *balance_open;
+    double *interest_due;          /* this period's coupon + arrears */
+    double *interest_paid;
+    double *principal_paid;
+    double *principal_loss;        /* written off at the tranche's legal final */
+    double *interest_loss;         /* unpaid interest written off at legal final */
+    double *balance_close;
+} ipabs_period_flows;
+
+/* State and one period's flows, sized from the deal.  NULL on ENOMEM. */
+ipabs_state *ipabs_state_alloc(const ipabs_deal *deal);
+void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st);
+void ipabs_state_copy(const ipabs_deal *deal, ipabs_state *dst,
+                      const ipabs_state *src);
+void ipabs_state_free(ipabs_state *st);
+ipabs_status ipabs_flows_init(const ipabs_deal *deal, ipabs_period_flows *fl);
+void ipabs_flows_release(ipabs_period_flows *fl);
+
+/* Advance st by one period (st->period + 1 must be <= legal_final).
+ * ledger may be NULL.  Returns IPABS_EINTERNAL with *err filled if a
+ * conservation identity breaks by more than 1e-6 yuan (a bug). */
+ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
+                                  const ipabs_realisation *real,
+                                  ipabs_state *st, ipabs_period_flows *fl,
+                                  ipabs_ledger *ledger, ipabs_error *err);
+
+/* A whole run of one realisation, every period kept (for cashflow/replay). */
+typedef struct ipabs_cashflow {
+    int n_periods;
+    ipabs_period_flows *periods; /* [0] is period 1 */
+    ipabs_state *final_state;
+    ipabs_ledger *ledger;
+} ipabs_cashflow;
+
+/* Run periods 1..legal_final.  On success *out owns the result (free with
+ * ipabs_cashflow_free).  Errors: IPABS_ENOMEM, IPABS_EINTERNAL. */
+ipabs_status ipabs_cashflow_compute(const ipabs_deal *deal,
+                                    const ipabs_realisation *real,
+                                    ipabs_cashflow **out, ipabs_error *err);
+void ipabs_cashflow_free(ipabs_cashflow *cf);
+
+/* Conservation tolerance, yuan. */
+#define IPABS_CONSERVATION_TOL 1e-6
+
+#endif

@@ -1,0 +1,386 @@
+/*
+ * deal.c — allocation, freeing and finalisation of the immutable deal.
+ *
+ * ipabs_deal_finalize() turns the validated terms into everything the
+ * waterfall needs precomputed: payment dates, accrual fractions and each
+ * loan's scheduled balance, interest and amortisation by period.
+ */
+#include "ipabs/deal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ipabs_deal *ipabs_deal_alloc(void)
+{
+    ipabs_deal *deal = calloc(1, sizeof *deal);
+    if (deal == NULL)
+        return NULL;
+    deal->frequency = 4;
+    deal->daycount = IPABS_DAYCOUNT_30_360;
+    deal->guarantor.capacity = INFINITY;
+    deal->guarantor.topup = true;
+    deal->guarantor.payout_style = IPABS_PAYOUT_ACCELERATED;
+    deal->triggers.cdr_threshold = INFINITY;
+    deal->model.copula = IPABS_COPULA_GAUSSIAN;
+    deal->model.pd_multiplier = 1.0;
+    deal->model.df = 4.0;
+    deal->simulation.paths = 100000;
+    deal->simulation.seed = 20261127u;
+    return deal;
+}
+
+static void free_strings(char **v, int n)
+{
+    if (v == NULL)
+        return;
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void loan_free(ipabs_loan *l)
+{
+    free(l->id);
+    free(l->firm);
+    free(l->sector);
+    free(l->rating);
+    free(l->pd_curve);
+    free(l->ip_type);
+    free(l->balance);
+    free(l->interest);
+    free(l->amortisation);
+}
+
+static void model_free(ipabs_model *m)
+{
+    free_strings(m->sector_names, m->n_sectors);
+    free(m->sector_loading);
+    free_strings(m->rating_names, m->n_ratings);
+    free(m->rating_pd);
+    for (int i = 0; i < m->n_curves; i++) {
+        free(m->curves[i].name);
+        free(m->curves[i].cum_pd);
+    }
+    free(m->curves);
+}
+
+void ipabs_deal_free(ipabs_deal *deal)
+{
+    if (deal == NULL)
+        return;
+    for (int i = 0; i < deal->n_loans; i++)
+        loan_free(&deal->loans[i]);
+    free(deal->loans);
+    for (int i = 0; i < deal->n_tranches; i++) {
+        free(deal->tranches[i].name);
+        free(deal->tranches[i].target);
+    }
+    free(deal->tranches);
+    for (int i = 0; i < deal->n_expenses; i++)
+        free(deal->expenses[i].name);
+    free(deal->expenses);
+    free(deal->guarantor.name);
+    free(deal->guarantor.rating);
+    model_free(&deal->model);
+    free(deal->name);
+    free(deal->currency);
+    free(deal->source_file);
+    free(deal->tape_file);
+    free(deal->dates);
+    free(deal->accrual);
+    free(deal->pool_interest);
+    free(deal->pool_principal);
+    free(deal->pool_agency_fee);
+    free(deal->pool_servicing_fee);
+    free(deal->pool_guarantee_fee);
+    free(deal);
+}
+
+/* ---- dates ---------------------------------------------------------------- */
+
+static bool is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+ipabs_date ipabs_date_add_months(ipabs_date d, int months)
+{
+    int m0 = d.year * 12 + (d.month - 1) + months;
+    ipabs_date r = {m0 / 12, m0 % 12 + 1, d.day};
+    int dim = days_in_month(r.year, r.month);
+    if (r.day > dim)
+        r.day = dim;
+    return r;
+}
+
+/* Days since 0000-03-01 in the proleptic Gregorian calendar. */
+static long day_number(ipabs_date d)
+{
+    long y = d.year, m = d.month;
+    if (m <= 2) {
+        y -= 1;
+        m += 12;
+    }
+    return 365 * y + y / 4 - y / 100 + y / 400 + (153 * (m - 3) + 2) / 5 +
+           d.day - 1;
+}
+
+long ipabs_date_days_between(ipabs_date from, ipabs_date to)
+{
+    return day_number(to) - day_number(from);
+}
+
+void ipabs_date_format(ipabs_date d, char *buf)
+{
+    unsigned y = (unsigned)d.year % 10000u, m = (unsigned)d.month % 100u,
+             day = (unsigned)d.day % 100u;
+    buf[0] = (char)('0' + y / 1000);
+    buf[1] = (char)('0' + y / 100 % 10);
+    buf[2] = (char)('0' + y / 10 % 10);
+    buf[3] = (char)('0' + y % 10);
+    buf[4] = '-';
+    buf[5] = (char)('0' + m / 10);
+    buf[6] = (char)('0' + m % 10);
+    buf[7] = '-';
+    buf[8] = (char)('0' + day / 10);
+    buf[9] = (char)('0' + day % 10);
+    buf[10] = '\0';
+}
+
+bool ipabs_date_parse(const char *text, ipabs_date *out)
+{
+    int y, m, d;
+    char tail;
+    if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+        return false;
+    if (sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+        return false;
+    if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 ||
+        d > days_in_month(y, m))
+        return false;
+    out->year = y;
+    out->month = m;
+    out->day = d;
+    return true;
+}
+
+double ipabs_daycount_fraction(ipabs_daycount dc, ipabs_date from,
+                               ipabs_date to)
+{
+    switch (dc) {
+    case IPABS_DAYCOUNT_30_360: {
+        /* 30/360 bond basis (ISDA 2006 4.16(f)). */
+        int d1 = from.day == 31 ? 30 : from.day;
+        int d2 = (to.day == 31 && d1 == 30) ? 30 : to.day;
+        return (360.0 * (to.year - from.year) + 30.0 * (to.month - from.month) +
+                (d2 - d1)) / 360.0;
+    }
+    case IPABS_DAYCOUNT_ACT_365F:
+        return (double)ipabs_date_days_between(from, to) / 365.0;
+    case IPABS_DAYCOUNT_ACT_360:
+        return (double)ipabs_date_days_between(from, to) / 360.0;
+    }
+    return 0.0;
+}
+
+/* ---- schedules ------------------------------------------------------------ */
+
+/* Scheduled principal of period t (1-based) given the opening balance. */
+static double scheduled_principal(const ipabs_loan *l, int f, int t,
+                                  double opening)
+{
+    if (t > l->term)
+        return 0.0;
+    if (t == l->term)
+        return opening;
+    switch (l->amort) {
+    case IPABS_LOAN_BULLET:
+        return 0.0;
+    case IPABS_LOAN_LEVEL_PRINCIPAL:
+        return l->principal / l->term;
+    case IPABS_LOAN_ANNUITY: {
+        double j = l->rate / f;
+        if (j == 0.0)
+            return l->principal / l->term;
+        double payment = l->principal * j / (1.0 - pow(1.0 + j, -l->term));
+        return payment - j * opening;
+    }
+    }
+    return 0.0;
+}
+
+static ipabs_status loan_schedule(ipabs_loan *l, const ipabs_deal *deal,
+                                  ipabs_error *err)
+{
+    int n = deal->legal_final + 1;
+    l->balance = calloc((size_t)n, sizeof(double));
+    l->interest = calloc((size_t)n, sizeof(double));
+    l->amortisation = calloc((size_t)n, sizeof(double));
+    if (!l->balance || !l->interest || !l->amortisation)
+        return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                               "out of memory building loan schedules");
+    l->balance[0] = l->principal;
+    for (int t = 1; t < n; t++) {
+        double open = l->balance[t - 1];
+        double p = scheduled_principal(l, deal->frequency, t, open);
+        l->interest[t] = open * l->rate * deal->accrual[t];
+        l->amortisation[t] = p;
+        l->balance[t] = t >= l->term ? 0.0 : open - p;
+    }
+    return IPABS_OK;
+}
+
+static ipabs_status tranche_targets(ipabs_tranche *tr, const ipabs_deal *deal,
+                                    ipabs_error *err)
+{
+    if (tr->amort != IPABS_TRANCHE_SCHEDULED)
+        return IPABS_OK;
+    if (tr->target == NULL)
+        return ipabs_error_set(err, IPABS_EINPUT, deal->source_file, 0, 0,
+                               tr->name,
+                               "a scheduled tranche needs a target schedule");
+    return IPABS_OK;
+}
+
+/* Fees must come out of interest: a loan whose rate cannot carry the bank
+ * and servicing fees would pay the plan negative interest. */
+static ipabs_status check_fees(const ipabs_deal *deal, ipabs_error *err)
+{
+    double fees = deal->bank_fee_rate + deal->servicing_fee_rate;
+    for (int i = 0; i < deal->n_loans; i++) {
+        const ipabs_loan *l = &deal->loans[i];
+        if (l->rate < fees)
+            return ipabs_error_set(
+                err, IPABS_EINPUT, deal->tape_file, l->tape_line, 0, "rate",
+                "loan %s: rate %.6g is below the bank and servicing fees "
+                "(%.6g together); fees are paid out of interest",
+                l->id, l->rate, fees);
+    }
+    return IPABS_OK;
+}
+
+static ipabs_status pool_totals(ipabs_deal *deal, ipabs_error *err)
+{
+    size_t n = (size_t)deal->legal_final + 1;
+    double **arrays[] = {&deal->pool_interest, &deal->pool_principal,
+                         &deal->pool_agency_fee, &deal->pool_servicing_fee,
+                         &deal->pool_guarantee_fee};
+    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++) {
+        *arrays[k] = calloc(n, sizeof(double));
+        if (*arrays[k] == NULL)
+            return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                                   "out of memory building pool totals");
+    }
+    for (int i = 0; i < deal->n_loans; i++) {
+        const ipabs_loan *l = &deal->loans[i];
+        for (int t = 1; t <= l->term; t++) {
+            double base = l->balance[t - 1] * deal->accrual[t];
+            deal->pool_interest[t] += l->interest[t];
+            deal->pool_principal[t] += l->amortisation[t];
+            deal->pool_agency_fee[t] += base * deal->bank_fee_rate;
+            deal->pool_servicing_fee[t] += base * deal->servicing_fee_rate;
+            deal->pool_guarantee_fee[t] += base * l->guarantee_fee_rate;
+        }
+    }
+    return IPABS_OK;
+}
+
+ipabs_status ipabs_deal_finalize(ipabs_deal *deal, ipabs_error *err)
+{
+    ipabs_status s0 = check_fees(deal, err);
+    if (s0 != IPABS_OK)
+        return s0;
+    int n = deal->legal_final + 1;
+    deal->dates = calloc((size_t)n, sizeof *deal->dates);
+    deal->accrual = calloc((size_t)n, sizeof *deal->accrual);
+    if (!deal->dates || !deal->accrual)
+        return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                               "out of memory building the payment calendar");
+    int step = 12 / deal->frequency;
+    deal->dates[0] = deal->closing;
+    for (int t = 1; t < n; t++) {
+        deal->dates[t] = ipabs_date_add_months(deal->closing, t * step);
+        deal->accrual[t] = ipabs_daycount_fraction(
+            deal->daycount, deal->dates[t - 1], deal->dates[t]);
+    }
+    deal->pool_balance = 0.0;
+    for (int i = 0; i < deal->n_loans; i++) {
+        ipabs_status s = loan_schedule(&deal->loans[i], deal, err);
+        if (s != IPABS_OK)
+            return s;
+        deal->pool_balance += deal->loans[i].principal;
+    }
+    deal->n_senior = 0;
+    for (int k = 0; k < deal->n_tranches; k++) {
+        ipabs_status s = tranche_targets(&deal->tranches[k], deal, err);
+        if (s != IPABS_OK)
+            return s;
+        if (deal->tranches[k].cls == IPABS_CLASS_SENIOR)
+            deal->n_senior = k + 1;
+    }
+    return pool_totals(deal, err);
+}
+
+int ipabs_deal_find_loan(const ipabs_deal *deal, const char *id)
+{
+    for (int i = 0; i < deal->n_loans; i++)
+        if (strcmp(deal->loans[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+int ipabs_deal_find_tranche(const ipabs_deal *deal, const char *name)
+{
+    for (int k = 0; k < deal->n_tranches; k++)
+        if (strcmp(deal->tranches[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+const char *ipabs_loan_amort_name(ipabs_loan_amort a)
+{
+    switch (a) {
+    case IPABS_LOAN_BULLET:
+        return "bullet";
+    case IPABS_LOAN_LEVEL_PRINCIPAL:
+        return "level_principal";
+    case IPABS_LOAN_ANNUITY:
+        return "annuity";
+    }
+    return "?";
+}
+
+const char *ipabs_tranche_amort_name(ipabs_tranche_amort a)
+{
+    switch (a) {
+    case IPABS_TRANCHE_PASS_THROUGH:
+        return "pass_through";
+    case IPABS_TRANCHE_SCHEDULED:
+        return "scheduled";
+    case IPABS_TRANCHE_BULLET:
+        return "bullet";
+    }
+    return "?";
+}
+
+const char *ipabs_daycount_name(ipabs_daycount dc)
+{
+    switch (dc) {
+    case IPABS_DAYCOUNT_30_360:
+        return "30/360";
+    case IPABS_DAYCOUNT_ACT_365F:
+        return "ACT/365F";
+    case IPABS_DAYCOUNT_ACT_360:
+        return "ACT/360";
+    }
+    return "?";
+}

@@ -1,0 +1,611 @@
+/*
+ * waterfall.c — one period of the pledge chain, split by
+ * priority-of-payments step.
+ *
+ * Order within period t (docs/waterfall.md gives the reasons):
+ *   1. defaults of the period: exposure at default, write-down;
+ *   2. obligor collections of the performing loans, fees taken out;
+ *   3. IP disposal recoveries due, split between guarantor and plan;
+ *   4. guarantee payouts on defaulted loans (accelerated or scheduled);
+ *   5. recovery from a failed guarantor's estate;
+ *   6. acceleration events;
+ *   7. amounts due on items 1-3 and the guarantor's shortfall top-up;
+ *   8. payments: taxes, expenses, senior interest, senior principal,
+ *      reserve, sub interest, sub principal, residual;
+ *   9. legal-final write-offs;
+ *  10. conservation identities.
+ *
+ * Pure: reads the const deal and realisation, writes only the state, the
+ * flows and (optionally) the pre-sized ledger.
+ */
+#include "ipabs/waterfall.h"
+
+#include <math.h>
+#include <string.h>
+
+static const ipabs_party PLAN = {IPABS_PARTY_PLAN, -1};
+static const ipabs_party GUARANTOR = {IPABS_PARTY_GUARANTOR, -1};
+static const ipabs_party ESTATE = {IPABS_PARTY_ESTATE, -1};
+static const ipabs_party LENDER = {IPABS_PARTY_LENDER, -1};
+static const ipabs_party BANK = {IPABS_PARTY_BANK, -1};
+static const ipabs_party TAX = {IPABS_PARTY_TAX, -1};
+static const ipabs_party IP_DISPOSAL = {IPABS_PARTY_IP_DISPOSAL, -1};
+
+static ipabs_party party(ipabs_party_kind kind, int index)
+{
+    return (ipabs_party){kind, index};
+}
+
+/* Everything one step works on. */
+typedef struct step {
+    const ipabs_deal *deal;
+    const ipabs_realisation *real;
+    ipabs_state *st;
+    ipabs_period_flows *fl;
+    ipabs_ledger *ledger; /* may be NULL */
+    int t;
+    double d;             /* accrual fraction of the period */
+    bool guarantor_alive;
+    double avail;         /* plan funds not yet paid out */
+} step;
+
+static void record(step *s, ipabs_party payer, ipabs_party payee,
+                   ipabs_flow_kind kind, int loan, int tranche, double amount)
+{
+    if (s->ledger != NULL)
+        ipabs_ledger_add(s->ledger, s->t, payer, payee, kind, loan, tranche,
+                         amount);
+}
+
+/* ---- 1. defaults ---------------------------------------------------------- */
+
+static void default_loans(step *s)
+{
+    ipabs_state *st = s->st;
+    const ipabs_realisation *r = s->real;
+    while (st->n_defaulted < r->n_defaults &&
+           r->default_period[r->order[st->n_defaulted]] == s->t) {
+        int i = r->order[st->n_defaulted++];
+        const ipabs_loan *l = &s->deal->loans[i];
+        double open = l->balance[s->t - 1];
+        st->ead[i] = open + l->interest[s->t];
+        st->performing_balance -= open;
+        st->cum_defaulted += open;
+        st->principal_amount += open;
+        s->fl->new_defaults++;
+        s->fl->new_default_balance += open;
+    }
+    s->fl->cum_default_ratio = st->cum_defaulted / s->deal->pool_balance;
+}
+
+/* ---- 2. obligor collections ----------------------------------------------- */
+
+static void ledger_collections(step *s)
+{
+    const ipabs_deal *deal = s->deal;
+    for (int i = 0; i < deal->n_loans; i++) {
+        const ipabs_loan *l = &deal->loans[i];
+        if (s->st->ead[i] > 0.0 || s->t > l->term)
+            continue;
+        double base = l->balance[s->t - 1] * s->d;
+        double agency = base * deal->bank_fee_rate;
+        double servicing = base * deal->servicing_fee_rate;
+        ipabs_party obligor = party(IPABS_PARTY_LOAN, i);
+        record(s, obligor, BANK, IPABS_FLOW_AGENCY_FEE, i, -1, agency);
+        record(s, obligor, LENDER, IPABS_FLOW_SERVICING_FEE, i, -1, servicing);
+        record(s, obligor, PLAN, IPABS_FLOW_INTEREST, i, -1,
+               l->interest[s->t] - agency - servicing);
+        record(s, obligor, PLAN, IPABS_FLOW_PRINCIPAL, i, -1,
+               l->amortisation[s->t]);
+        record(s, obligor, GUARANTOR, IPABS_FLOW_GUARANTEE_FEE, i, -1,
+               base * l->guarantee_fee_rate);
+    }
+}
+
+/* Pool totals of the no-default path, less the defaulted loans' share. */
+static void collect(step *s)
+{
+    const ipabs_deal *deal = s->deal;
+    int t = s->t;
+    double interest = deal->pool_interest[t], principal = deal->pool_principal[t];
+    double agency = deal->pool_agency_fee[t];
+    double servicing = deal->pool_servicing_fee[t];
+    double gfee = deal->pool_guarantee_fee[t];
+    for (int j = 0; j < s->st->n_defaulted; j++) {
+        const ipabs_loan *l = &deal->loans[s->real->order[j]];
+        if (t > l->term)
+            continue;
+        double base = l->balance[t - 1] * s->d;
+        interest -= l->interest[t];
+        principal -= l->amortisation[t];
+        agency -= base * deal->bank_fee_rate;
+        servicing -= base * deal->servicing_fee_rate;
+        gfee -= base * l->guarantee_fee_rate;
+    }
+    /* Subtracting every loan from the total can leave rounding dust. */
+    ipabs_period_flows *fl = s->fl;
+    fl->agency_fee = fmax(agency, 0.0);
+    fl->servicing_fee = fmax(servicing, 0.0);
+    fl->guarantee_fee = fmax(gfee, 0.0);
+    fl->interest_collected = fmax(interest - fl->agency_fee - fl->servicing_fee, 0.0);
+    fl->principal_collected = fmax(principal, 0.0);
+    s->st->performing_balance -= fl->principal_collected;
+    s->st->principal_amount += fl->principal_collected;
+    s->avail += fl->interest_collected + fl->principal_collected;
+    ledger_collections(s);
+}
+
+/* ---- 3. IP recoveries ----------------------------------------------------- */
+
+/* The plan's share of a recovery prepays a scheduled-style guarantee: the
+ * guarantor keeps paying only the part of the schedule still outstanding. */
+static void reduce_schedule(step *s, int i, double to_plan)
+{
+    const ipabs_loan *l = &s->deal->loans[i];
+    if (s->t > l->term)
+        return;
+    double remaining = s->st->scale[i] * l->balance[s->t - 1];
+    if (remaining > 0.0)
+        s->st->scale[i] *= fmax(0.0, 1.0 - to_plan / remaining);
+}
+
+static void recover_ip(step *s)
+{
+    ipabs_state *st = s->st;
+    for (int j = 0; j < st->n_defaulted; j++) {
+        int i = s->real->order[j];
+        const ipabs_loan *l = &s->deal->loans[i];
+        if (s->real->default_period[i] + l->recovery_lag != s->t)
+            continue;
+        double gross = fmin(st->ead[i], l->ip_value * s->real->realisation[i]);
+        double proceeds = fmax(0.0, gross - l->disposal_cost);
+        double share = fmin(1.0, st->guarantor_paid[i] / st->ead[i]);
+        double to_guarantor = proceeds * share;
+        double to_plan = proceeds - to_guarantor;
+        st->plan_recovered[i] += to_plan;
+        s->fl->recovery_plan += to_plan;
+        s->fl->recovery_guarantor += to_guarantor;
+        s->avail += to_plan;
+        record(s, IP_DISPOSAL, PLAN, IPABS_FLOW_RECOVERY, i, -1, to_plan);
+        record(s, IP_DISPOSAL, GUARANTOR, IPABS_FLOW_RECOVERY, i, -1,
+               to_guarantor);
+        if (s->deal->guarantor.payout_style == IPABS_PAYOUT_SCHEDULED)
+            reduce_schedule(s, i, to_plan);
+    }
+}
+
+/* ---- 4. guarantor support ------------------------------------------------- */
+
+/* The guarantor's answer to a claim of `due`: what it pays now.  Capacity
+ * bounds everything it ever owes; a failed guarantor pays nothing and the
+ * claim goes to its estate. */
+static double guarantor_support(step *s, double due)
+{
+    ipabs_state *st = s->st;
+    if (due <= 0.0)
+        return 0.0;
+    double room = fmax(0.0, s->deal->guarantor.capacity - st->guarantor_committed);
+    double owed = fmin(due, room);
+    if (due > room)
+        st->capacity_exhausted = true;
+    st->guarantor_committed += owed;
+    if (!s->guarantor_alive) {
+        st->estate_claim += owed;
+        s->fl->guarantor_owed_unpaid += owed;
+        return 0.0;
+    }
+    st->guarantor_paid_total += owed;
+    return owed;
+}
+
+static double payout_due(const step *s, int i)
+{
+    const ipabs_loan *l = &s->deal->loans[i];
+    const ipabs_guarantor *g = &s->deal->guarantor;
+    int tau = s->real->default_period[i];
+    if (g->payout_style == IPABS_PAYOUT_ACCELERATED)
+        return s->t == tau + g->payout_lag
+                   ? fmax(0.0, s->st->ead[i] - s->st->plan_recovered[i])
+                   : 0.0;
+    if (s->t > l->term)
+        return 0.0;
+    return s->st->scale[i] * (l->interest[s->t] + l->amortisation[s->t]);
+}
+
+static void pay_guarantees(step *s)
+{
+    for (int j = 0; j < s->st->n_defaulted; j++) {
+        int i = s->real->order[j];
+        double paid = guarantor_support(s, payout_due(s, i));
+        s->st->guarantor_paid[i] += paid;
+        s->fl->guarantee_payout += paid;
+        s->avail += paid;
+        record(s, GUARANTOR, PLAN, IPABS_FLOW_GUARANTEE_PAYOUT, i, -1, paid);
+    }
+}
+
+/* ---- 5. the failed guarantor's estate ------------------------------------- */
+
+static void recover_estate(step *s)
+{
+    const ipabs_guarantor *g = &s->deal->guarantor;
+    int tau_g = s->real->guarantor_default_period;
+    if (tau_g <= 0 || s->t < tau_g + g->recovery_lag || s->st->estate_claim <= 0.0)
+        return;
+    double paid = g->recovery_rate * s->st->estate_claim;
+    s->st->estate_claim = 0.0;
+    s->fl->estate_recovery = paid;
+    s->avail += paid;
+    record(s, ESTATE, PLAN, IPABS_FLOW_ESTATE_RECOVERY, -1, -1, paid);
+}
+
+/* ---- 6. events ------------------------------------------------------------ */
+
+static void check_events(step *s)
+{
+    const ipabs_triggers *tr = &s->deal->triggers;
+    ipabs_state *st = s->st;
+    if (tr->on_guarantor_default && !s->guarantor_alive)
+        st->accelerated = true;
+    if (s->fl->cum_default_ratio > tr->cdr_threshold)
+        st->accelerated = true;
+    if (tr->on_senior_interest_shortfall && st->senior_interest_short)
+        st->accelerated = true;
+    s->fl->accelerated = st->accelerated;
+}
+
+/* ---- 7. amounts due and the top-up ---------------------------------------- */
+
+static double senior_balance(const step *s)
+{
+    double b = 0.0;
+    for (int k = 0; k < s->deal->n_senior; k++)
+        b += s->st->tranche_balance[k];
+    return b;
+}
+
+/* Principal a tranche must receive this period under its amortisation. */
+static double principal_due(const step *s, int k)
+{
+    const ipabs_tranche *tr = &s->deal->tranches[k];
+    double bal = s->st->tranche_balance[k];
+    if (bal <= 0.0)
+        return 0.0;
+    if (s->t >= tr->legal_final)
+        return bal;
+    if (tr->amort == IPABS_TRANCHE_SCHEDULED)
+        return fmax(0.0, bal - tr->target[s->t]);
+    return 0.0;
+}
+
+static double expense_accrual(const step *s, int e, double senior_open)
+{
+    const ipabs_expense *x = &s->deal->expenses[e];
+    if (x->basis == IPABS_EXPENSE_SENIOR_RATE)
+        return x->amount * senior_open * s->d;
+    return x->amount * s->d;
+}
+
+/* Accrue this period's taxes, expenses and coupons onto what is owed, and
+ * return what is due on items 1-3 (taxes, expenses, senior interest, senior
+ * principal): the amount the shortfall top-up guarantees. */
+static double amounts_due(step *s)
+{
+    const ipabs_deal *deal = s->deal;
+    ipabs_state *st = s->st;
+    ipabs_period_flows *fl = s->fl;
+    double senior_open = senior_balance(s), all_open = 0.0;
+    for (int k = 0; k < deal->n_tranches; k++)
+        all_open += st->tranche_balance[k];
+    st->tax_arrears += deal->tax_rate * fl->interest_collected;
+    double due = st->tax_arrears;
+    for (int e = 0; e < deal->n_expenses; e++) {
+        /* Expenses run while the plan has securities outstanding. */
+        if (all_open > 0.0)
+            st->expense_arrears[e] += expense_accrual(s, e, senior_open);
+        due += st->expense_arrears[e];
+    }
+    for (int k = 0; k < deal->n_tranches; k++) {
+        fl->balance_open[k] = st->tranche_balance[k];
+        fl->interest_due[k] = st->interest_arrears[k] +
+                              st->tranche_balance[k] * deal->tranches[k].coupon * s->d;
+        if (k < deal->n_senior)
+            due += fl->interest_due[k] + principal_due(s, k);
+    }
+    return due;
+}
+
+static void top_up(step *s, double required)
+{
+    s->fl->available = s->avail;
+    if (!s->deal->guarantor.topup || required <= s->avail)
+        return;
+    double paid = guarantor_support(s, required - s->avail);
+    s->fl->topup = paid;
+    s->avail += paid;
+    record(s, GUARANTOR, PLAN, IPABS_FLOW_TOPUP, -1, -1, paid);
+}
+
+/* ---- 8. priority of payments ---------------------------------------------- */
+
+static double take(step *s, double want)
+{
+    double paid = fmin(s->avail, fmax(want, 0.0));
+    s->avail -= paid;
+    return paid;
+}
+
+static void pay_taxes_and_expenses(step *s)
+{
+    ipabs_state *st = s->st;
+    double tax = take(s, st->tax_arrears);
+    st->tax_arrears -= tax;
+    s->fl->tax_paid = tax;
+    record(s, PLAN, TAX, IPABS_FLOW_TAX, -1, -1, tax);
+    for (int e = 0; e < s->deal->n_expenses; e++) {
+        double paid = take(s, st->expense_arrears[e]);
+        st->expense_arrears[e] -= paid;
+        s->fl->expenses_paid += paid;
+        record(s, PLAN, party(IPABS_PARTY_EXPENSE, e), IPABS_FLOW_EXPENSE, -1,
+               -1, paid);
+    }
+}
+
+static void pay_interest(step *s, int k, double paid)
+{
+    s->fl->interest_paid[k] = paid;
+    s->st->interest_arrears[k] = s->fl->interest_due[k] - paid;
+    record(s, PLAN, party(IPABS_PARTY_TRANCHE, k), IPABS_FLOW_TRANCHE_INTEREST,
+           -1, k, paid);
+}
+
+/* Pro rata across the senior classes by amount due. */
+static void pay_senior_interest(step *s)
+{
+    double due = 0.0;
+    for (int k = 0; k < s->deal->n_senior; k++)
+        due += s->fl->interest_due[k];
+    double paid = take(s, due);
+    for (int k = 0; k < s->deal->n_senior; k++)
+        pay_interest(s, k, paid >= due ? s->fl->interest_due[k]
+                                       : s->fl->interest_due[k] * (paid / due));
+}
+
+static void pay_principal(step *s, int k, double want)
+{
+    double paid = take(s, fmin(want, s->st->tranche_balance[k]));
+    s->st->tranche_balance[k] -= paid;
+    s->fl->principal_paid[k] += paid;
+    record(s, PLAN, party(IPABS_PARTY_TRANCHE, k),
+           IPABS_FLOW_TRANCHE_PRINCIPAL, -1, k, paid);
+}
+
+/* Sequential across senior classes.  Pass-through classes receive the
+ * principal amount (scheduled collections plus balances written down at
+ * default) as funds allow; under acceleration every yuan left goes to
+ * senior principal. */
+static void pay_senior_principal(step *s)
+{
+    ipabs_state *st = s->st;
+    for (int k = 0; k < s->deal->n_senior; k++) {
+        double before = s->avail;
+        double want = principal_due(s, k);
+        if (st->accelerated)
+            want = st->tranche_balance[k];
+        else if (s->deal->tranches[k].amort == IPABS_TRANCHE_PASS_THROUGH)
+            want = fmax(want, st->principal_amount);
+        pay_principal(s, k, want);
+        st->principal_amount = fmax(0.0, st->principal_amount - (before - s->avail));
+    }
+}
+
+static void keep_reserve(step *s)
+{
+    if (s->st->accelerated || s->t == s->deal->legal_final)
+        return;
+    double kept = take(s, s->deal->reserve_target);
+    s->st->plan_cash = kept;
+}
+
+static void pay_sub_interest(step *s)
+{
+    for (int k = s->deal->n_senior; k < s->deal->n_tranches; k++)
+        pay_interest(s, k, take(s, s->fl->interest_due[k]));
+}
+
+/* Sub principal waits for the seniors (or its own legal final); then
+ * pass-through subs take what is left, scheduled and bullet subs what is
+ * due. */
+static void pay_sub_principal(step *s)
+{
+    bool seniors_repaid = senior_balance(s) <= 0.0;
+    for (int k = s->deal->n_senior; k < s->deal->n_tranches; k++) {
+        const ipabs_tranche *tr = &s->deal->tranches[k];
+        if (!seniors_repaid && s->t < tr->legal_final)
+            continue;
+        double want = principal_due(s, k);
+        if (tr->amort == IPABS_TRANCHE_PASS_THROUGH || s->st->accelerated)
+            want = s->st->tranche_balance[k];
+        pay_principal(s, k, want);
+    }
+}
+
+/* What is left goes to the residual holder: the most junior sub tranche,
+ * or the lender (originator) when there is none. */
+static void pay_residual(step *s)
+{
+    const ipabs_deal *deal = s->deal;
+    int k = deal->n_tranches - 1;
+    bool to_sub = k >= deal->n_senior;
+    double paid = take(s, s->avail);
+    s->fl->residual = paid;
+    record(s, PLAN, to_sub ? party(IPABS_PARTY_TRANCHE, k) : LENDER,
+           IPABS_FLOW_RESIDUAL, -1, to_sub ? k : -1, paid);
+}
+
+/* ---- 9. legal final ------------------------------------------------------- */
+
+static void write_off_at_legal_final(step *s)
+{
+    ipabs_state *st = s->st;
+    bool short_interest = false;
+    for (int k = 0; k < s->deal->n_tranches; k++) {
+        if (k < s->deal->n_senior && st->interest_arrears[k] > 0.0)
+            short_interest = true;
+        if (s->t == s->deal->tranches[k].legal_final) {
+            s->fl->principal_loss[k] = st->tranche_balance[k];
+            s->fl->interest_loss[k] = st->interest_arrears[k];
+            st->tranche_balance[k] = 0.0;
+            st->interest_arrears[k] = 0.0;
+        }
+        s->fl->balance_close[k] = st->tranche_balance[k];
+    }
+    st->senior_interest_short = short_interest;
+}
+
+/* ---- 10. conservation ----------------------------------------------------- */
+
+static bool near(double a, double b)
+{
+    return fabs(a - b) <= IPABS_CONSERVATION_TOL;
+}
+
+static ipabs_status broken(const step *s, const char *who, double lhs,
+                           double rhs, ipabs_error *err)
+{
+    return ipabs_error_set(err, IPABS_EINTERNAL, NULL, 0, 0, NULL,
+                           "conservation broken in period %d for %s: "
+                           "%.6f != %.6f (a bug in ipabs)",
+                           s->t, who, lhs, rhs);
+}
+
+static double plan_net(const ipabs_period_flows *fl, int n_tranches)
+{
+    double in = fl->interest_collected + fl->principal_collected +
+                fl->guarantee_payout + fl->topup + fl->recovery_plan +
+                fl->estate_recovery;
+    double out = fl->tax_paid + fl->expenses_paid + fl->residual;
+    for (int k = 0; k < n_tranches; k++)
+        out += fl->interest_paid[k] + fl->principal_paid[k];
+    return in - out;
+}
+
+static double ledger_net(const step *s, size_t first, ipabs_party p)
+{
+    double net = 0.0;
+    for (size_t e = first; e < s->ledger->count; e++) {
+        const ipabs_ledger_entry *x = &s->ledger->entries[e];
+        if (x->payee.kind == p.kind && x->payee.index == p.index)
+            net += x->amount;
+        if (x->payer.kind == p.kind && x->payer.index == p.index)
+            net -= x->amount;
+    }
+    return net;
+}
+
+/* The ledger, built loan by loan, against the state, built from pool
+ * totals: plan cash, each tranche, the guarantor. */
+static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
+{
+    const ipabs_period_flows *fl = s->fl;
+    double plan = ledger_net(s, first, PLAN);
+    if (!near(plan, fl->plan_cash_close - fl->plan_cash_open))
+        return broken(s, "the plan account (ledger)", plan,
+                      fl->plan_cash_close - fl->plan_cash_open, err);
+    for (int k = 0; k < s->deal->n_tranches; k++) {
+        double got = ledger_net(s, first, party(IPABS_PARTY_TRANCHE, k));
+        bool residual_holder =
+            k == s->deal->n_tranches - 1 && k >= s->deal->n_senior;
+        double want = fl->interest_paid[k] + fl->principal_paid[k] +
+                      (residual_holder ? fl->residual : 0.0);
+        if (!near(got, want))
+            return broken(s, s->deal->tranches[k].name, got, want, err);
+    }
+    double g = ledger_net(s, first, GUARANTOR);
+    double g_want = fl->guarantee_fee + fl->recovery_guarantor -
+                    fl->guarantee_payout - fl->topup;
+    if (!near(g, g_want))
+        return broken(s, "the guarantor (ledger)", g, g_want, err);
+    return IPABS_OK;
+}
+
+static ipabs_status check_conservation(const step *s, double performing_open,
+                                       double guarantor_open, size_t first,
+                                       ipabs_error *err)
+{
+    const ipabs_period_flows *fl = s->fl;
+    double net = plan_net(fl, s->deal->n_tranches);
+    if (!near(fl->plan_cash_open + net, fl->plan_cash_close))
+        return broken(s, "the plan account", fl->plan_cash_open + net,
+                      fl->plan_cash_close, err);
+    for (int k = 0; k < s->deal->n_tranches; k++) {
+        double drop = fl->balance_open[k] - fl->balance_close[k];
+        if (!near(drop, fl->principal_paid[k] + fl->principal_loss[k]))
+            return broken(s, s->deal->tranches[k].name, drop,
+                          fl->principal_paid[k] + fl->principal_loss[k], err);
+    }
+    double pool_drop = performing_open - s->st->performing_balance;
+    if (!near(pool_drop, fl->principal_collected + fl->new_default_balance))
+        return broken(s, "the loan pool", pool_drop,
+                      fl->principal_collected + fl->new_default_balance, err);
+    double g_paid = s->st->guarantor_paid_total - guarantor_open;
+    if (!near(g_paid, fl->guarantee_payout + fl->topup))
+        return broken(s, "the guarantor", g_paid,
+                      fl->guarantee_payout + fl->topup, err);
+    return s->ledger != NULL ? check_ledger(s, first, err) : IPABS_OK;
+}
+
+/* ---- the step ------------------------------------------------------------- */
+
+static void clear_flows(ipabs_period_flows *fl, int n_tranches, int t)
+{
+    double *arrays = fl->balance_open;
+    memset(arrays, 0, 7 * (size_t)n_tranches * sizeof(double));
+    ipabs_period_flows blank = {0};
+    blank.balance_open = fl->balance_open;
+    blank.interest_due = fl->interest_due;
+    blank.interest_paid = fl->interest_paid;
+    blank.principal_paid = fl->principal_paid;
+    blank.principal_loss = fl->principal_loss;
+    blank.interest_loss = fl->interest_loss;
+    blank.balance_close = fl->balance_close;
+    blank.period = t;
+    *fl = blank;
+}
+
+ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
+                                  const ipabs_realisation *real,
+                                  ipabs_state *st, ipabs_period_flows *fl,
+                                  ipabs_ledger *ledger, ipabs_error *err)
+{
+    int t = st->period + 1;
+    int tau_g = real->guarantor_default_period;
+    step s = {deal, real, st, fl, ledger, t, deal->accrual[t],
+              tau_g <= 0 || t < tau_g, st->plan_cash};
+    double performing_open = st->performing_balance;
+    double guarantor_open = st->guarantor_paid_total;
+    size_t first = ledger != NULL ? ledger->count : 0;
+
+    clear_flows(fl, deal->n_tranches, t);
+    fl->plan_cash_open = st->plan_cash;
+    st->plan_cash = 0.0;
+    default_loans(&s);
+    collect(&s);
+    recover_ip(&s);
+    pay_guarantees(&s);
+    recover_estate(&s);
+    check_events(&s);
+    top_up(&s, amounts_due(&s));
+    pay_taxes_and_expenses(&s);
+    pay_senior_interest(&s);
+    pay_senior_principal(&s);
+    keep_reserve(&s);
+    pay_sub_interest(&s);
+    pay_sub_principal(&s);
+    pay_residual(&s);
+    write_off_at_legal_final(&s);
+    fl->plan_cash_close = st->plan_cash;
+    fl->capacity_exhausted = st->capacity_exhausted;
+    st->period = t;
+    return check_conservation(&s, performing_open, guarantor_open, first, err);
+}

@@ -1,0 +1,312 @@
+/*
+ * test_waterfall.c — the deterministic waterfall against hand calculations.
+ *
+ * Golden deal G (quarterly, 30/360, so d(t) = 0.25):
+ *   loan A 1,234,567 at 5.3%, level principal over 4 periods, fee 1.1%
+ *   loan B   765,433 at 4.7%, bullet in period 4,             fee 0.9%
+ *   bank agency 0.05%, servicing 0.10%, VAT 3.26% on interest income
+ *   senior 1,800,000 at 3.15% pass-through, legal final 5
+ *   sub      200,000, no coupon, pass-through, legal final 6
+ *   expenses: manager 0.1% on the senior balance, audit 12,000 a year
+ *   guarantor: accelerated payout one period after default, top-up on
+ *   recovery: 40% of an IP value equal to the principal, two periods late.
+ * Expected values are worked period by period by hand (the arithmetic is
+ * written out beside each); none comes from running ipabs.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "fixture.h"
+#include "ipabs/waterfall.h"
+
+static ipabs_deal *golden(void)
+{
+    ipabs_deal *d = fx_deal(6, 2, 2, 2);
+    fx_loan(d, 0, "A", 1234567.0, 0.053, 4, IPABS_LOAN_LEVEL_PRINCIPAL, 0.011, 0.02);
+    fx_loan(d, 1, "B", 765433.0, 0.047, 4, IPABS_LOAN_BULLET, 0.009, 0.03);
+    d->bank_fee_rate = 0.0005;
+    d->servicing_fee_rate = 0.001;
+    d->tax_rate = 0.0326;
+    fx_tranche(d, 0, "senior", IPABS_CLASS_SENIOR, 1800000.0, 0.0315,
+               IPABS_TRANCHE_PASS_THROUGH, 5);
+    fx_tranche(d, 1, "sub", IPABS_CLASS_SUB, 200000.0, 0.0,
+               IPABS_TRANCHE_PASS_THROUGH, 6);
+    fx_expense(d, 0, "plan_manager", IPABS_EXPENSE_SENIOR_RATE, 0.001);
+    fx_expense(d, 1, "audit", IPABS_EXPENSE_FIXED, 12000.0);
+    d->guarantor.payout_lag = 1;
+    ipabs_error err;
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK, "%s", err.message);
+    return d;
+}
+
+static ipabs_cashflow *run(const ipabs_deal *d, ipabs_realisation *r)
+{
+    ipabs_cashflow *cf = NULL;
+    ipabs_error err = {0};
+    ipabs_realisation_index(d, r);
+    ipabs_status s = ipabs_cashflow_compute(d, r, &cf, &err);
+    cr_assert_eq(s, IPABS_OK, "%s", err.message);
+    return cf;
+}
+
+#define P(cf, t) (&(cf)->periods[(t) - 1])
+#define NEAR(a, b) cr_assert(fabs((a) - (b)) < 1e-6, "%s = %.10f, expected %.10f", #a, (double)(a), (double)(b))
+
+/* Interest of B each period, net of the 0.15% fees: 765,433 x (4.7% - 0.15%) / 4 */
+static const double B_NET_INTEREST = 8706.800375;
+/* A's exposure when it defaults in period 2: 925,925.25 x (1 + 5.3%/4) */
+static const double EAD_A2 = 938193.7595625;
+
+Test(waterfall, schedules_of_golden_loans)
+{
+    ipabs_deal *d = golden();
+    NEAR(d->accrual[1], 0.25);
+    NEAR(d->loans[0].balance[2], 617283.5);
+    NEAR(d->loans[0].interest[2], 925925.25 * 0.053 * 0.25);
+    NEAR(d->loans[1].amortisation[4], 765433.0);
+    NEAR(d->pool_interest[1], 1234567.0 * 0.053 / 4 + 765433.0 * 0.047 / 4);
+    ipabs_deal_free(d);
+}
+
+Test(waterfall, no_default_pays_everyone_as_scheduled)
+{
+    ipabs_deal *d = golden();
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    ipabs_cashflow *cf = run(d, r);
+    /* Period 1: interest 24,601.8505 net; tax 802.0203263; expenses
+     * 450 + 3,000; senior coupon 1.8M x 3.15% / 4 = 14,175; principal
+     * 308,641.75 passes through; the rest is residual. */
+    NEAR(P(cf, 1)->interest_collected, 24601.8505);
+    NEAR(P(cf, 1)->tax_paid, 802.0203263);
+    NEAR(P(cf, 1)->expenses_paid, 3450.0);
+    NEAR(P(cf, 1)->interest_paid[0], 14175.0);
+    NEAR(P(cf, 1)->principal_paid[0], 308641.75);
+    NEAR(P(cf, 1)->residual, 6174.8301737);
+    NEAR(P(cf, 2)->interest_paid[0], 11744.44621875);
+    NEAR(P(cf, 2)->residual, 4838.3265197187);
+    NEAR(P(cf, 3)->residual, 3501.8228657375);
+    /* Period 4: B's bullet repays the senior (874,074.75) and the sub. */
+    NEAR(P(cf, 4)->principal_paid[0], 874074.75);
+    NEAR(P(cf, 4)->principal_paid[1], 200000.0);
+    NEAR(P(cf, 4)->residual, 2165.3192117561);
+    for (int t = 1; t <= 6; t++) {
+        cr_assert_eq(P(cf, t)->principal_loss[0], 0.0);
+        cr_assert_eq(P(cf, t)->principal_loss[1], 0.0);
+        cr_assert_eq(P(cf, t)->topup, 0.0);
+    }
+    cr_assert_eq(cf->final_state->tranche_balance[0], 0.0);
+    cr_assert_eq(cf->final_state->tranche_balance[1], 0.0);
+    /* Nothing outstanding after period 4: no more expenses accrue. */
+    cr_assert_eq(P(cf, 5)->expenses_paid, 0.0);
+    cr_assert_eq(cf->final_state->expense_arrears[1], 0.0);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+Test(waterfall, default_with_guarantor_alive_leaves_senior_whole)
+{
+    ipabs_deal *d = golden();
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[0] = 2;
+    ipabs_cashflow *cf = run(d, r);
+    /* Period 2: only B pays; due = tax 283.8416922 + expenses 3,372.8395625
+     * + coupon 11,744.44621875 = 15,401.12747...; the guarantor tops up
+     * the difference from 8,706.800375. */
+    NEAR(P(cf, 2)->interest_collected, B_NET_INTEREST);
+    NEAR(P(cf, 2)->topup, 6694.327098475);
+    NEAR(P(cf, 2)->interest_paid[0], 11744.44621875);
+    /* Period 3: the accelerated payout of the whole EAD; the principal
+     * amount written down at default (925,925.25) goes to the senior. */
+    NEAR(P(cf, 3)->guarantee_payout, EAD_A2);
+    NEAR(P(cf, 3)->principal_paid[0], 925925.25);
+    /* Period 4: the guarantor paid all of the EAD, so it takes all of the
+     * recovery min(EAD, 40% x 1,234,567) = 493,826.8. */
+    NEAR(P(cf, 4)->recovery_guarantor, 493826.8);
+    NEAR(P(cf, 4)->recovery_plan, 0.0);
+    double paid = 0.0;
+    for (int t = 1; t <= 6; t++) {
+        cr_assert_eq(P(cf, t)->principal_loss[0], 0.0);
+        cr_assert_eq(P(cf, t)->principal_loss[1], 0.0);
+        paid += P(cf, t)->principal_paid[0];
+    }
+    NEAR(paid, 1800000.0);
+    NEAR(cf->final_state->guarantor_paid_total, EAD_A2 + 6694.327098475);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+Test(waterfall, guarantor_failed_senior_takes_hand_computed_loss)
+{
+    ipabs_deal *d = golden();
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->guarantor_default_period = 1;
+    r->default_period[0] = 2;
+    r->default_period[1] = 3;
+    ipabs_cashflow *cf = run(d, r);
+    /* No support at all.  Period 2 pays 5,050.1191202750 of a 11,744.446
+     * coupon (arrears 6,694.327); period 3 has no cash; period 4 the plan
+     * keeps A's recovery 493,826.8 and pays the arrears, then 456,897.90
+     * of principal; period 5 B's recovery min(778,426.84, 306,173.2)
+     * leaves a loss of 739,692.1389938454 at the senior legal final. */
+    NEAR(P(cf, 2)->interest_paid[0], 5050.119120275);
+    cr_assert_eq(P(cf, 3)->interest_paid[0], 0.0);
+    NEAR(P(cf, 4)->recovery_plan, 493826.8);
+    NEAR(P(cf, 4)->interest_paid[0], 30183.2195359750);
+    NEAR(P(cf, 4)->principal_paid[0], 456897.9013390250);
+    NEAR(P(cf, 5)->recovery_plan, 306173.2);
+    NEAR(P(cf, 5)->principal_paid[0], 294768.2096671296);
+    NEAR(P(cf, 5)->principal_loss[0], 739692.1389938454);
+    NEAR(P(cf, 6)->principal_loss[1], 200000.0);
+    /* What the guarantor would have owed went to its estate. */
+    cr_assert_gt(cf->final_state->estate_claim, 0.0);
+    for (int t = 1; t <= 6; t++) {
+        cr_assert_eq(P(cf, t)->topup, 0.0);
+        cr_assert_eq(P(cf, t)->guarantee_payout, 0.0);
+    }
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+Test(waterfall, capacity_exhausted_midway_and_recovery_split)
+{
+    ipabs_deal *d = golden();
+    d->guarantor.capacity = 500000.0;
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[0] = 2;
+    ipabs_cashflow *cf = run(d, r);
+    /* Top-up 6,694.327098475 in period 2 leaves 493,305.672901525 of
+     * capacity for the 938,193.76 payout in period 3. */
+    NEAR(P(cf, 2)->topup, 6694.327098475);
+    cr_assert(!P(cf, 2)->capacity_exhausted);
+    NEAR(P(cf, 3)->guarantee_payout, 500000.0 - 6694.327098475);
+    cr_assert(P(cf, 3)->capacity_exhausted);
+    NEAR(cf->final_state->guarantor_paid_total, 500000.0);
+    /* Recovery 493,826.8 split by the share of the EAD the guarantor paid:
+     * 493,305.6729 / 938,193.7596. */
+    NEAR(P(cf, 4)->recovery_guarantor, 259655.9179677408);
+    NEAR(P(cf, 4)->recovery_plan, 234170.8820322593);
+    for (int t = 4; t <= 6; t++)
+        cr_assert_eq(P(cf, t)->topup, 0.0, "no capacity left for a top-up");
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+Test(waterfall, cumulative_default_trigger_turns_on_turbo)
+{
+    ipabs_deal *d = golden();
+    d->triggers.cdr_threshold = 0.30;
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[0] = 2;
+    ipabs_cashflow *cf = run(d, r);
+    cr_assert(!P(cf, 1)->accelerated);
+    /* 925,925.25 / 2,000,000 = 46.3% > 30%. */
+    NEAR(P(cf, 2)->cum_default_ratio, 0.462962625);
+    cr_assert(P(cf, 2)->accelerated);
+    /* Period 3: payout + B's interest 946,900.5599375, less tax, expenses
+     * and coupon, all to the senior: 931,499.432464025, no residual
+     * (pass-through alone would have paid 925,925.25 and 5,574.18 out). */
+    NEAR(P(cf, 3)->principal_paid[0], 931499.432464025);
+    cr_assert_eq(P(cf, 3)->residual, 0.0);
+    cr_assert(P(cf, 6)->accelerated, "an event is permanent");
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+Test(waterfall, guarantor_default_trigger)
+{
+    ipabs_deal *d = golden();
+    d->triggers.on_guarantor_default = true;
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->guarantor_default_period = 3;
+    ipabs_cashflow *cf = run(d, r);
+    cr_assert(!P(cf, 2)->accelerated);
+    cr_assert(P(cf, 3)->accelerated);
+    /* Period 3 in turbo: everything after tax, expenses and coupon repays
+     * the senior; nothing reaches the sub holder. */
+    cr_assert_eq(P(cf, 3)->residual, 0.0);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+Test(waterfall, senior_interest_shortfall_trigger_fires_next_period)
+{
+    ipabs_deal *d = golden();
+    d->triggers.on_senior_interest_shortfall = true;
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->guarantor_default_period = 1;
+    r->default_period[0] = 2;
+    ipabs_cashflow *cf = run(d, r);
+    /* Period 2 is short of senior interest (case above); turbo from 3. */
+    cr_assert(!P(cf, 2)->accelerated);
+    cr_assert(P(cf, 3)->accelerated);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+Test(waterfall, scheduled_payout_and_recovery_prepays_schedule)
+{
+    ipabs_deal *d = golden();
+    d->guarantor.payout_style = IPABS_PAYOUT_SCHEDULED;
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[0] = 2;
+    ipabs_cashflow *cf = run(d, r);
+    /* The guarantor pays A's schedule: period 2: 925,925.25 x 5.3%/4 +
+     * 308,641.75; period 3: 617,283.5 x 5.3%/4 + 308,641.75. */
+    double p2 = 320910.2595625, p3 = 316820.756375;
+    NEAR(P(cf, 2)->guarantee_payout, p2);
+    NEAR(P(cf, 3)->guarantee_payout, p3);
+    /* Period 4: the recovery 493,826.8 is split by what the guarantor has
+     * paid, (p2 + p3) / EAD; the plan's share prepays the 308,641.75 still
+     * scheduled, and the guarantor pays the rest of the schedule. */
+    double share = (p2 + p3) / EAD_A2;
+    double to_plan = 493826.8 * (1.0 - share);
+    NEAR(P(cf, 4)->recovery_guarantor, 493826.8 * share);
+    NEAR(P(cf, 4)->recovery_plan, to_plan);
+    double scale = 1.0 - to_plan / 308641.75;
+    NEAR(P(cf, 4)->guarantee_payout, scale * (308641.75 * 0.053 * 0.25 + 308641.75));
+    for (int t = 1; t <= 6; t++)
+        cr_assert_eq(P(cf, t)->principal_loss[0], 0.0);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+Test(waterfall, ledger_rows_balance_every_party)
+{
+    ipabs_deal *d = golden();
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[0] = 2;
+    r->guarantor_default_period = 4;
+    ipabs_cashflow *cf = run(d, r);
+    /* Every row has a payer and a payee, so the sum over all parties of
+     * their net cash is zero in each period. */
+    for (int t = 1; t <= 6; t++) {
+        double total = 0.0;
+        for (int kind = 0; kind < IPABS_PARTY_COUNT_; kind++) {
+            int n = kind == IPABS_PARTY_LOAN ? d->n_loans
+                  : kind == IPABS_PARTY_TRANCHE ? d->n_tranches
+                  : kind == IPABS_PARTY_EXPENSE ? d->n_expenses : 1;
+            for (int i = 0; i < n; i++) {
+                int index = n == 1 && kind != IPABS_PARTY_LOAN &&
+                                    kind != IPABS_PARTY_TRANCHE &&
+                                    kind != IPABS_PARTY_EXPENSE ? -1 : i;
+                total += ipabs_ledger_net(cf->ledger, t,
+                                          (ipabs_party){(ipabs_party_kind)kind, index});
+            }
+        }
+        cr_assert(fabs(total) < 1e-6, "period %d nets to %.9f", t, total);
+    }
+    /* The obligor A paid the plan interest net of fees in period 1. */
+    double a1 = ipabs_ledger_net(cf->ledger, 1, (ipabs_party){IPABS_PARTY_LOAN, 0});
+    NEAR(-a1, 1234567.0 * 0.053 / 4 + 308641.75 + 1234567.0 * 0.011 / 4);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}

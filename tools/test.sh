@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Build ipabs and run every test twice: an optimised build, then one with
+# AddressSanitizer + UndefinedBehaviorSanitizer.  Installs missing packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/deps.sh
+jobs=$(nproc)
+for kind in release asan; do
+  dir=build-test-$kind
+  opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  [ "$kind" = asan ] && opts=(-DCMAKE_BUILD_TYPE=Debug -DIPABS_SANITIZE=ON)
+  echo "== $kind build =="
+  cmake -S . -B "$dir" "${opts[@]}" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  echo "== $kind tests =="
+  (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -j "$jobs")
+done
