@@ -1,0 +1,126 @@
+/*
+ * ipabs/model.h — the default model (SPEC §4): cumulative PDs, the copula,
+ * default thresholds, recovery quantiles, and the random stream of a path.
+ *
+ * Data flow: deal → ipabs_model_plan (built once, then const and shared by
+ * all threads) → ipabs_model_sample(plan, seed, path) → realisation.
+ *
+ * Latent variable of loan i:  X_i = sqrt(W) (a_i Z_0 + s_i Z_sector(i)
+ * + c_i e_i), c_i = sqrt(1 - a_i^2 - s_i^2); W = 1 (Gaussian copula) or
+ * nu / chi2_nu (Student-t), shared with the guarantor, whose latent is
+ * sqrt(W) (g Z_0 + sqrt(1 - g^2) e_G).  Loan i defaults in the first period
+ * t <= term_i with X_i <= F^-1(cumPD_i(t)), F the copula's marginal CDF.
+ *
+ * Every path draws from its own Philox4x32-10 stream keyed by (seed, path
+ * index), so a path is reproduced alone in constant time and results do not
+ * depend on the thread count.
+ */
+#ifndef IPABS_MODEL_H
+#define IPABS_MODEL_H
+
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "ipabs/deal.h"
+#include "ipabs/error.h"
+#include "ipabs/waterfall.h"
+
+/* A copula variant, as gsl_rng_type is a generator variant: adding one is
+ * adding a struct, not an `if` in the hot loop. */
+typedef struct ipabs_copula_type {
+    const char *name;
+    double (*cdf)(double x, double df);      /* marginal CDF F of X */
+    double (*quantile)(double p, double df); /* F^-1, for thresholds */
+    /* sqrt(W) of one path, drawn from r (1 for the Gaussian copula). */
+    double (*mixing)(const gsl_rng *r, double df);
+} ipabs_copula_type;
+
+extern const ipabs_copula_type ipabs_copula_gaussian;
+extern const ipabs_copula_type ipabs_copula_student_t;
+
+/* Cumulative PDs after model.pd_multiplier (capped at 1 - 1e-12):
+ * pd_curve if the loan names one, else its rating in model.pd_table, else
+ * its annual PD under a constant hazard 1 - (1 - PD)^(t/f).  t may exceed
+ * the loan's term (the exact module's horizon); t = 0 gives 0. */
+double ipabs_model_loan_cum_pd(const ipabs_deal *deal, int loan, int t);
+double ipabs_model_guarantor_cum_pd(const ipabs_deal *deal, int t);
+
+/* The static loss of a loan, used by the portfolio (static) measures of
+ * both the Monte Carlo and the exact module: exposure = principal, the
+ * pledged IP realising its mean fraction, less the disposal cost:
+ *   P - clamp(min(P, V x mean) - cost, 0, P). */
+double ipabs_static_loss(const ipabs_loan *loan);
+
+/* Grid of the pool static-loss distribution written to
+ * loss_distribution.csv: an atom at zero, then IPABS_LOSS_BUCKETS buckets
+ * (k w, (k+1) w] with w = pool balance / IPABS_LOSS_BUCKETS. */
+#define IPABS_LOSS_BUCKETS 100
+
+/* Number of Beta-quantile table points (normal-score grid on [-8, 8]). */
+#define IPABS_BETA_TABLE_SIZE 2049
+
+typedef struct ipabs_model_plan {
+    const ipabs_copula_type *copula;
+    double df;
+    int n_loans;
+    int n_factors;            /* 1 global + sectors */
+    int legal_final;
+    /* by loan */
+    int *term;
+    double *a;                /* global loading */
+    double *s;                /* sector loading (0 if none) */
+    double *c;                /* idiosyncratic weight */
+    int *factor;              /* index of the sector factor, 0 if none */
+    double *threshold;        /* [loan * (legal_final + 1) + t], t = 0..term */
+    const double **beta_table;/* recovery quantile by normal score, per loan; NULL = fixed mean */
+    double *recovery_fixed;   /* the realisation when the table is NULL */
+    /* guarantor */
+    double g_a, g_c;
+    double *g_threshold;      /* by period 0..legal_final */
+    bool guarantor_can_default;
+    /* recovery tie to the global factor */
+    double rec_b, rec_c;
+    /* storage */
+    int n_tables;
+    double *tables;
+} ipabs_model_plan;
+
+/* Build the plan: thresholds, loadings, Beta tables.  Errors: IPABS_ENOMEM;
+ * IPABS_EINPUT if a loading makes the idiosyncratic weight imaginary;
+ * IPABS_EINTERNAL if GSL fails on a quantile. */
+ipabs_status ipabs_model_plan_build(const ipabs_deal *deal,
+                                    ipabs_model_plan **out, ipabs_error *err);
+void ipabs_model_plan_free(ipabs_model_plan *plan); /* NULL is a no-op */
+
+/* ---- random streams ------------------------------------------------------- */
+
+/* A gsl_rng whose type is Philox4x32-10 (Random123): GSL's distributions
+ * draw from it.  Allocate one per thread; position it on a path with
+ * ipabs_stream_seek.  NULL on ENOMEM. */
+gsl_rng *ipabs_stream_alloc(void);
+void ipabs_stream_seek(gsl_rng *r, uint64_t seed, uint64_t path);
+/* A uniform in (0, 1), never 0 or 1. */
+double ipabs_stream_uniform(const gsl_rng *r);
+
+/* What a path drew, for replay and audit (may be passed as NULL). */
+typedef struct ipabs_path_draws {
+    double *factors;     /* n_factors: Z_0, then the sector factors */
+    double mixing;       /* sqrt(W) */
+    double *latent;      /* by loan: X_i */
+    double guarantor_latent;
+} ipabs_path_draws;
+
+ipabs_status ipabs_path_draws_init(const ipabs_model_plan *plan,
+                                   ipabs_path_draws *d);
+void ipabs_path_draws_release(ipabs_path_draws *d);
+
+/* Draw path `path` of a run with `seed` into real (already allocated for
+ * the deal) and index it.  r is the calling thread's stream; scratch holds
+ * n_factors doubles.  draws may be NULL. */
+void ipabs_model_sample(const ipabs_deal *deal,
+                        const ipabs_model_plan *plan, gsl_rng *r,
+                        uint64_t seed, uint64_t path, double *scratch,
+                        ipabs_realisation *real, ipabs_path_draws *draws);
+
+#endif

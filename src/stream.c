@@ -1,0 +1,73 @@
+/*
+ * stream.c — Philox4x32-10 (Random123) as a gsl_rng type.
+ *
+ * Each path of a run owns the stream keyed by the run's seed, with the
+ * path index in the counter: the path's numbers do not depend on which
+ * thread draws them or on any other path.  Wrapping the generator as a
+ * gsl_rng_type lets GSL's distributions (ziggurat normals, gamma) draw
+ * from it.
+ */
+#include <Random123/philox.h>
+#include <gsl/gsl_rng.h>
+#include <stdint.h>
+
+#include "ipabs/model.h"
+
+typedef struct philox_state {
+    philox4x32_ctr_t ctr; /* v[0..1] path, v[2] block, v[3] stream tag */
+    philox4x32_key_t key; /* the run's seed */
+    philox4x32_ctr_t out;
+    int left;             /* unread words in out */
+} philox_state;
+
+/* "ipab" in ASCII: keeps ipabs's streams apart from other uses of a seed. */
+#define STREAM_TAG 0x69706162u
+
+static unsigned long philox_get(void *vstate)
+{
+    philox_state *st = vstate;
+    if (st->left == 0) {
+        st->out = philox4x32(st->ctr, st->key);
+        st->ctr.v[2]++;
+        st->left = 4;
+    }
+    return st->out.v[--st->left];
+}
+
+static double philox_get_double(void *vstate)
+{
+    return ((double)philox_get(vstate) + 0.5) / 4294967296.0;
+}
+
+static void philox_set(void *vstate, unsigned long seed)
+{
+    philox_state *st = vstate;
+    st->key.v[0] = (uint32_t)seed;
+    st->key.v[1] = (uint32_t)((uint64_t)seed >> 32);
+    st->ctr = (philox4x32_ctr_t){{0, 0, 0, STREAM_TAG}};
+    st->left = 0;
+}
+
+static const gsl_rng_type philox_type = {
+    "philox4x32-10", 0xffffffffUL, 0, sizeof(philox_state),
+    philox_set, philox_get, philox_get_double};
+
+gsl_rng *ipabs_stream_alloc(void)
+{
+    return gsl_rng_alloc(&philox_type);
+}
+
+void ipabs_stream_seek(gsl_rng *r, uint64_t seed, uint64_t path)
+{
+    philox_state *st = r->state;
+    st->key.v[0] = (uint32_t)seed;
+    st->key.v[1] = (uint32_t)(seed >> 32);
+    st->ctr = (philox4x32_ctr_t){
+        {(uint32_t)path, (uint32_t)(path >> 32), 0, STREAM_TAG}};
+    st->left = 0;
+}
+
+double ipabs_stream_uniform(const gsl_rng *r)
+{
+    return philox_get_double(r->state);
+}
