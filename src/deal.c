@@ -95,6 +95,7 @@ void ipabs_deal_free(ipabs_deal *deal)
     free(deal->pool_agency_fee);
     free(deal->pool_servicing_fee);
     free(deal->pool_guarantee_fee);
+    free(deal->loans_running_after);
     free(deal);
 }
 
@@ -280,8 +281,14 @@ static ipabs_status pool_totals(ipabs_deal *deal, ipabs_error *err)
             return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                                    "out of memory building pool totals");
     }
+    deal->loans_running_after = calloc(n, sizeof(int));
+    if (deal->loans_running_after == NULL)
+        return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                               "out of memory building pool totals");
     for (int i = 0; i < deal->n_loans; i++) {
         const ipabs_loan *l = &deal->loans[i];
+        for (int t = 0; t < l->term; t++)
+            deal->loans_running_after[t]++;
         for (int t = 1; t <= l->term; t++) {
             double base = l->balance[t - 1] * deal->accrual[t];
             deal->pool_interest[t] += l->interest[t];
@@ -306,9 +313,13 @@ ipabs_status ipabs_deal_finalize(ipabs_deal *deal, ipabs_error *err)
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                                "out of memory building the payment calendar");
     int step = 12 / deal->frequency;
+    /* End-of-month rule: a closing on a month's last day pays on last days. */
+    bool eom = deal->closing.day == days_in_month(deal->closing.year, deal->closing.month);
     deal->dates[0] = deal->closing;
     for (int t = 1; t < n; t++) {
         deal->dates[t] = ipabs_date_add_months(deal->closing, t * step);
+        if (eom)
+            deal->dates[t].day = days_in_month(deal->dates[t].year, deal->dates[t].month);
         deal->accrual[t] = ipabs_daycount_fraction(
             deal->daycount, deal->dates[t - 1], deal->dates[t]);
     }

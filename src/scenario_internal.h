@@ -50,6 +50,7 @@ typedef struct scn_ctx {
     ipabs_errors *errors;    /* the caller's list */
     ipabs_deal *deal;        /* being filled; owned by ipabs_scenario_load */
     struct fy_document *doc; /* the parsed (and overridden) scenario */
+    struct fy_diag *diag;    /* libfyaml's collected diagnostics */
 
     scn_override_node *override_nodes;
     size_t n_override_nodes, cap_override_nodes;
@@ -58,10 +59,12 @@ typedef struct scn_ctx {
     scn_pos tape_key_pos;    /* where loans.tape is, for messages */
     char *tape_path;         /* tape_given joined to the YAML's directory */
 
+    scn_pos tranches_key_pos; /* where plan.tranches is, for the pool check */
     bool guarantor_given;    /* the scenario has a guarantor section */
     bool model_lists_ok;     /* sectors, pd_table and pd_curves read cleanly */
     bool tranches_ok;        /* every tranche read cleanly */
     bool tape_ok;            /* tape read without any error and not empty */
+    bool out_of_memory;      /* an allocation failed (recorded as ENOMEM) */
 } scn_ctx;
 
 /* A YAML value being read: the node, its dotted key for messages
@@ -85,6 +88,15 @@ void scn_oom(scn_ctx *c);
 
 /* strdup that records IPABS_ENOMEM on failure. */
 char *scn_strdup(scn_ctx *c, const char *s);
+
+/* Read a whole file into a NUL-terminated buffer (*out, owned by the
+ * caller).  Returns 0 or the errno value of the failure (ENOMEM when an
+ * allocation failed). */
+int scn_read_file(const char *path, char **out, size_t *len);
+
+/* Copy text into buf for a message, cut at a UTF-8 boundary with "..."
+ * when it does not fit. */
+void scn_clip(const char *text, char *buf, size_t cap);
 
 /* Parse a plain decimal or exponent number ("72000000", "-1.5e-3"): the
  * whole text must be consumed and the value finite.  No hex, inf, nan,

@@ -207,6 +207,7 @@ typedef struct ipabs_deal {
     double *pool_agency_fee;    /* bank agency fee */
     double *pool_servicing_fee; /* lender servicing fee */
     double *pool_guarantee_fee; /* guarantee fee */
+    int *loans_running_after;   /* by period: loans whose term is later */
     int n_senior;          /* tranches [0, n_senior) are senior */
 } ipabs_deal;
 

@@ -1,0 +1,1136 @@
+/*
+ * scenario_yaml.c — the key schema of a scenario file, and the readers that
+ * check each value and store it in the ipabs_deal.
+ *
+ * The schema is a set of tables of key_spec, one per YAML mapping.  An
+ * entry names a key, says whether it is required, which reader checks its
+ * value, where the value goes (an offset into the struct the mapping
+ * fills) and the allowed range or words.  read_mapping() reports unknown
+ * keys (with the nearest valid one) and missing required keys, then reads
+ * the keys in table order rather than file order, so that deal.legal_final
+ * and the model are known before the tranches and the tape are checked
+ * against them.  Custom readers handle the lists: tranches, expenses,
+ * tranche schedules, sector loadings, the PD table and PD curves.
+ *
+ * Value types follow YAML: a number or a boolean must be a plain
+ * (unquoted) scalar; strings may be plain or quoted.  A value set by --set
+ * counts as plain.
+ */
+#include "scenario_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define BIT(i) ((uint64_t)1 << (i))
+
+enum { PATH_CAP = 128, TEXT_CAP = 80 };
+
+/* Enumerations are stored through an int; make sure that is their size. */
+_Static_assert(sizeof(ipabs_daycount) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_payout_style) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_tranche_class) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_tranche_amort) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_copula_kind) == sizeof(int), "enum size");
+
+typedef struct scn_choice {
+    const char *name;
+    int value;
+} scn_choice;
+
+typedef struct key_spec key_spec;
+
+/* Check the value, store it at base + k->offset; false when it is wrong
+ * (the error is already recorded). */
+typedef bool (*key_reader)(scn_ctx *c, const scn_yv *v, void *base,
+                           const key_spec *k);
+
+struct key_spec {
+    const char *name;
+    key_reader read;
+    bool required;
+    size_t offset;
+    scn_range range;            /* numbers and integers */
+    const scn_choice *choices;  /* words; ends with {NULL, 0} */
+    const key_spec *sub;        /* sections: the nested table */
+    size_t n_sub;
+};
+
+/* Which keys of a table were present, and which of those were valid. */
+typedef struct key_set {
+    uint64_t seen, ok;
+} key_set;
+
+/* A list of numbers: range of each, and order (+1 non-decreasing, -1
+ * non-increasing, 0 any). */
+typedef struct list_rule {
+    scn_range range;
+    int order;
+    const char *what;
+} list_rule;
+
+/* ---- nodes ---------------------------------------------------------------- */
+
+static void *at_offset(void *base, size_t offset)
+{
+    return (char *)base + offset;
+}
+
+static const char *scalar_text(struct fy_node *n)
+{
+    return n != NULL && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
+}
+
+static bool is_plain(const scn_ctx *c, struct fy_node *n)
+{
+    return fy_node_get_style(n) == FYNS_PLAIN || scn_node_is_override(c, n);
+}
+
+/* An empty value: "key:" with nothing, ~ or null. */
+static bool is_null(const scn_ctx *c, struct fy_node *n)
+{
+    const char *t = scalar_text(n);
+    if (n == NULL)
+        return true;
+    if (t == NULL || !is_plain(c, n))
+        return false;
+    return t[0] == '\0' || strcmp(t, "~") == 0 || strcmp(t, "null") == 0 ||
+           strcmp(t, "Null") == 0 || strcmp(t, "NULL") == 0;
+}
+
+/* What was found, for "expected X, got Y". */
+static void describe(const scn_ctx *c, struct fy_node *n, char *buf, size_t cap)
+{
+    char text[TEXT_CAP];
+    if (is_null(c, n)) {
+        snprintf(buf, cap, "an empty value");
+    } else if (fy_node_is_mapping(n)) {
+        snprintf(buf, cap, "a mapping");
+    } else if (fy_node_is_sequence(n)) {
+        snprintf(buf, cap, "a sequence");
+    } else {
+        scn_clip(scalar_text(n), text, sizeof text);
+        snprintf(buf, cap, is_plain(c, n) ? "'%s'" : "the quoted string '%s'",
+                 text);
+    }
+}
+
+static void expected(scn_ctx *c, const scn_yv *v, const char *what)
+{
+    char found[TEXT_CAP + 32];
+    describe(c, v->node, found, sizeof found);
+    scn_error(c, v->pos, v->path, "expected %s, got %s", what, found);
+}
+
+struct fy_node_pair *scn_map_find(struct fy_node *map, const char *name,
+                                  size_t len)
+{
+    void *iter = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(map, &iter)) != NULL) {
+        size_t n = 0;
+        struct fy_node *key = fy_node_pair_key(p);
+        const char *text = key && fy_node_is_scalar(key)
+                               ? fy_node_get_scalar(key, &n) : NULL;
+        if (text != NULL && n == len && memcmp(text, name, len) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static void child_path(char *buf, const char *parent, const char *key)
+{
+    if (parent[0] == '\0')
+        snprintf(buf, PATH_CAP, "%s", key);
+    else
+        snprintf(buf, PATH_CAP, "%s.%s", parent, key);
+}
+
+/* The value of a mapping pair as a scn_yv (path written into buf). */
+static scn_yv pair_child(const scn_ctx *c, const scn_yv *parent,
+                         struct fy_node_pair *p, const char *name, char *buf)
+{
+    scn_yv v;
+    child_path(buf, parent->path, name);
+    v.node = fy_node_pair_value(p);
+    v.path = buf;
+    v.key_pos = scn_node_pos(c, fy_node_pair_key(p), parent->pos);
+    /* A mapping or sequence is located at its key, a scalar at itself. */
+    v.pos = fy_node_is_scalar(v.node) ? scn_node_pos(c, v.node, v.key_pos)
+                                      : v.key_pos;
+    return v;
+}
+
+/* Item i of a sequence as a scn_yv (path written into buf). */
+static scn_yv seq_item(const scn_ctx *c, const scn_yv *seq, int i, char *buf)
+{
+    scn_yv v;
+    snprintf(buf, PATH_CAP, "%s[%d]", seq->path, i);
+    v.node = fy_node_sequence_get_by_index(seq->node, i);
+    v.path = buf;
+    v.pos = scn_node_pos(c, v.node, seq->pos);
+    v.key_pos = v.pos;
+    return v;
+}
+
+/* ---- scalar values -------------------------------------------------------- */
+
+static bool yaml_number(scn_ctx *c, const scn_yv *v, const scn_range *r,
+                        bool integer, double *out)
+{
+    char what[64], text[TEXT_CAP];
+    const char *t = is_null(c, v->node) || !is_plain(c, v->node)
+                        ? NULL : scalar_text(v->node);
+    double x = 0.0;
+    scn_range_text(r, integer, what, sizeof what);
+    if (t == NULL || !scn_parse_number(t, &x) || (integer && x != floor(x))) {
+        expected(c, v, what);
+        return false;
+    }
+    if (!scn_in_range(x, r)) {
+        scn_clip(t, text, sizeof text);
+        scn_error(c, v->pos, v->path, "must be %s (got %s)", what, text);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+/* A non-empty string without NUL characters. */
+static const char *yaml_string(scn_ctx *c, const scn_yv *v)
+{
+    size_t len = 0;
+    const char *t = is_null(c, v->node) ? NULL : scalar_text(v->node);
+    if (t != NULL)
+        fy_node_get_scalar(v->node, &len);
+    if (t == NULL || t[0] == '\0' || strlen(t) != len) {
+        expected(c, v, "a non-empty string");
+        return NULL;
+    }
+    return t;
+}
+
+static void choice_list(const scn_choice *choices, char *buf, size_t cap)
+{
+    size_t used = (size_t)snprintf(buf, cap, "one of");
+    for (int i = 0; choices[i].name != NULL && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s %s",
+                                 i ? "," : "", choices[i].name);
+}
+
+static bool yaml_choice(scn_ctx *c, const scn_yv *v, const scn_choice *choices,
+                        int *out)
+{
+    const char *t = is_null(c, v->node) ? NULL : scalar_text(v->node);
+    for (int i = 0; t != NULL && choices[i].name != NULL; i++) {
+        if (strcmp(t, choices[i].name) == 0) {
+            *out = choices[i].value;
+            return true;
+        }
+    }
+    char list[160], found[TEXT_CAP + 32], hint[96];
+    scn_suggest s;
+    scn_suggest_init(&s, t ? t : "");
+    for (int i = 0; choices[i].name != NULL; i++)
+        scn_suggest_offer(&s, choices[i].name);
+    choice_list(choices, list, sizeof list);
+    describe(c, v->node, found, sizeof found);
+    scn_hint_text(t ? scn_suggest_best(&s) : NULL, hint, sizeof hint);
+    scn_error(c, v->pos, v->path, "expected %s, got %s%s", list, found, hint);
+    return false;
+}
+
+/* ---- generic readers ------------------------------------------------------ */
+
+static bool read_number(scn_ctx *c, const scn_yv *v, void *base,
+                        const key_spec *k)
+{
+    double x;
+    if (!yaml_number(c, v, &k->range, false, &x))
+        return false;
+    *(double *)at_offset(base, k->offset) = x;
+    return true;
+}
+
+static bool read_int(scn_ctx *c, const scn_yv *v, void *base, const key_spec *k)
+{
+    double x;
+    if (!yaml_number(c, v, &k->range, true, &x))
+        return false;
+    *(int *)at_offset(base, k->offset) = (int)x;
+    return true;
+}
+
+static bool read_bool(scn_ctx *c, const scn_yv *v, void *base,
+                      const key_spec *k)
+{
+    static const char *const words[2][3] = {{"false", "False", "FALSE"},
+                                            {"true", "True", "TRUE"}};
+    const char *t = is_plain(c, v->node) ? scalar_text(v->node) : NULL;
+    for (int b = 0; t != NULL && b < 2; b++) {
+        for (int i = 0; i < 3; i++) {
+            if (strcmp(t, words[b][i]) == 0) {
+                *(bool *)at_offset(base, k->offset) = b == 1;
+                return true;
+            }
+        }
+    }
+    expected(c, v, "true or false");
+    return false;
+}
+
+static bool read_string(scn_ctx *c, const scn_yv *v, void *base,
+                        const key_spec *k)
+{
+    const char *t = yaml_string(c, v);
+    char *copy = t ? scn_strdup(c, t) : NULL;
+    if (copy == NULL)
+        return false;
+    char **dst = at_offset(base, k->offset);
+    free(*dst);
+    *dst = copy;
+    return true;
+}
+
+static bool read_choice(scn_ctx *c, const scn_yv *v, void *base,
+                        const key_spec *k)
+{
+    int value;
+    if (!yaml_choice(c, v, k->choices, &value))
+        return false;
+    memcpy(at_offset(base, k->offset), &value, sizeof value);
+    return true;
+}
+
+static bool read_date(scn_ctx *c, const scn_yv *v, void *base,
+                      const key_spec *k)
+{
+    const char *t = is_null(c, v->node) ? NULL : scalar_text(v->node);
+    if (t == NULL || !ipabs_date_parse(t, at_offset(base, k->offset))) {
+        expected(c, v, "a date YYYY-MM-DD (years 1900-2200)");
+        return false;
+    }
+    return true;
+}
+
+/* Checked by the reader of the enclosing mapping, once its other keys are
+ * known (a tranche's schedule). */
+static bool read_later(scn_ctx *c, const scn_yv *v, void *base,
+                       const key_spec *k)
+{
+    (void)c, (void)v, (void)base, (void)k;
+    return true;
+}
+
+/* ---- mappings ------------------------------------------------------------- */
+
+static int spec_index(const key_spec *specs, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(specs[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void report_unknown_key(scn_ctx *c, const scn_yv *v, struct fy_node *key,
+                               const key_spec *specs, size_t n)
+{
+    scn_pos at = scn_node_pos(c, key, v->pos);
+    const char *name = is_null(c, key) ? NULL : scalar_text(key);
+    char path[PATH_CAP], text[TEXT_CAP], tail[320];
+    if (name == NULL) {
+        scn_error(c, at, v->path, "keys must be names, not a mapping, a "
+                                  "sequence or an empty value");
+        return;
+    }
+    scn_suggest s;
+    scn_suggest_init(&s, name);
+    size_t used = (size_t)snprintf(tail, sizeof tail, "; valid keys here:");
+    for (size_t i = 0; i < n; i++) {
+        scn_suggest_offer(&s, specs[i].name);
+        if (used < sizeof tail)
+            used += (size_t)snprintf(tail + used, sizeof tail - used, "%s %s",
+                                     i ? "," : "", specs[i].name);
+    }
+    if (scn_suggest_best(&s) != NULL)
+        scn_hint_text(scn_suggest_best(&s), tail, sizeof tail);
+    scn_clip(name, text, sizeof text);
+    child_path(path, v->path, text);
+    scn_error(c, at, path, "unknown key '%s'%s", text, tail);
+}
+
+static void report_unknown_keys(scn_ctx *c, const scn_yv *v,
+                                const key_spec *specs, size_t n)
+{
+    void *iter = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(v->node, &iter)) != NULL) {
+        struct fy_node *key = fy_node_pair_key(p);
+        const char *name = scalar_text(key);
+        if (name == NULL || spec_index(specs, n, name) < 0)
+            report_unknown_key(c, v, key, specs, n);
+    }
+}
+
+static void report_missing_key(scn_ctx *c, const scn_yv *v, const char *name,
+                               const char *why)
+{
+    char path[PATH_CAP];
+    child_path(path, v->path, name);
+    scn_error(c, v->key_pos, path, "missing required key '%s'%s", name, why);
+}
+
+/* Read every key of the table that is present in the mapping. */
+static key_set read_mapping(scn_ctx *c, const scn_yv *v, void *base,
+                            const key_spec *specs, size_t n)
+{
+    key_set s = {0, 0};
+    if (!fy_node_is_mapping(v->node)) {
+        expected(c, v, "a mapping");
+        return s;
+    }
+    report_unknown_keys(c, v, specs, n);
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_CAP];
+        struct fy_node_pair *p =
+            scn_map_find(v->node, specs[i].name, strlen(specs[i].name));
+        if (p == NULL) {
+            if (specs[i].required)
+                report_missing_key(c, v, specs[i].name, "");
+            continue;
+        }
+        scn_yv child = pair_child(c, v, p, specs[i].name, path);
+        s.seen |= BIT(i);
+        if (specs[i].read(c, &child, base, &specs[i]))
+            s.ok |= BIT(i);
+    }
+    return s;
+}
+
+static bool read_section(scn_ctx *c, const scn_yv *v, void *base,
+                         const key_spec *k)
+{
+    size_t before = c->errors->count;
+    read_mapping(c, v, at_offset(base, k->offset), k->sub, k->n_sub);
+    return c->errors->count == before;
+}
+
+/* Mapping pair p of v as a scn_yv named by its key; NULL name (error
+ * recorded) when the key is not a non-empty name. */
+static const char *named_child(scn_ctx *c, const scn_yv *v,
+                               struct fy_node_pair *p, char *path, scn_yv *out)
+{
+    struct fy_node *key = fy_node_pair_key(p);
+    const char *name = is_null(c, key) ? NULL : scalar_text(key);
+    if (name == NULL || name[0] == '\0') {
+        scn_error(c, scn_node_pos(c, key, v->pos), v->path,
+                  "keys must be non-empty names");
+        return NULL;
+    }
+    *out = pair_child(c, v, p, name, path);
+    return name;
+}
+
+/* ---- lists of numbers ----------------------------------------------------- */
+
+static bool read_list_item(scn_ctx *c, const scn_yv *seq, int i,
+                           const list_rule *rule, double *x)
+{
+    char path[PATH_CAP];
+    scn_yv item = seq_item(c, seq, i, path);
+    if (!yaml_number(c, &item, &rule->range, false, &x[i]))
+        return false;
+    if (i > 0 && rule->order * (x[i] - x[i - 1]) < 0.0) {
+        scn_error(c, item.pos, item.path,
+                  "%s must be %s: %.15g comes after %.15g", rule->what,
+                  rule->order > 0 ? "non-decreasing" : "non-increasing",
+                  x[i], x[i - 1]);
+        return false;
+    }
+    return true;
+}
+
+/* A non-empty sequence of numbers into *out (malloc'ed, n entries). */
+static bool read_number_list(scn_ctx *c, const scn_yv *v, const list_rule *rule,
+                             double **out, int *n)
+{
+    int count = fy_node_is_sequence(v->node)
+                    ? fy_node_sequence_item_count(v->node) : 0;
+    if (count <= 0) {
+        char what[96];
+        snprintf(what, sizeof what, "a non-empty sequence of %s", rule->what);
+        expected(c, v, what);
+        return false;
+    }
+    double *x = calloc((size_t)count, sizeof *x);
+    if (x == NULL) {
+        scn_oom(c);
+        return false;
+    }
+    bool ok = true;
+    for (int i = 0; i < count; i++) {
+        if (!read_list_item(c, v, i, rule, x)) {
+            /* So that the next item is not compared with a bad one. */
+            x[i] = rule->order > 0 ? -INFINITY : INFINITY;
+            ok = false;
+        }
+    }
+    if (!ok) {
+        free(x);
+        return false;
+    }
+    *out = x;
+    *n = count;
+    return true;
+}
+
+/* ---- ranges used by the tables -------------------------------------------- */
+
+#define R_UNIT_OPEN {0.0, 1.0, false, true}           /* [0, 1) */
+#define R_UNIT {0.0, 1.0, false, false}               /* [0, 1] */
+#define R_LOADING {-1.0, 1.0, false, false}           /* [-1, 1] */
+#define R_NON_NEGATIVE {0.0, INFINITY, false, false}  /* >= 0 */
+#define R_POSITIVE {0.0, INFINITY, true, false}       /* > 0 */
+#define R_PERIODS {1.0, 600.0, false, false}          /* 1..600 */
+#define R_LAG {0.0, 600.0, false, false}              /* 0..600 */
+
+/* ---- custom readers: guarantor, loans, simulation ------------------------- */
+
+static bool read_capacity(scn_ctx *c, const scn_yv *v, void *base,
+                          const key_spec *k)
+{
+    const char *t = is_null(c, v->node) ? NULL : scalar_text(v->node);
+    double x;
+    if (t != NULL && strcmp(t, "unlimited") == 0) {
+        *(double *)at_offset(base, k->offset) = INFINITY;
+        return true;
+    }
+    if (t == NULL || !is_plain(c, v->node) || !scn_parse_number(t, &x)) {
+        expected(c, v, "a number >= 0 or 'unlimited'");
+        return false;
+    }
+    return read_number(c, v, base, k);
+}
+
+static bool read_guarantor(scn_ctx *c, const scn_yv *v, void *base,
+                           const key_spec *k)
+{
+    c->guarantor_given = true;
+    return read_section(c, v, base, k);
+}
+
+static bool read_tape_key(scn_ctx *c, const scn_yv *v, void *base,
+                          const key_spec *k)
+{
+    (void)base, (void)k;
+    const char *t = yaml_string(c, v);
+    if (t == NULL)
+        return false;
+    free(c->tape_given);
+    c->tape_given = scn_strdup(c, t);
+    c->tape_key_pos = v->pos;
+    return c->tape_given != NULL;
+}
+
+static bool read_paths(scn_ctx *c, const scn_yv *v, void *base,
+                       const key_spec *k)
+{
+    double x;
+    if (!yaml_number(c, v, &k->range, true, &x))
+        return false;
+    if (x > 1e15) { /* beyond exact integers in a double */
+        scn_error(c, v->pos, v->path, "must be at most 1e15 (got %.15g)", x);
+        return false;
+    }
+    *(long long *)at_offset(base, k->offset) = (long long)x;
+    return true;
+}
+
+/* Digits only, so that every value up to 2^64 - 1 is exact. */
+static bool read_seed(scn_ctx *c, const scn_yv *v, void *base,
+                      const key_spec *k)
+{
+    const char *t = is_null(c, v->node) || !is_plain(c, v->node)
+                        ? NULL : scalar_text(v->node);
+    size_t n = t ? strlen(t) : 0;
+    if (n == 0 || n > 20 || strspn(t, "0123456789") != n) {
+        expected(c, v, "an integer in [0, 2^64)");
+        return false;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = strtoull(t, &end, 10);
+    if (errno == ERANGE) {
+        scn_error(c, v->pos, v->path, "must be an integer in [0, 2^64) (got %s)", t);
+        return false;
+    }
+    *(uint64_t *)at_offset(base, k->offset) = (uint64_t)x;
+    return true;
+}
+
+/* ---- custom readers: model lists ------------------------------------------ */
+
+static bool read_named_number(scn_ctx *c, const scn_yv *v,
+                              struct fy_node_pair *p, const scn_range *r,
+                              char **names, double *values, int *n)
+{
+    char path[PATH_CAP];
+    scn_yv item;
+    double x;
+    const char *name = named_child(c, v, p, path, &item);
+    if (name == NULL || !yaml_number(c, &item, r, false, &x))
+        return false;
+    if ((names[*n] = scn_strdup(c, name)) == NULL)
+        return false;
+    values[(*n)++] = x;
+    return true;
+}
+
+/* A mapping name -> number (sector loadings, the PD table). */
+static bool read_number_map(scn_ctx *c, const scn_yv *v, const scn_range *r,
+                            char ***names, double **values, int *n)
+{
+    if (!fy_node_is_mapping(v->node)) {
+        expected(c, v, "a mapping of names to numbers");
+        return false;
+    }
+    size_t count = (size_t)fy_node_mapping_item_count(v->node) + 1;
+    *names = calloc(count, sizeof **names);
+    *values = calloc(count, sizeof **values);
+    if (*names == NULL || *values == NULL) {
+        scn_oom(c);
+        return false;
+    }
+    bool ok = true;
+    void *iter = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(v->node, &iter)) != NULL)
+        if (!read_named_number(c, v, p, r, *names, *values, n))
+            ok = false;
+    return ok;
+}
+
+static bool read_sectors(scn_ctx *c, const scn_yv *v, void *base,
+                         const key_spec *k)
+{
+    ipabs_model *m = base;
+    bool ok = read_number_map(c, v, &k->range, &m->sector_names,
+                              &m->sector_loading, &m->n_sectors);
+    c->model_lists_ok = c->model_lists_ok && ok;
+    return ok;
+}
+
+static bool read_pd_table(scn_ctx *c, const scn_yv *v, void *base,
+                          const key_spec *k)
+{
+    ipabs_model *m = base;
+    bool ok = read_number_map(c, v, &k->range, &m->rating_names,
+                              &m->rating_pd, &m->n_ratings);
+    c->model_lists_ok = c->model_lists_ok && ok;
+    return ok;
+}
+
+static bool read_pd_curve(scn_ctx *c, const scn_yv *v, struct fy_node_pair *p,
+                          ipabs_model *m)
+{
+    static const list_rule rule = {R_UNIT_OPEN, +1, "cumulative PDs"};
+    char path[PATH_CAP];
+    scn_yv item;
+    ipabs_pd_curve *curve = &m->curves[m->n_curves];
+    const char *name = named_child(c, v, p, path, &item);
+    if (name == NULL ||
+        !read_number_list(c, &item, &rule, &curve->cum_pd, &curve->n))
+        return false;
+    if ((curve->name = scn_strdup(c, name)) == NULL) {
+        free(curve->cum_pd);
+        curve->cum_pd = NULL;
+        return false;
+    }
+    m->n_curves++;
+    return true;
+}
+
+static bool read_pd_curves(scn_ctx *c, const scn_yv *v, void *base,
+                           const key_spec *k)
+{
+    ipabs_model *m = base;
+    (void)k;
+    if (!fy_node_is_mapping(v->node)) {
+        expected(c, v, "a mapping of curve names to sequences of cumulative PDs");
+        c->model_lists_ok = false;
+        return false;
+    }
+    size_t count = (size_t)fy_node_mapping_item_count(v->node) + 1;
+    if ((m->curves = calloc(count, sizeof *m->curves)) == NULL) {
+        scn_oom(c);
+        return false;
+    }
+    bool ok = true;
+    void *iter = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(v->node, &iter)) != NULL)
+        if (!read_pd_curve(c, v, p, m))
+            ok = false;
+    c->model_lists_ok = c->model_lists_ok && ok;
+    return ok;
+}
+
+/* ---- lists of named items (tranches, expenses) ---------------------------- */
+
+static const char *item_name(struct fy_node *item)
+{
+    struct fy_node_pair *p =
+        fy_node_is_mapping(item) ? scn_map_find(item, "name", 4) : NULL;
+    return p ? scalar_text(fy_node_pair_value(p)) : NULL;
+}
+
+static scn_pos item_name_pos(const scn_ctx *c, struct fy_node *item,
+                             scn_pos fallback)
+{
+    return scn_node_pos(c, fy_node_pair_value(scn_map_find(item, "name", 4)),
+                        fallback);
+}
+
+/* Item i's name against the items before it. */
+static void check_unique_name(scn_ctx *c, const scn_yv *seq, int i,
+                              const char *what)
+{
+    struct fy_node *item = fy_node_sequence_get_by_index(seq->node, i);
+    const char *name = item_name(item);
+    for (int j = 0; name != NULL && j < i; j++) {
+        struct fy_node *other = fy_node_sequence_get_by_index(seq->node, j);
+        const char *other_name = item_name(other);
+        if (other_name == NULL || strcmp(name, other_name) != 0)
+            continue;
+        char path[PATH_CAP], text[TEXT_CAP];
+        scn_pos first = item_name_pos(c, other, seq->pos);
+        snprintf(path, sizeof path, "%s[%d].name", seq->path, i);
+        scn_clip(name, text, sizeof text);
+        scn_error(c, item_name_pos(c, item, seq->pos), path,
+                  "duplicate %s name '%s' (first at %s %d)", what, text,
+                  first.file == c->yaml_path ? "line" : "--set", first.line);
+        return;
+    }
+}
+
+/* ---- tranches ------------------------------------------------------------- */
+
+enum { TR_NAME, TR_CLASS, TR_BALANCE, TR_COUPON, TR_AMORT, TR_LEGAL_FINAL,
+       TR_SCHEDULE, TR_N };
+
+static const scn_choice class_choices[] = {
+    {"senior", IPABS_CLASS_SENIOR}, {"sub", IPABS_CLASS_SUB}, {NULL, 0}};
+
+static const scn_choice tranche_amort_choices[] = {
+    {"pass_through", IPABS_TRANCHE_PASS_THROUGH},
+    {"scheduled", IPABS_TRANCHE_SCHEDULED},
+    {"bullet", IPABS_TRANCHE_BULLET},
+    {NULL, 0}};
+
+static bool read_tranche_legal_final(scn_ctx *c, const scn_yv *v, void *base,
+                                     const key_spec *k)
+{
+    int deal_final = c->deal->legal_final;
+    if (!read_int(c, v, base, k))
+        return false;
+    int legal_final = ((ipabs_tranche *)base)->legal_final;
+    if (deal_final > 0 && legal_final > deal_final) {
+        scn_error(c, v->pos, v->path,
+                  "must be <= deal.legal_final (%d) (got %d)", deal_final,
+                  legal_final);
+        return false;
+    }
+    return true;
+}
+
+static const key_spec tranche_keys[TR_N] = {
+    [TR_NAME] = {.name = "name", .read = read_string, .required = true,
+                 .offset = offsetof(ipabs_tranche, name)},
+    [TR_CLASS] = {.name = "class", .read = read_choice, .required = true,
+                  .offset = offsetof(ipabs_tranche, cls),
+                  .choices = class_choices},
+    [TR_BALANCE] = {.name = "balance", .read = read_number, .required = true,
+                    .offset = offsetof(ipabs_tranche, balance),
+                    .range = R_POSITIVE},
+    [TR_COUPON] = {.name = "coupon", .read = read_number,
+                   .offset = offsetof(ipabs_tranche, coupon),
+                   .range = R_UNIT_OPEN},
+    [TR_AMORT] = {.name = "amortisation", .read = read_choice,
+                  .offset = offsetof(ipabs_tranche, amort),
+                  .choices = tranche_amort_choices},
+    [TR_LEGAL_FINAL] = {.name = "legal_final", .read = read_tranche_legal_final,
+                        .offset = offsetof(ipabs_tranche, legal_final),
+                        .range = R_PERIODS},
+    [TR_SCHEDULE] = {.name = "schedule", .read = read_later},
+};
+
+/* target[t] for t = 0..deal.legal_final: the balance, then the schedule,
+ * held at its last value. */
+static void build_targets(scn_ctx *c, ipabs_tranche *tr, const double *x,
+                          int n)
+{
+    int deal_final = c->deal->legal_final;
+    if (deal_final <= 0)
+        return; /* already reported */
+    tr->target = calloc((size_t)deal_final + 1, sizeof *tr->target);
+    if (tr->target == NULL) {
+        scn_oom(c);
+        return;
+    }
+    tr->target[0] = tr->balance;
+    for (int t = 1; t <= deal_final; t++)
+        tr->target[t] = x[(t < n ? t : n) - 1];
+}
+
+static void read_tranche_schedule(scn_ctx *c, const scn_yv *item,
+                                  ipabs_tranche *tr, key_set s)
+{
+    char path[PATH_CAP];
+    scn_yv sv = pair_child(c, item, scn_map_find(item->node, "schedule", 8),
+                           "schedule", path);
+    bool balance_ok = (s.ok & BIT(TR_BALANCE)) != 0;
+    list_rule rule = {{0.0, balance_ok ? tr->balance : INFINITY, false, false},
+                      -1, "target balances"};
+    double *x = NULL;
+    int n = 0;
+    if (!read_number_list(c, &sv, &rule, &x, &n))
+        return;
+    if (tr->legal_final > 0 && n > tr->legal_final)
+        scn_error(c, sv.pos, sv.path,
+                  "has %d target balances but the tranche's legal final is "
+                  "period %d", n, tr->legal_final);
+    else
+        build_targets(c, tr, x, n);
+    free(x);
+}
+
+static void check_tranche_schedule(scn_ctx *c, const scn_yv *item,
+                                   ipabs_tranche *tr, key_set s)
+{
+    bool given = (s.seen & BIT(TR_SCHEDULE)) != 0;
+    bool amort_known = !(s.seen & BIT(TR_AMORT)) || (s.ok & BIT(TR_AMORT));
+    if (!amort_known || !fy_node_is_mapping(item->node))
+        return;
+    bool scheduled = tr->amort == IPABS_TRANCHE_SCHEDULED;
+    if (scheduled && !given) {
+        report_missing_key(c, item, "schedule",
+                           " (amortisation: scheduled needs a target balance "
+                           "per period)");
+    } else if (!scheduled && given) {
+        char path[PATH_CAP];
+        scn_yv sv = pair_child(c, item, scn_map_find(item->node, "schedule", 8),
+                               "schedule", path);
+        scn_error(c, sv.pos, sv.path,
+                  "only a tranche with amortisation: scheduled takes a "
+                  "schedule (this one is %s)",
+                  ipabs_tranche_amort_name(tr->amort));
+    } else if (given) {
+        read_tranche_schedule(c, item, tr, s);
+    }
+}
+
+static key_set read_tranche(scn_ctx *c, const scn_yv *seq, int i)
+{
+    char path[PATH_CAP];
+    scn_yv item = seq_item(c, seq, i, path);
+    ipabs_tranche *tr = &c->deal->tranches[i];
+    tr->legal_final = c->deal->legal_final; /* default */
+    key_set s = read_mapping(c, &item, tr, tranche_keys, TR_N);
+    check_tranche_schedule(c, &item, tr, s);
+    check_unique_name(c, seq, i, "tranche");
+    return s;
+}
+
+static void report_senior_after_sub(scn_ctx *c, const scn_yv *seq, int i,
+                                    int sub)
+{
+    char path[PATH_CAP], class_path[PATH_CAP], name[TEXT_CAP], sub_name[TEXT_CAP];
+    scn_yv item = seq_item(c, seq, i, path);
+    scn_yv cls = pair_child(c, &item, scn_map_find(item.node, "class", 5),
+                            "class", class_path);
+    const ipabs_tranche *t = c->deal->tranches;
+    scn_clip(t[i].name ? t[i].name : "?", name, sizeof name);
+    scn_clip(t[sub].name ? t[sub].name : "?", sub_name, sizeof sub_name);
+    scn_error(c, cls.pos, cls.path,
+              "senior tranche '%s' is listed after sub tranche '%s'; tranches "
+              "are in priority order, so list every senior tranche first",
+              name, sub_name);
+}
+
+/* Seniors first, and at least one of them. */
+static void check_tranche_order(scn_ctx *c, const scn_yv *seq,
+                                const key_set *sets)
+{
+    const ipabs_deal *d = c->deal;
+    int first_sub = -1;
+    bool any_senior = false, all_known = true;
+    for (int i = 0; i < d->n_tranches; i++) {
+        if (!(sets[i].ok & BIT(TR_CLASS))) {
+            all_known = false;
+        } else if (d->tranches[i].cls == IPABS_CLASS_SUB) {
+            if (first_sub < 0)
+                first_sub = i;
+        } else {
+            any_senior = true;
+            if (first_sub >= 0)
+                report_senior_after_sub(c, seq, i, first_sub);
+        }
+    }
+    if (!any_senior && all_known)
+        scn_error(c, seq->key_pos, seq->path,
+                  "needs at least one senior tranche (class: senior)");
+}
+
+static bool read_tranches(scn_ctx *c, const scn_yv *v, void *base,
+                          const key_spec *k)
+{
+    ipabs_deal *d = base;
+    size_t before = c->errors->count;
+    int count = fy_node_is_sequence(v->node)
+                    ? fy_node_sequence_item_count(v->node) : 0;
+    (void)k;
+    c->tranches_key_pos = v->key_pos;
+    c->tranches_ok = false;
+    if (count <= 0) {
+        expected(c, v, "a non-empty sequence of tranches");
+        return false;
+    }
+    key_set *sets = calloc((size_t)count, sizeof *sets);
+    d->tranches = calloc((size_t)count, sizeof *d->tranches);
+    if (sets == NULL || d->tranches == NULL) {
+        free(sets);
+        scn_oom(c);
+        return false;
+    }
+    d->n_tranches = count;
+    for (int i = 0; i < count; i++)
+        sets[i] = read_tranche(c, v, i);
+    check_tranche_order(c, v, sets);
+    free(sets);
+    c->tranches_ok = c->errors->count == before;
+    return c->tranches_ok;
+}
+
+/* ---- expenses ------------------------------------------------------------- */
+
+enum { EX_NAME, EX_RATE, EX_FIXED, EX_N };
+
+static bool read_expense_amount(scn_ctx *c, const scn_yv *v, ipabs_expense *e,
+                                const key_spec *k, ipabs_expense_basis basis)
+{
+    if (!yaml_number(c, v, &k->range, false, &e->amount))
+        return false;
+    e->basis = basis;
+    return true;
+}
+
+static bool read_expense_rate(scn_ctx *c, const scn_yv *v, void *base,
+                              const key_spec *k)
+{
+    return read_expense_amount(c, v, base, k, IPABS_EXPENSE_SENIOR_RATE);
+}
+
+static bool read_expense_fixed(scn_ctx *c, const scn_yv *v, void *base,
+                               const key_spec *k)
+{
+    return read_expense_amount(c, v, base, k, IPABS_EXPENSE_FIXED);
+}
+
+static const key_spec expense_keys[EX_N] = {
+    [EX_NAME] = {.name = "name", .read = read_string, .required = true,
+                 .offset = offsetof(ipabs_expense, name)},
+    [EX_RATE] = {.name = "rate_on_senior", .read = read_expense_rate,
+                 .range = R_UNIT_OPEN},
+    [EX_FIXED] = {.name = "fixed_per_year", .read = read_expense_fixed,
+                  .range = R_NON_NEGATIVE},
+};
+
+static void read_expense(scn_ctx *c, const scn_yv *seq, int i)
+{
+    char path[PATH_CAP];
+    scn_yv item = seq_item(c, seq, i, path);
+    key_set s = read_mapping(c, &item, &c->deal->expenses[i], expense_keys, EX_N);
+    bool rate = (s.seen & BIT(EX_RATE)) != 0;
+    bool fixed = (s.seen & BIT(EX_FIXED)) != 0;
+    if (rate && fixed)
+        scn_error(c, item.pos, item.path,
+                  "give exactly one of rate_on_senior and fixed_per_year, "
+                  "not both");
+    else if (!rate && !fixed && fy_node_is_mapping(item.node))
+        scn_error(c, item.key_pos, item.path,
+                  "missing the amount: give rate_on_senior or fixed_per_year");
+    check_unique_name(c, seq, i, "expense");
+}
+
+static bool read_expenses(scn_ctx *c, const scn_yv *v, void *base,
+                          const key_spec *k)
+{
+    ipabs_deal *d = base;
+    size_t before = c->errors->count;
+    (void)k;
+    if (!fy_node_is_sequence(v->node)) {
+        expected(c, v, "a sequence of expenses ([] for none)");
+        return false;
+    }
+    int count = fy_node_sequence_item_count(v->node);
+    if (count == 0)
+        return true;
+    if ((d->expenses = calloc((size_t)count, sizeof *d->expenses)) == NULL) {
+        scn_oom(c);
+        return false;
+    }
+    d->n_expenses = count;
+    for (int i = 0; i < count; i++)
+        read_expense(c, v, i);
+    return c->errors->count == before;
+}
+
+/* ---- the tables ----------------------------------------------------------- */
+
+static const scn_choice frequency_choices[] = {
+    {"monthly", 12}, {"quarterly", 4}, {"semiannual", 2}, {"annual", 1},
+    {NULL, 0}};
+
+static const scn_choice daycount_choices[] = {
+    {"30/360", IPABS_DAYCOUNT_30_360},
+    {"ACT/365F", IPABS_DAYCOUNT_ACT_365F},
+    {"ACT/360", IPABS_DAYCOUNT_ACT_360},
+    {NULL, 0}};
+
+static const scn_choice payout_choices[] = {
+    {"accelerated", IPABS_PAYOUT_ACCELERATED},
+    {"scheduled", IPABS_PAYOUT_SCHEDULED},
+    {NULL, 0}};
+
+static const scn_choice copula_choices[] = {
+    {"gaussian", IPABS_COPULA_GAUSSIAN},
+    {"student_t", IPABS_COPULA_STUDENT_T},
+    {NULL, 0}};
+
+#define DEAL(f) offsetof(ipabs_deal, f)
+#define GUARANTOR(f) offsetof(ipabs_guarantor, f)
+#define TRIGGERS(f) offsetof(ipabs_triggers, f)
+#define MODEL(f) offsetof(ipabs_model, f)
+#define SIMULATION(f) offsetof(ipabs_simulation, f)
+#define SECTION(table) .read = read_section, .sub = (table), .n_sub = N_OF(table)
+
+static const key_spec deal_keys[] = {
+    {.name = "name", .read = read_string, .required = true, .offset = DEAL(name)},
+    {.name = "currency", .read = read_string, .offset = DEAL(currency)},
+    {.name = "closing_date", .read = read_date, .required = true,
+     .offset = DEAL(closing)},
+    {.name = "frequency", .read = read_choice, .offset = DEAL(frequency),
+     .choices = frequency_choices},
+    {.name = "legal_final", .read = read_int, .required = true,
+     .offset = DEAL(legal_final), .range = R_PERIODS},
+    {.name = "day_count", .read = read_choice, .offset = DEAL(daycount),
+     .choices = daycount_choices},
+};
+
+static const key_spec loans_keys[] = {
+    {.name = "tape", .read = read_tape_key, .required = true},
+};
+
+static const key_spec fee_keys[] = {
+    {.name = "bank_agency_rate", .read = read_number,
+     .offset = DEAL(bank_fee_rate), .range = R_UNIT_OPEN},
+    {.name = "servicing_rate", .read = read_number,
+     .offset = DEAL(servicing_fee_rate), .range = R_UNIT_OPEN},
+};
+
+static const key_spec guarantor_keys[] = {
+    {.name = "name", .read = read_string, .required = true,
+     .offset = GUARANTOR(name)},
+    {.name = "rating", .read = read_string, .offset = GUARANTOR(rating)},
+    {.name = "annual_pd", .read = read_number, .offset = GUARANTOR(pd_annual),
+     .range = R_UNIT_OPEN},
+    {.name = "payout_style", .read = read_choice,
+     .offset = GUARANTOR(payout_style), .choices = payout_choices},
+    {.name = "payout_lag", .read = read_int, .offset = GUARANTOR(payout_lag),
+     .range = R_LAG},
+    {.name = "capacity", .read = read_capacity, .offset = GUARANTOR(capacity),
+     .range = R_NON_NEGATIVE},
+    {.name = "topup", .read = read_bool, .offset = GUARANTOR(topup)},
+    {.name = "recovery_rate", .read = read_number,
+     .offset = GUARANTOR(recovery_rate), .range = R_UNIT},
+    {.name = "recovery_lag", .read = read_int,
+     .offset = GUARANTOR(recovery_lag), .range = R_LAG},
+    {.name = "factor_loading", .read = read_number, .offset = GUARANTOR(loading),
+     .range = R_LOADING},
+};
+
+static const key_spec reserve_keys[] = {
+    {.name = "initial", .read = read_number, .offset = DEAL(reserve_initial),
+     .range = R_NON_NEGATIVE},
+    {.name = "target", .read = read_number, .offset = DEAL(reserve_target),
+     .range = R_NON_NEGATIVE},
+};
+
+static const key_spec trigger_keys[] = {
+    {.name = "guarantor_default", .read = read_bool,
+     .offset = TRIGGERS(on_guarantor_default)},
+    {.name = "cumulative_default_ratio", .read = read_number,
+     .offset = TRIGGERS(cdr_threshold), .range = {0.0, 1.0, true, false}},
+    {.name = "senior_interest_shortfall", .read = read_bool,
+     .offset = TRIGGERS(on_senior_interest_shortfall)},
+};
+
+static const key_spec plan_keys[] = {
+    {.name = "tax_rate", .read = read_number, .offset = DEAL(tax_rate),
+     .range = R_UNIT_OPEN},
+    {.name = "reserve", SECTION(reserve_keys)},
+    {.name = "overcollateralised", .read = read_bool,
+     .offset = DEAL(overcollateralised)},
+    {.name = "tranches", .read = read_tranches, .required = true},
+    {.name = "expenses", .read = read_expenses},
+    {.name = "triggers", SECTION(trigger_keys), .offset = DEAL(triggers)},
+};
+
+static const key_spec model_keys[] = {
+    {.name = "copula", .read = read_choice, .offset = MODEL(copula),
+     .choices = copula_choices},
+    {.name = "df", .read = read_number, .offset = MODEL(df),
+     .range = {2.0, INFINITY, true, false}},
+    {.name = "correlation", .read = read_number, .offset = MODEL(correlation),
+     .range = R_UNIT_OPEN},
+    {.name = "pd_multiplier", .read = read_number,
+     .offset = MODEL(pd_multiplier), .range = R_POSITIVE},
+    {.name = "recovery_loading", .read = read_number,
+     .offset = MODEL(recovery_loading), .range = R_LOADING},
+    {.name = "sectors", .read = read_sectors, .range = R_LOADING},
+    {.name = "pd_table", .read = read_pd_table, .range = R_UNIT_OPEN},
+    {.name = "pd_curves", .read = read_pd_curves},
+};
+
+static const key_spec simulation_keys[] = {
+    {.name = "paths", .read = read_paths, .offset = SIMULATION(paths),
+     .range = {1.0, INFINITY, false, false}},
+    {.name = "seed", .read = read_seed, .offset = SIMULATION(seed)},
+};
+
+/* Read in this order: deal and model first, as later sections are checked
+ * against them. */
+static const key_spec root_keys[] = {
+    {.name = "deal", SECTION(deal_keys), .required = true},
+    {.name = "model", SECTION(model_keys), .offset = DEAL(model)},
+    {.name = "fees", SECTION(fee_keys)},
+    {.name = "guarantor", .read = read_guarantor, .offset = DEAL(guarantor),
+     .sub = guarantor_keys, .n_sub = N_OF(guarantor_keys)},
+    {.name = "plan", SECTION(plan_keys), .required = true},
+    {.name = "loans", SECTION(loans_keys), .required = true},
+    {.name = "simulation", SECTION(simulation_keys), .offset = DEAL(simulation)},
+};
+
+void scn_read_document(scn_ctx *c)
+{
+    struct fy_node *root = fy_document_root(c->doc);
+    scn_pos start = {c->yaml_path, 1, 1};
+    scn_yv v = {root, "", start, start};
+    v.pos = scn_node_pos(c, root, start);
+    v.key_pos = v.pos;
+    read_mapping(c, &v, c->deal, root_keys, N_OF(root_keys));
+}
