@@ -12,7 +12,7 @@
  *   7. amounts due on items 1-3 and the guarantor's shortfall top-up;
  *   8. payments: taxes, expenses, senior interest, senior principal,
  *      reserve, sub interest, sub principal, residual;
- *   9. legal-final write-offs;
+ *   9. write-offs at a legal final, or when no more cash can come in;
  *  10. conservation identities.
  *
  * Pure: reads the const deal and realisation, writes only the state, the
@@ -46,6 +46,7 @@ typedef struct step {
     int t;
     double d;             /* accrual fraction of the period */
     bool guarantor_alive;
+    bool final;           /* no cash can reach the plan after this period */
     double avail;         /* plan funds not yet paid out */
 } step;
 
@@ -241,6 +242,31 @@ static void recover_estate(step *s)
 
 /* ---- 6. events ------------------------------------------------------------ */
 
+/* Can cash still reach the plan after this period?  Loans still running,
+ * recoveries and accelerated payouts still to come, scheduled guarantee
+ * payments, or a dividend from a failed guarantor's estate. */
+static bool inflows_after(const step *s)
+{
+    const ipabs_deal *deal = s->deal;
+    const ipabs_guarantor *g = &deal->guarantor;
+    int t = s->t, T = deal->legal_final, running = deal->loans_running_after[t];
+    for (int j = 0; j < s->st->n_defaulted; j++) {
+        int i = s->real->order[j], tau = s->real->default_period[i];
+        const ipabs_loan *l = &deal->loans[i];
+        running -= l->term > t;
+        int rec = tau + l->recovery_lag, pay = tau + g->payout_lag;
+        if ((rec > t && rec <= T) ||
+            (g->payout_style == IPABS_PAYOUT_ACCELERATED && pay > t && pay <= T) ||
+            (g->payout_style == IPABS_PAYOUT_SCHEDULED && l->term > t))
+            return true;
+    }
+    int tau_g = s->real->guarantor_default_period;
+    int estate = tau_g + g->recovery_lag;
+    if (tau_g > 0 && g->recovery_rate > 0.0 && estate > t && estate <= T)
+        return true;
+    return running > 0;
+}
+
 static void check_events(step *s)
 {
     const ipabs_triggers *tr = &s->deal->triggers;
@@ -271,7 +297,7 @@ static double principal_due(const step *s, int k)
     double bal = s->st->tranche_balance[k];
     if (bal <= 0.0)
         return 0.0;
-    if (s->t >= tr->legal_final)
+    if (s->t >= tr->legal_final || s->final)
         return bal;
     if (tr->amort == IPABS_TRANCHE_SCHEDULED)
         return fmax(0.0, bal - tr->target[s->t]);
@@ -315,10 +341,20 @@ static double amounts_due(step *s)
     return due;
 }
 
+/* The undertaking supports the senior securities: none outstanding, no
+ * top-up. */
+static bool seniors_outstanding(const step *s)
+{
+    for (int k = 0; k < s->deal->n_senior; k++)
+        if (s->st->tranche_balance[k] > 0.0 || s->st->interest_arrears[k] > 0.0)
+            return true;
+    return false;
+}
+
 static void top_up(step *s, double required)
 {
     s->fl->available = s->avail;
-    if (!s->deal->guarantor.topup || required <= s->avail)
+    if (!s->deal->guarantor.topup || required <= s->avail || !seniors_outstanding(s))
         return;
     double paid = guarantor_support(s, required - s->avail);
     s->fl->topup = paid;
@@ -401,7 +437,7 @@ static void pay_senior_principal(step *s)
 
 static void keep_reserve(step *s)
 {
-    if (s->st->accelerated || s->t == s->deal->legal_final)
+    if (s->st->accelerated || s->final)
         return;
     double kept = take(s, s->deal->reserve_target);
     s->st->plan_cash = kept;
@@ -421,7 +457,7 @@ static void pay_sub_principal(step *s)
     bool seniors_repaid = senior_balance(s) <= 0.0;
     for (int k = s->deal->n_senior; k < s->deal->n_tranches; k++) {
         const ipabs_tranche *tr = &s->deal->tranches[k];
-        if (!seniors_repaid && s->t < tr->legal_final)
+        if (!seniors_repaid && s->t < tr->legal_final && !s->final)
             continue;
         double want = principal_due(s, k);
         if (tr->amort == IPABS_TRANCHE_PASS_THROUGH || s->st->accelerated)
@@ -445,6 +481,9 @@ static void pay_residual(step *s)
 
 /* ---- 9. legal final ------------------------------------------------------- */
 
+/* At a tranche's legal final, or in the plan's final period (no cash can
+ * come in afterwards), what is unpaid is written off. */
+
 static void write_off_at_legal_final(step *s)
 {
     ipabs_state *st = s->st;
@@ -452,7 +491,7 @@ static void write_off_at_legal_final(step *s)
     for (int k = 0; k < s->deal->n_tranches; k++) {
         if (k < s->deal->n_senior && st->interest_arrears[k] > 0.0)
             short_interest = true;
-        if (s->t == s->deal->tranches[k].legal_final) {
+        if (s->t == s->deal->tranches[k].legal_final || s->final) {
             s->fl->principal_loss[k] = st->tranche_balance[k];
             s->fl->interest_loss[k] = st->interest_arrears[k];
             st->tranche_balance[k] = 0.0;
@@ -581,7 +620,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     int t = st->period + 1;
     int tau_g = real->guarantor_default_period;
     step s = {deal, real, st, fl, ledger, t, deal->accrual[t],
-              tau_g <= 0 || t < tau_g, st->plan_cash};
+              tau_g <= 0 || t < tau_g, false, st->plan_cash};
     double performing_open = st->performing_balance;
     double guarantor_open = st->guarantor_paid_total;
     size_t first = ledger != NULL ? ledger->count : 0;
@@ -595,6 +634,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     pay_guarantees(&s);
     recover_estate(&s);
     check_events(&s);
+    s.final = t == deal->legal_final || !inflows_after(&s);
     top_up(&s, amounts_due(&s));
     pay_taxes_and_expenses(&s);
     pay_senior_interest(&s);

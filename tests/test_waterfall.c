@@ -158,9 +158,20 @@ Test(waterfall, guarantor_failed_senior_takes_hand_computed_loss)
     NEAR(P(cf, 5)->recovery_plan, 306173.2);
     NEAR(P(cf, 5)->principal_paid[0], 294768.2096671296);
     NEAR(P(cf, 5)->principal_loss[0], 739692.1389938454);
-    NEAR(P(cf, 6)->principal_loss[1], 200000.0);
-    /* What the guarantor would have owed went to its estate. */
-    cr_assert_gt(cf->final_state->estate_claim, 0.0);
+    /* Nothing can come in after period 5 (B's recovery was the last cash),
+     * so the plan ends there: the sub is written off in period 5, not at
+     * its legal final 6, and no expense accrues in period 6. */
+    NEAR(P(cf, 5)->principal_loss[1], 200000.0);
+    cr_assert_eq(P(cf, 6)->expenses_paid, 0.0);
+    cr_assert_eq(cf->final_state->expense_arrears[1], 0.0);
+    /* What the guarantor would have owed is recorded as owed but unpaid:
+     * the period-2 top-up; in period 3 A's EAD plus a top-up of everything
+     * due (expenses 3,372.8395625 + coupon 11,744.44621875 + arrears
+     * 6,694.327098475); B's EAD 765,433 x (1 + 4.7%/4) in period 4. */
+    NEAR(P(cf, 2)->guarantor_owed_unpaid, 6694.327098475);
+    NEAR(P(cf, 3)->guarantor_owed_unpaid,
+         EAD_A2 + 3372.8395625 + 11744.44621875 + 6694.327098475);
+    NEAR(P(cf, 4)->guarantor_owed_unpaid, 774426.83775);
     for (int t = 1; t <= 6; t++) {
         cr_assert_eq(P(cf, t)->topup, 0.0);
         cr_assert_eq(P(cf, t)->guarantee_payout, 0.0);
