@@ -1,0 +1,183 @@
+/*
+ * ipabs/montecarlo.h — the Monte Carlo driver (SPEC §3-§4).
+ *
+ * deal → model plan → for each path: sample a realisation (model.h), run
+ * the deterministic waterfall (waterfall.h), reduce the path to a record of
+ * measures → accumulate (stats.h) → ipabs_mc_write() writes the CSVs.
+ *
+ * Paths are grouped in fixed chunks of IPABS_MC_CHUNK consecutive indices.
+ * Threads (OpenMP) take chunks; each chunk's moments are merged in chunk
+ * order, histograms and tails (multisets) per thread then together, so the
+ * output is bit-identical for any thread count.  Each thread owns a
+ * workspace allocated before the parallel region; no path allocates.
+ *
+ * A path with no default and no guarantor failure is the no-default path,
+ * computed once; its record is reused (the "fast path").  A path whose first
+ * event is in period e restarts the waterfall from the no-default state
+ * after period e - 1.
+ */
+#ifndef IPABS_MONTECARLO_H
+#define IPABS_MONTECARLO_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ipabs/deal.h"
+#include "ipabs/error.h"
+#include "ipabs/model.h"
+#include "ipabs/stats.h"
+#include "ipabs/waterfall.h"
+
+#define IPABS_MC_CHUNK 4096
+
+/* Per-tranche measures, by path. */
+enum {
+    IPABS_TM_LOSS,              /* principal written off */
+    IPABS_TM_LOSS_PV,           /* that loss discounted at the coupon */
+    IPABS_TM_INTEREST_LOSS,     /* unpaid interest written off */
+    IPABS_TM_ANY_LOSS,          /* 1 if principal loss > 0 */
+    IPABS_TM_INTEREST_SHORT,    /* 1 if any period's interest was short */
+    IPABS_TM_CASH,              /* everything received (interest, principal, residual) */
+    IPABS_TM_WAL,               /* weighted average life, years (paths with principal) */
+    IPABS_TM_IRR,               /* yield at par, annual, compounded f times a year */
+    IPABS_TM_STATIC_LOSS,       /* static view: pool static loss allocated bottom-up */
+    IPABS_TM_STATIC_ANY_LOSS,
+    IPABS_TM_COUNT_
+};
+
+/* Guarantor measures. */
+enum {
+    IPABS_GM_ANY_PAYMENT,       /* 1 if it paid a payout or a top-up */
+    IPABS_GM_PAYOUT,
+    IPABS_GM_TOPUP,
+    IPABS_GM_RECOVERY,          /* IP recoveries it received (subrogation) */
+    IPABS_GM_FEES,
+    IPABS_GM_NET_PNL,           /* fees - payouts - top-ups + recoveries */
+    IPABS_GM_NET_PNL_PV,
+    IPABS_GM_CAPACITY_EXHAUSTED,
+    IPABS_GM_DEFAULT,           /* 1 if it defaulted by the legal final */
+    IPABS_GM_UNPAID,            /* support owed but not paid (after its default) */
+    IPABS_GM_SENIOR_STATIC_LOSS_AND_DEFAULT,
+    IPABS_GM_COUNT_
+};
+
+/* Pool measures. */
+enum {
+    IPABS_PM_DEFAULTS,
+    IPABS_PM_NO_DEFAULT,
+    IPABS_PM_STATIC_LOSS,       /* sum of static losses of the defaulted loans */
+    IPABS_PM_CREDIT_LOSS,       /* sum of EAD - recoveries realised by the legal final */
+    IPABS_PM_BORNE_GUARANTOR,   /* payouts + top-ups - its recoveries */
+    IPABS_PM_BORNE_SENIOR,      /* senior principal and interest written off */
+    IPABS_PM_BORNE_SUB,         /* sub principal and interest written off */
+    IPABS_PM_BORNE_EXCESS,      /* the rest: excess spread and residual income */
+    IPABS_PM_COUNT_
+};
+
+/* Quantile trackers. */
+enum {
+    IPABS_QT_TRANCHE_LOSS,      /* one per tranche (upper tail) */
+    IPABS_QT_TRANCHE_IRR,       /* one per tranche (lower tail) */
+    IPABS_QT_PER_TRANCHE_
+};
+enum {
+    IPABS_QG_PAYOUT,
+    IPABS_QG_TOPUP,
+    IPABS_QG_NET_PNL,           /* lower tail */
+    IPABS_QG_POOL_STATIC_LOSS,
+    IPABS_QG_POOL_CREDIT_LOSS,
+    IPABS_QG_COUNT_
+};
+
+typedef struct ipabs_mc_layout {
+    int n_tranches, n_loans, n_periods;
+    int tranche0;   /* index of tranche 0's first measure */
+    int guarantor0;
+    int pool0;
+    int loan0;      /* per loan: default indicator, credit loss */
+    int period0;    /* per period: cumulative default ratio */
+    int count;
+} ipabs_mc_layout;
+
+ipabs_mc_layout ipabs_mc_layout_of(const ipabs_deal *deal);
+
+typedef struct ipabs_mc_options {
+    long long paths;
+    uint64_t seed;
+    int threads;                      /* 0 = OpenMP's default */
+    volatile sig_atomic_t *stop;      /* set by a signal handler; may be NULL */
+    /* Called in path order as chunks complete (from one thread at a time). */
+    void (*progress)(void *ctx, long long done, long long total);
+    void *progress_ctx;
+} ipabs_mc_options;
+
+typedef struct ipabs_mc_result {
+    ipabs_mc_layout layout;
+    long long paths;               /* completed (a prefix of the path indices) */
+    long long requested;
+    long long fast_paths;          /* paths that reused the no-default record */
+    bool partial;                  /* stopped by a signal */
+    int threads;
+    uint64_t seed;
+    double wall_seconds;
+    ipabs_moments *moments;        /* layout.count */
+    uint64_t *default_count;       /* n_loans + 1 */
+    uint64_t loss_zero;            /* paths with static pool loss exactly 0 */
+    uint64_t loss_bucket[IPABS_LOSS_BUCKETS];
+    /* Quantile trackers: IPABS_QT_PER_TRANCHE_ per tranche (tranche k's
+     * tracker j at k * IPABS_QT_PER_TRANCHE_ + j), then IPABS_QG_COUNT_. */
+    int n_trackers;
+    ipabs_quantiles *q;
+    double *baseline;              /* the no-default path's record (layout.count) */
+} ipabs_mc_result;
+
+/* Run the simulation.  Errors: IPABS_ENOMEM, IPABS_EINTERNAL (a broken
+ * conservation identity, with the path index in the message), IPABS_EINPUT
+ * from the model plan.  On a stop request the result holds the completed
+ * paths, partial = true, and IPABS_EINTERRUPTED is returned with *out set. */
+ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
+                          ipabs_mc_result **out, ipabs_error *err);
+void ipabs_mc_result_free(ipabs_mc_result *r);
+
+/* ---- output --------------------------------------------------------------- */
+
+typedef struct ipabs_run_info {
+    const char *version;
+    const char *scenario;  /* path as given */
+    const char *sha256;    /* of the scenario file, hex */
+} ipabs_run_info;
+
+/* Write DIR/summary.csv, default_count.csv, loss_distribution.csv, cdr.csv
+ * and run.csv (each atomically); measures are documented in
+ * docs/measures.md.  Errors: IPABS_EIO, IPABS_ENOMEM. */
+ipabs_status ipabs_mc_write(const ipabs_deal *deal, const ipabs_mc_result *r,
+                            const ipabs_run_info *info, const char *dir,
+                            ipabs_error *err);
+
+/* A readable summary table. */
+void ipabs_mc_print(FILE *out, const ipabs_deal *deal, const ipabs_mc_result *r);
+
+/* One row of the summary: what summary.csv holds, for callers that compare
+ * (--check-exact).  Returns false when (subject, measure) is not reported. */
+bool ipabs_mc_lookup(const ipabs_deal *deal, const ipabs_mc_result *r,
+                     const char *subject, const char *measure, double *value,
+                     double *std_error);
+
+/* ---- one path, for replay and tests --------------------------------------- */
+
+typedef struct ipabs_mc_path ipabs_mc_path; /* opaque per-thread workspace */
+
+ipabs_mc_path *ipabs_mc_path_alloc(const ipabs_deal *deal,
+                                   const ipabs_model_plan *plan,
+                                   ipabs_error *err);
+void ipabs_mc_path_free(ipabs_mc_path *w);
+/* Sample and evaluate path `index`; returns the record's measure values
+ * (layout.count doubles, NaN where a measure is undefined on the path) in
+ * *values, owned by w.  Errors: IPABS_EINTERNAL. */
+ipabs_status ipabs_mc_path_eval(ipabs_mc_path *w, uint64_t seed,
+                                uint64_t index, const double **values,
+                                ipabs_error *err);
+const ipabs_realisation *ipabs_mc_path_realisation(const ipabs_mc_path *w);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * cli.h — the `ipabs` command-line program: shared option parsing.
+ *
+ * Every command takes a scenario, then options.  Usage errors and input
+ * errors exit with 2, internal failures with 1, success with 0.
+ */
+#ifndef IPABS_CLI_H
+#define IPABS_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ipabs/deal.h"
+#include "ipabs/error.h"
+
+#define CLI_MAX_LIST 256
+
+typedef struct cli_args {
+    const char *command;
+    const char *scenario;
+    const char *out_dir;
+    const char *sets[CLI_MAX_LIST];
+    int n_sets;
+    const char *defaults[CLI_MAX_LIST]; /* cashflow: LOAN@PERIOD[:REALISATION] */
+    int n_defaults;
+    int guarantor_default;              /* cashflow; 0 = none */
+    long long paths;                    /* 0 = the scenario's */
+    bool has_seed;
+    uint64_t seed;
+    int threads;
+    bool quiet;
+    bool check_exact;
+    long long path;                     /* replay; -1 = not given */
+    int horizon;                        /* exact; 0 = legal final */
+} cli_args;
+
+/* Parse argv after the command name.  On a usage error prints it and
+ * returns false. */
+bool cli_parse(int argc, char **argv, cli_args *a);
+
+/* Load the scenario with the --set overrides; print every error. */
+ipabs_deal *cli_load(const cli_args *a, int *exit_code);
+
+/* Print an error and return its exit code. */
+int cli_fail(const ipabs_error *err);
+
+int cmd_check(const cli_args *a);
+int cmd_cashflow(const cli_args *a);
+int cmd_run(const cli_args *a);
+int cmd_replay(const cli_args *a);
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * commands.c — `ipabs check`, `cashflow`, `run` and `replay`.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ipabs/montecarlo.h"
+#include "ipabs/report.h"
+#include "ipabs/sha256.h"
+
+/* ---- check ---------------------------------------------------------------- */
+
+int cmd_check(const cli_args *a)
+{
+    int code;
+    ipabs_deal *deal = cli_load(a, &code);
+    if (deal == NULL)
+        return code;
+    ipabs_deal_print(stdout, deal);
+    printf("%s: OK\n", a->scenario);
+    ipabs_deal_free(deal);
+    return 0;
+}
+
+/* ---- cashflow ------------------------------------------------------------- */
+
+/* "LOAN@PERIOD[:REALISATION]" into the realisation. */
+static bool parse_default(const ipabs_deal *deal, const char *spec,
+                          ipabs_realisation *real)
+{
+    char id[256];
+    const char *at = strchr(spec, '@');
+    if (at == NULL || at == spec || (size_t)(at - spec) >= sizeof id) {
+        fprintf(stderr, "ipabs: --default %s: expected LOAN@PERIOD[:REALISATION]\n", spec);
+        return false;
+    }
+    snprintf(id, sizeof id, "%.*s", (int)(at - spec), spec);
+    int i = ipabs_deal_find_loan(deal, id);
+    if (i < 0) {
+        fprintf(stderr, "ipabs: --default %s: no loan '%s' in the tape\n", spec, id);
+        return false;
+    }
+    char *end;
+    errno = 0;
+    long period = strtol(at + 1, &end, 10);
+    const ipabs_loan *l = &deal->loans[i];
+    if (errno != 0 || end == at + 1 || (*end != '\0' && *end != ':') || period < 1 ||
+        period > l->term) {
+        fprintf(stderr, "ipabs: --default %s: period must be an integer from 1 to the "
+                        "loan's term %d\n", spec, l->term);
+        return false;
+    }
+    real->default_period[i] = (int)period;
+    if (*end == ':') {
+        char *end2;
+        double r = strtod(end + 1, &end2);
+        if (end2 == end + 1 || *end2 != '\0' || !(r >= 0.0 && r <= 1.0)) {
+            fprintf(stderr, "ipabs: --default %s: realisation must be a number in "
+                            "[0, 1] (fraction of the IP value)\n", spec);
+            return false;
+        }
+        real->realisation[i] = r;
+    }
+    return true;
+}
+
+static int run_cashflow(const ipabs_deal *deal, const ipabs_realisation *real,
+                        const char *dir, const ipabs_path_draws *draws)
+{
+    ipabs_cashflow *cf = NULL;
+    ipabs_error err = {0};
+    ipabs_status s = ipabs_cashflow_compute(deal, real, &cf, &err);
+    if (s == IPABS_OK)
+        s = ipabs_cashflow_write(deal, cf, dir, &err);
+    if (s == IPABS_OK && draws != NULL)
+        s = ipabs_realisation_write(deal, real, draws, dir, &err);
+    if (s == IPABS_OK)
+        ipabs_cashflow_print(stdout, deal, cf);
+    ipabs_cashflow_free(cf);
+    return s == IPABS_OK ? 0 : cli_fail(&err);
+}
+
+static bool need_out(const cli_args *a)
+{
+    if (a->out_dir != NULL)
+        return true;
+    fprintf(stderr, "ipabs: %s needs -o DIR\n", a->command);
+    return false;
+}
+
+int cmd_cashflow(const cli_args *a)
+{
+    if (!need_out(a))
+        return 2;
+    int code;
+    ipabs_deal *deal = cli_load(a, &code);
+    if (deal == NULL)
+        return code;
+    ipabs_realisation *real = ipabs_realisation_alloc(deal);
+    if (real == NULL) {
+        ipabs_deal_free(deal);
+        fputs("ipabs: out of memory\n", stderr);
+        return 1;
+    }
+    code = 0;
+    for (int k = 0; k < a->n_defaults && code == 0; k++)
+        if (!parse_default(deal, a->defaults[k], real))
+            code = 2;
+    if (code == 0 && a->guarantor_default > deal->legal_final) {
+        fprintf(stderr, "ipabs: --guarantor-default must be at most the legal final "
+                        "period %d\n", deal->legal_final);
+        code = 2;
+    }
+    if (code == 0) {
+        real->guarantor_default_period = a->guarantor_default;
+        ipabs_realisation_index(deal, real);
+        code = run_cashflow(deal, real, a->out_dir, NULL);
+    }
+    ipabs_realisation_free(real);
+    ipabs_deal_free(deal);
+    return code;
+}
+
+/* ---- run ------------------------------------------------------------------ */
+
+/* Set by SIGINT/SIGTERM; the only mutable global, as a signal handler needs. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void install_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+typedef struct progress {
+    double start, last;
+    bool show;
+} progress;
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void show_progress(void *ctx, long long done, long long total)
+{
+    progress *p = ctx;
+    double now = seconds();
+    if (!p->show || (now - p->last < 0.2 && done < total))
+        return;
+    p->last = now;
+    double rate = done / fmax(now - p->start, 1e-9);
+    int width = 30, filled = (int)(width * (double)done / (double)total);
+    fprintf(stderr, "\r[%.*s%*s] %3.0f%% %lld/%lld paths %.3gM paths/s ETA %.0fs ",
+            filled, "##############################", width - filled, "",
+            100.0 * (double)done / (double)total, done, total, rate / 1e6,
+            (double)(total - done) / fmax(rate, 1e-9));
+    if (done >= total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static int write_results(const cli_args *a, const ipabs_deal *deal,
+                         const ipabs_mc_result *r)
+{
+    char sha[65];
+    ipabs_error err = {0};
+    if (ipabs_sha256_file(a->scenario, sha, &err) != IPABS_OK)
+        return cli_fail(&err);
+    ipabs_run_info info = {IPABS_VERSION, a->scenario, sha};
+    if (ipabs_mc_write(deal, r, &info, a->out_dir, &err) != IPABS_OK)
+        return cli_fail(&err);
+    return 0;
+}
+
+int cmd_run(const cli_args *a)
+{
+    if (!need_out(a))
+        return 2;
+    int code;
+    ipabs_deal *deal = cli_load(a, &code);
+    if (deal == NULL)
+        return code;
+    install_handlers();
+    progress prog = {seconds(), 0.0, !a->quiet && isatty(STDERR_FILENO)};
+    ipabs_mc_options opt = {a->paths > 0 ? a->paths : deal->simulation.paths,
+                            a->has_seed ? a->seed : deal->simulation.seed,
+                            a->threads, &stop_requested, show_progress, &prog};
+    ipabs_mc_result *r = NULL;
+    ipabs_error err = {0};
+    ipabs_status s = ipabs_mc_run(deal, &opt, &r, &err);
+    if (r != NULL && r->paths > 0) {
+        code = write_results(a, deal, r);
+        if (code == 0 && !a->quiet)
+            ipabs_mc_print(stdout, deal, r);
+    }
+    if (s == IPABS_EINTERRUPTED)
+        fprintf(stderr, "ipabs: %s; partial results written to %s\n", err.message,
+                a->out_dir);
+    else if (s != IPABS_OK)
+        code = cli_fail(&err);
+    ipabs_mc_result_free(r);
+    ipabs_deal_free(deal);
+    return s == IPABS_EINTERRUPTED ? 130 : code;
+}
+
+/* ---- replay --------------------------------------------------------------- */
+
+int cmd_replay(const cli_args *a)
+{
+    if (!need_out(a))
+        return 2;
+    if (a->path < 0) {
+        fputs("ipabs: replay needs --path K (a path index of the run)\n", stderr);
+        return 2;
+    }
+    int code;
+    ipabs_deal *deal = cli_load(a, &code);
+    if (deal == NULL)
+        return code;
+    ipabs_model_plan *plan = NULL;
+    ipabs_error err = {0};
+    ipabs_realisation *real = ipabs_realisation_alloc(deal);
+    gsl_rng *rng = ipabs_stream_alloc();
+    ipabs_path_draws draws = {0};
+    double *factors = NULL;
+    if (ipabs_model_plan_build(deal, &plan, &err) != IPABS_OK) {
+        code = cli_fail(&err);
+    } else if (!real || !rng || ipabs_path_draws_init(plan, &draws) != IPABS_OK ||
+               !(factors = calloc((size_t)plan->n_factors, sizeof(double)))) {
+        fputs("ipabs: out of memory\n", stderr);
+        code = 1;
+    } else {
+        uint64_t seed = a->has_seed ? a->seed : deal->simulation.seed;
+        ipabs_model_sample(deal, plan, rng, seed, (uint64_t)a->path, factors, real, &draws);
+        code = run_cashflow(deal, real, a->out_dir, &draws);
+    }
+    free(factors);
+    ipabs_path_draws_release(&draws);
+    gsl_rng_free(rng);
+    ipabs_realisation_free(real);
+    ipabs_model_plan_free(plan);
+    ipabs_deal_free(deal);
+    return code;
+}

@@ -1,0 +1,185 @@
+/*
+ * main.c — `ipabs`: dispatch to a command; option parsing shared by all.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ipabs/scenario.h"
+
+static const char usage[] =
+    "usage: ipabs COMMAND SCENARIO.yaml [options]\n"
+    "commands:\n"
+    "  check     validate the scenario and print a deal summary\n"
+    "  cashflow  one realisation, every transfer:   -o DIR [--default LOAN@PERIOD[:REALISATION]]...\n"
+    "                                               [--guarantor-default PERIOD]\n"
+    "  run       Monte Carlo:                       -o DIR [--paths N] [--seed S] [--threads T]\n"
+    "                                               [--quiet] [--check-exact]\n"
+    "  replay    re-create one path of a run:       --path K -o DIR [--seed S]\n"
+    "options for every command: --set KEY=VALUE (override a scenario key, e.g.\n"
+    "  --set model.pd_multiplier=2); see docs/cli.md\n";
+
+static bool parse_ll(const char *opt, const char *text, long long lo, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < lo) {
+        fprintf(stderr, "ipabs: %s expects an integer >= %lld (got '%s')\n", opt, lo, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_u64(const char *opt, const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-') {
+        fprintf(stderr, "ipabs: %s expects a non-negative integer (got '%s')\n", opt, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool push(const char **list, int *n, const char *opt, const char *value)
+{
+    if (*n >= CLI_MAX_LIST) {
+        fprintf(stderr, "ipabs: too many %s options (at most %d)\n", opt, CLI_MAX_LIST);
+        return false;
+    }
+    list[(*n)++] = value;
+    return true;
+}
+
+/* One option with its value; returns false on a usage error. */
+static bool option(cli_args *a, const char *opt, const char *val)
+{
+    long long v;
+    if (strcmp(opt, "-o") == 0 || strcmp(opt, "--out") == 0)
+        a->out_dir = val;
+    else if (strcmp(opt, "--set") == 0)
+        return push(a->sets, &a->n_sets, opt, val);
+    else if (strcmp(opt, "--default") == 0)
+        return push(a->defaults, &a->n_defaults, opt, val);
+    else if (strcmp(opt, "--guarantor-default") == 0) {
+        if (!parse_ll(opt, val, 1, &v) || v > 100000)
+            return false;
+        a->guarantor_default = (int)v;
+    } else if (strcmp(opt, "--paths") == 0)
+        return parse_ll(opt, val, 1, &a->paths);
+    else if (strcmp(opt, "--seed") == 0) {
+        a->has_seed = true;
+        return parse_u64(opt, val, &a->seed);
+    } else if (strcmp(opt, "--threads") == 0) {
+        if (!parse_ll(opt, val, 1, &v) || v > 1024)
+            return false;
+        a->threads = (int)v;
+    } else if (strcmp(opt, "--path") == 0)
+        return parse_ll(opt, val, 0, &a->path);
+    else if (strcmp(opt, "--horizon") == 0) {
+        if (!parse_ll(opt, val, 1, &v) || v > 100000)
+            return false;
+        a->horizon = (int)v;
+    } else {
+        fprintf(stderr, "ipabs: unknown option '%s'\n%s", opt, usage);
+        return false;
+    }
+    return true;
+}
+
+static bool is_flag(cli_args *a, const char *arg)
+{
+    if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0)
+        a->quiet = true;
+    else if (strcmp(arg, "--check-exact") == 0)
+        a->check_exact = true;
+    else
+        return false;
+    return true;
+}
+
+bool cli_parse(int argc, char **argv, cli_args *a)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (is_flag(a, arg))
+            continue;
+        if (arg[0] == '-' && arg[1] != '\0') {
+            const char *eq = strchr(arg, '=');
+            if (strncmp(arg, "--", 2) == 0 && eq != NULL && strncmp(arg, "--set", 5) != 0) {
+                char opt[64];
+                snprintf(opt, sizeof opt, "%.*s", (int)(eq - arg), arg);
+                if (!option(a, opt, eq + 1))
+                    return false;
+                continue;
+            }
+            if (i + 1 >= argc) {
+                fprintf(stderr, "ipabs: option %s needs a value\n", arg);
+                return false;
+            }
+            if (!option(a, arg, argv[++i]))
+                return false;
+        } else if (a->scenario == NULL) {
+            a->scenario = arg;
+        } else {
+            fprintf(stderr, "ipabs: unexpected argument '%s'\n", arg);
+            return false;
+        }
+    }
+    if (a->scenario == NULL) {
+        fprintf(stderr, "ipabs: %s needs a scenario file\n%s", a->command, usage);
+        return false;
+    }
+    return true;
+}
+
+ipabs_deal *cli_load(const cli_args *a, int *exit_code)
+{
+    ipabs_deal *deal = NULL;
+    ipabs_errors errors = {0};
+    ipabs_status s = ipabs_scenario_load(a->scenario, a->sets, a->n_sets, &deal, &errors);
+    for (size_t i = 0; i < errors.count; i++)
+        ipabs_error_print(stderr, &errors.items[i]);
+    if (s != IPABS_OK && errors.count > 1)
+        fprintf(stderr, "ipabs: %zu errors\n", errors.count);
+    ipabs_errors_clear(&errors);
+    *exit_code = ipabs_status_exit_code(s);
+    return deal;
+}
+
+int cli_fail(const ipabs_error *err)
+{
+    fputs("ipabs: ", stderr);
+    ipabs_error_print(stderr, err);
+    return ipabs_status_exit_code(err->code);
+}
+
+int main(int argc, char **argv)
+{
+    ipabs_init();
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("ipabs %s\n", IPABS_VERSION);
+        return 0;
+    }
+    cli_args a = {.command = argv[1], .path = -1};
+    static const struct {
+        const char *name;
+        int (*run)(const cli_args *);
+    } commands[] = {{"check", cmd_check}, {"cashflow", cmd_cashflow},
+                    {"run", cmd_run}, {"replay", cmd_replay}};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return cli_parse(argc - 2, argv + 2, &a) ? commands[i].run(&a) : 2;
+    fprintf(stderr, "ipabs: unknown command '%s'\n%s", argv[1], usage);
+    return 2;
+}

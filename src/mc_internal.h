@@ -1,0 +1,61 @@
+/*
+ * mc_internal.h — what the Monte Carlo driver and the path evaluator share:
+ * the no-default baseline (computed once, then read-only) and the
+ * per-thread path workspace.
+ */
+#ifndef IPABS_MC_INTERNAL_H
+#define IPABS_MC_INTERNAL_H
+
+#include <gsl/gsl_roots.h>
+
+#include "ipabs/montecarlo.h"
+
+/* The no-default path: state after each period and each period's flows. */
+typedef struct mc_baseline {
+    int n_periods;
+    ipabs_state **state;        /* [0..T]: state after period p */
+    ipabs_period_flows *flows;  /* [0..T-1]: flows of period p + 1 */
+    double *values;             /* its measure record */
+} mc_baseline;
+
+/* Sums of a path's flows, period by period. */
+typedef struct path_acc {
+    double *cash, *principal, *principal_time, *loss, *interest_loss, *loss_pv;
+    unsigned char *interest_short;
+    double *cf;                 /* [k * T + t - 1]: cash to tranche k in period t */
+    double payout, topup, recovery_g, fees, pnl_pv, unpaid;
+    bool capacity_exhausted;
+} path_acc;
+
+struct ipabs_mc_path {
+    const ipabs_deal *deal;
+    const ipabs_model_plan *plan;
+    const mc_baseline *baseline; /* NULL while building the baseline itself */
+    mc_baseline *owned;          /* set when this workspace owns its baseline */
+    ipabs_mc_layout layout;
+    gsl_rng *rng;
+    double *factors;
+    ipabs_realisation *real;
+    ipabs_state *state;
+    ipabs_period_flows flows;
+    path_acc acc;
+    double *values;
+    double *static_tranche;     /* scratch: static loss by tranche */
+    double *discount;           /* by tranche and period: (1 + c/f)^-t */
+    double *g_discount;         /* by period, at tranche 0's coupon */
+    gsl_root_fdfsolver *solver;
+};
+
+mc_baseline *mc_baseline_build(const ipabs_deal *deal,
+                               const ipabs_model_plan *plan, ipabs_error *err);
+void mc_baseline_free(mc_baseline *b, const ipabs_deal *deal);
+
+/* Evaluate the current realisation of w (already sampled); fills w->values. */
+ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
+                              ipabs_error *err);
+/* The path workspace without a baseline (used to build the baseline). */
+ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
+                                  const ipabs_model_plan *plan,
+                                  ipabs_error *err);
+
+#endif

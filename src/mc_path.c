@@ -1,0 +1,497 @@
+/*
+ * mc_path.c — one Monte Carlo path: sample, run the waterfall (restarting
+ * from the no-default state before the path's first event), and reduce the
+ * period flows to the path's record of measures.
+ */
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mc_internal.h"
+
+ipabs_mc_layout ipabs_mc_layout_of(const ipabs_deal *deal)
+{
+    ipabs_mc_layout l;
+    l.n_tranches = deal->n_tranches;
+    l.n_loans = deal->n_loans;
+    l.n_periods = deal->legal_final;
+    l.tranche0 = 0;
+    l.guarantor0 = l.n_tranches * IPABS_TM_COUNT_;
+    l.pool0 = l.guarantor0 + IPABS_GM_COUNT_;
+    l.loan0 = l.pool0 + IPABS_PM_COUNT_;
+    l.period0 = l.loan0 + 2 * l.n_loans;
+    l.count = l.period0 + l.n_periods;
+    return l;
+}
+
+/* ---- workspace ------------------------------------------------------------ */
+
+void ipabs_mc_path_free(ipabs_mc_path *w)
+{
+    if (w == NULL)
+        return;
+    if (w->owned != NULL)
+        mc_baseline_free(w->owned, w->deal);
+    gsl_rng_free(w->rng);
+    free(w->factors);
+    ipabs_realisation_free(w->real);
+    ipabs_state_free(w->state);
+    ipabs_flows_release(&w->flows);
+    free(w->acc.cash);
+    free(w->acc.cf);
+    free(w->acc.interest_short);
+    free(w->values);
+    free(w->static_tranche);
+    free(w->discount);
+    free(w->g_discount);
+    if (w->solver != NULL)
+        gsl_root_fdfsolver_free(w->solver);
+    free(w);
+}
+
+static void discount_factors(ipabs_mc_path *w)
+{
+    const ipabs_deal *deal = w->deal;
+    int T1 = deal->legal_final + 1;
+    for (int k = 0; k < deal->n_tranches; k++)
+        for (int t = 0; t < T1; t++)
+            w->discount[k * T1 + t] =
+                pow(1.0 + deal->tranches[k].coupon / deal->frequency, -t);
+    for (int t = 0; t < T1; t++)
+        w->g_discount[t] = w->discount[t]; /* tranche 0's coupon */
+}
+
+ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
+                                  const ipabs_model_plan *plan,
+                                  ipabs_error *err)
+{
+    ipabs_mc_path *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        goto nomem;
+    size_t K = (size_t)deal->n_tranches, T = (size_t)deal->legal_final;
+    w->deal = deal;
+    w->plan = plan;
+    w->layout = ipabs_mc_layout_of(deal);
+    w->rng = ipabs_stream_alloc();
+    w->factors = calloc((size_t)plan->n_factors, sizeof(double));
+    w->real = ipabs_realisation_alloc(deal);
+    w->state = ipabs_state_alloc(deal);
+    w->acc.cash = calloc(6 * K, sizeof(double));
+    w->acc.cf = calloc(K * T, sizeof(double));
+    w->acc.interest_short = calloc(K, 1);
+    w->values = calloc((size_t)w->layout.count, sizeof(double));
+    w->static_tranche = calloc(K, sizeof(double));
+    w->discount = calloc(K * (T + 1), sizeof(double));
+    w->g_discount = calloc(T + 1, sizeof(double));
+    w->solver = gsl_root_fdfsolver_alloc(gsl_root_fdfsolver_newton);
+    if (!w->rng || !w->factors || !w->real || !w->state || !w->acc.cash ||
+        !w->acc.cf || !w->acc.interest_short || !w->values ||
+        !w->static_tranche || !w->discount || !w->g_discount || !w->solver ||
+        ipabs_flows_init(deal, &w->flows) != IPABS_OK)
+        goto nomem;
+    w->acc.principal = w->acc.cash + K;
+    w->acc.principal_time = w->acc.cash + 2 * K;
+    w->acc.loss = w->acc.cash + 3 * K;
+    w->acc.interest_loss = w->acc.cash + 4 * K;
+    w->acc.loss_pv = w->acc.cash + 5 * K;
+    discount_factors(w);
+    return w;
+nomem:
+    ipabs_mc_path_free(w);
+    ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                    "out of memory for a path workspace");
+    return NULL;
+}
+
+ipabs_mc_path *ipabs_mc_path_alloc(const ipabs_deal *deal,
+                                   const ipabs_model_plan *plan,
+                                   ipabs_error *err)
+{
+    ipabs_mc_path *w = mc_path_alloc_bare(deal, plan, err);
+    if (w == NULL)
+        return NULL;
+    w->owned = mc_baseline_build(deal, plan, err);
+    if (w->owned == NULL) {
+        ipabs_mc_path_free(w);
+        return NULL;
+    }
+    w->baseline = w->owned;
+    return w;
+}
+
+const ipabs_realisation *ipabs_mc_path_realisation(const ipabs_mc_path *w)
+{
+    return w->real;
+}
+
+/* ---- accumulating a path's flows ------------------------------------------ */
+
+static void acc_reset(ipabs_mc_path *w)
+{
+    size_t K = (size_t)w->deal->n_tranches, T = (size_t)w->deal->legal_final;
+    path_acc *a = &w->acc;
+    memset(a->cash, 0, 6 * K * sizeof(double));
+    memset(a->cf, 0, K * T * sizeof(double));
+    memset(a->interest_short, 0, K);
+    a->payout = a->topup = a->recovery_g = a->fees = a->pnl_pv = a->unpaid = 0.0;
+    a->capacity_exhausted = false;
+}
+
+static void acc_period(ipabs_mc_path *w, const ipabs_period_flows *fl, int t)
+{
+    const ipabs_deal *deal = w->deal;
+    path_acc *a = &w->acc;
+    int K = deal->n_tranches, T = deal->legal_final;
+    int holder = K - 1 >= deal->n_senior ? K - 1 : -1;
+    for (int k = 0; k < K; k++) {
+        double paid = fl->interest_paid[k] + fl->principal_paid[k] +
+                      (k == holder ? fl->residual : 0.0);
+        a->cash[k] += paid;
+        a->cf[k * T + t - 1] = paid;
+        a->principal[k] += fl->principal_paid[k];
+        a->principal_time[k] += t * fl->principal_paid[k];
+        a->loss[k] += fl->principal_loss[k];
+        a->loss_pv[k] += fl->principal_loss[k] * w->discount[k * (T + 1) + t];
+        a->interest_loss[k] += fl->interest_loss[k];
+        if (fl->interest_due[k] - fl->interest_paid[k] > IPABS_CONSERVATION_TOL)
+            a->interest_short[k] = 1;
+    }
+    a->payout += fl->guarantee_payout;
+    a->topup += fl->topup;
+    a->recovery_g += fl->recovery_guarantor;
+    a->fees += fl->guarantee_fee;
+    a->unpaid += fl->guarantor_owed_unpaid;
+    a->pnl_pv += (fl->guarantee_fee + fl->recovery_guarantor -
+                  fl->guarantee_payout - fl->topup) * w->g_discount[t];
+    a->capacity_exhausted |= fl->capacity_exhausted;
+}
+
+/* ---- yield at par --------------------------------------------------------- */
+
+typedef struct irr_params {
+    const double *cf;
+    int n;
+    double price;
+} irr_params;
+
+static double irr_f(double v, void *p)
+{
+    const irr_params *q = p;
+    double s = 0.0, vt = 1.0;
+    for (int t = 0; t < q->n; t++) {
+        vt *= v;
+        s += q->cf[t] * vt;
+    }
+    return s - q->price;
+}
+
+static double irr_df(double v, void *p)
+{
+    const irr_params *q = p;
+    double s = 0.0, vt = 1.0;
+    for (int t = 0; t < q->n; t++) {
+        s += (t + 1) * q->cf[t] * vt;
+        vt *= v;
+    }
+    return s;
+}
+
+static void irr_fdf(double v, void *p, double *f, double *df)
+{
+    *f = irr_f(v, p);
+    *df = irr_df(v, p);
+}
+
+/* Annual yield y (compounded f times a year) with sum cf_t (1 + y/f)^-t =
+ * price.  The cash flows are non-negative, so in v = 1/(1 + y/f) the
+ * function is increasing and convex: Newton from a point right of the root
+ * converges monotonically.  No cash at all: -100%. */
+static double yield_at_par(ipabs_mc_path *w, const double *cf, double price)
+{
+    int n = w->deal->legal_final;
+    irr_params p = {cf, n, price};
+    double total = 0.0;
+    for (int t = 0; t < n; t++)
+        total += cf[t];
+    if (total <= 0.0)
+        return -1.0;
+    double v = 1.0;
+    while (irr_f(v, &p) < 0.0 && v < 1e6)
+        v *= 2.0;
+    gsl_function_fdf fdf = {irr_f, irr_df, irr_fdf, &p};
+    if (gsl_root_fdfsolver_set(w->solver, &fdf, v) != GSL_SUCCESS)
+        return NAN;
+    for (int it = 0; it < 100; it++) {
+        double v0 = gsl_root_fdfsolver_root(w->solver);
+        if (gsl_root_fdfsolver_iterate(w->solver) != GSL_SUCCESS)
+            return NAN;
+        v = gsl_root_fdfsolver_root(w->solver);
+        if (gsl_root_test_delta(v, v0, 0.0, 1e-13) == GSL_SUCCESS)
+            return w->deal->frequency * (1.0 / v - 1.0);
+    }
+    return NAN;
+}
+
+/* ---- the record ----------------------------------------------------------- */
+
+static double pool_static_loss(const ipabs_mc_path *w)
+{
+    double loss = 0.0;
+    for (int j = 0; j < w->real->n_defaults; j++)
+        loss += ipabs_static_loss(&w->deal->loans[w->real->order[j]]);
+    return loss;
+}
+
+/* Static view: the pool loss hits over-collateralisation first, then the
+ * tranches from the most junior up. */
+static void allocate_static(ipabs_mc_path *w, double loss)
+{
+    const ipabs_deal *deal = w->deal;
+    double notes = 0.0;
+    for (int k = 0; k < deal->n_tranches; k++)
+        notes += deal->tranches[k].balance;
+    double left = fmax(0.0, loss - (deal->pool_balance - notes));
+    for (int k = deal->n_tranches - 1; k >= 0; k--) {
+        w->static_tranche[k] = fmin(left, deal->tranches[k].balance);
+        left -= w->static_tranche[k];
+    }
+}
+
+static bool same_as_baseline(const ipabs_mc_path *w, int k)
+{
+    if (w->baseline == NULL)
+        return false;
+    int T = w->deal->legal_final;
+    const double *cf = &w->acc.cf[k * T];
+    for (int t = 0; t < T; t++) {
+        const ipabs_period_flows *fl = &w->baseline->flows[t];
+        int holder = k == w->deal->n_tranches - 1 && k >= w->deal->n_senior;
+        double b = fl->interest_paid[k] + fl->principal_paid[k] +
+                   (holder ? fl->residual : 0.0);
+        if (cf[t] != b)
+            return false;
+    }
+    return true;
+}
+
+static void tranche_record(ipabs_mc_path *w)
+{
+    const ipabs_deal *deal = w->deal;
+    const path_acc *a = &w->acc;
+    int T = deal->legal_final;
+    for (int k = 0; k < deal->n_tranches; k++) {
+        double *v = &w->values[w->layout.tranche0 + k * IPABS_TM_COUNT_];
+        v[IPABS_TM_LOSS] = a->loss[k];
+        v[IPABS_TM_LOSS_PV] = a->loss_pv[k];
+        v[IPABS_TM_INTEREST_LOSS] = a->interest_loss[k];
+        v[IPABS_TM_ANY_LOSS] = a->loss[k] > 0.0;
+        v[IPABS_TM_INTEREST_SHORT] = a->interest_short[k];
+        v[IPABS_TM_CASH] = a->cash[k];
+        v[IPABS_TM_WAL] = a->principal[k] > 0.0
+            ? a->principal_time[k] / a->principal[k] / deal->frequency : NAN;
+        v[IPABS_TM_IRR] = same_as_baseline(w, k)
+            ? w->baseline->values[w->layout.tranche0 + k * IPABS_TM_COUNT_ + IPABS_TM_IRR]
+            : yield_at_par(w, &a->cf[k * T], deal->tranches[k].balance);
+        v[IPABS_TM_STATIC_LOSS] = w->static_tranche[k];
+        v[IPABS_TM_STATIC_ANY_LOSS] = w->static_tranche[k] > 0.0;
+    }
+}
+
+static void guarantor_record(ipabs_mc_path *w)
+{
+    const path_acc *a = &w->acc;
+    double *v = &w->values[w->layout.guarantor0];
+    bool failed = w->real->guarantor_default_period > 0;
+    v[IPABS_GM_ANY_PAYMENT] = a->payout + a->topup > 0.0;
+    v[IPABS_GM_PAYOUT] = a->payout;
+    v[IPABS_GM_TOPUP] = a->topup;
+    v[IPABS_GM_RECOVERY] = a->recovery_g;
+    v[IPABS_GM_FEES] = a->fees;
+    v[IPABS_GM_NET_PNL] = a->fees + a->recovery_g - a->payout - a->topup;
+    v[IPABS_GM_NET_PNL_PV] = a->pnl_pv;
+    v[IPABS_GM_CAPACITY_EXHAUSTED] = a->capacity_exhausted;
+    v[IPABS_GM_DEFAULT] = failed;
+    v[IPABS_GM_UNPAID] = a->unpaid;
+    v[IPABS_GM_SENIOR_STATIC_LOSS_AND_DEFAULT] = failed && w->static_tranche[0] > 0.0;
+}
+
+/* A loan's realised credit loss: EAD less the disposal proceeds, if they
+ * arrive by the legal final. */
+static double loan_credit_loss(const ipabs_mc_path *w, int i)
+{
+    const ipabs_loan *l = &w->deal->loans[i];
+    int tau = w->real->default_period[i];
+    double ead = l->balance[tau - 1] + l->interest[tau];
+    if (tau + l->recovery_lag > w->deal->legal_final)
+        return ead;
+    double proceeds = fmin(ead, l->ip_value * w->real->realisation[i]) - l->disposal_cost;
+    return ead - fmax(0.0, proceeds);
+}
+
+static void pool_and_loan_record(ipabs_mc_path *w, double static_loss)
+{
+    const ipabs_deal *deal = w->deal;
+    const ipabs_mc_layout *L = &w->layout;
+    double *v = w->values;
+    double credit = 0.0;
+    memset(&v[L->loan0], 0, (size_t)(L->count - L->loan0) * sizeof(double));
+    for (int j = 0; j < w->real->n_defaults; j++) {
+        int i = w->real->order[j];
+        double loss = loan_credit_loss(w, i);
+        credit += loss;
+        v[L->loan0 + 2 * i] = 1.0;
+        v[L->loan0 + 2 * i + 1] = loss;
+        double ratio = deal->loans[i].balance[w->real->default_period[i] - 1] / deal->pool_balance;
+        for (int t = w->real->default_period[i]; t <= deal->legal_final; t++)
+            v[L->period0 + t - 1] += ratio;
+    }
+    double senior = 0.0, sub = 0.0;
+    for (int k = 0; k < deal->n_tranches; k++) {
+        double lost = w->acc.loss[k] + w->acc.interest_loss[k];
+        if (k < deal->n_senior)
+            senior += lost;
+        else
+            sub += lost;
+    }
+    double guarantor = w->acc.payout + w->acc.topup - w->acc.recovery_g;
+    double *p = &v[L->pool0];
+    p[IPABS_PM_DEFAULTS] = w->real->n_defaults;
+    p[IPABS_PM_NO_DEFAULT] = w->real->n_defaults == 0;
+    p[IPABS_PM_STATIC_LOSS] = static_loss;
+    p[IPABS_PM_CREDIT_LOSS] = credit;
+    p[IPABS_PM_BORNE_GUARANTOR] = guarantor;
+    p[IPABS_PM_BORNE_SENIOR] = senior;
+    p[IPABS_PM_BORNE_SUB] = sub;
+    p[IPABS_PM_BORNE_EXCESS] = credit - guarantor - senior - sub;
+}
+
+static void finish_record(ipabs_mc_path *w)
+{
+    double static_loss = pool_static_loss(w);
+    allocate_static(w, static_loss);
+    tranche_record(w);
+    guarantor_record(w);
+    pool_and_loan_record(w, static_loss);
+}
+
+/* ---- evaluation ----------------------------------------------------------- */
+
+static int first_event(const ipabs_mc_path *w)
+{
+    int e = w->deal->legal_final + 1;
+    if (w->real->n_defaults > 0)
+        e = w->real->default_period[w->real->order[0]];
+    int tau_g = w->real->guarantor_default_period;
+    if (tau_g > 0 && tau_g < e)
+        e = tau_g;
+    return e;
+}
+
+ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
+                              ipabs_error *err)
+{
+    const ipabs_deal *deal = w->deal;
+    int e = w->baseline != NULL ? first_event(w) : 1;
+    acc_reset(w);
+    if (w->baseline != NULL)
+        ipabs_state_copy(deal, w->state, w->baseline->state[e - 1]);
+    else
+        ipabs_state_reset(deal, w->state);
+    for (int t = 1; t < e && t <= deal->legal_final; t++)
+        acc_period(w, &w->baseline->flows[t - 1], t);
+    for (int t = e; t <= deal->legal_final; t++) {
+        ipabs_status s = ipabs_waterfall_step(deal, w->real, w->state, &w->flows,
+                                              NULL, err);
+        if (s != IPABS_OK) {
+            size_t n = strlen(err->message);
+            snprintf(err->message + n, sizeof err->message - n,
+                     " (path %llu)", (unsigned long long)index);
+            return s;
+        }
+        acc_period(w, &w->flows, t);
+    }
+    finish_record(w);
+    return IPABS_OK;
+}
+
+ipabs_status ipabs_mc_path_eval(ipabs_mc_path *w, uint64_t seed,
+                                uint64_t index, const double **values,
+                                ipabs_error *err)
+{
+    ipabs_model_sample(w->deal, w->plan, w->rng, seed, index, w->factors,
+                       w->real, NULL);
+    ipabs_status s = mc_path_evaluate(w, index, err);
+    *values = w->values;
+    return s;
+}
+
+/* ---- the baseline --------------------------------------------------------- */
+
+void mc_baseline_free(mc_baseline *b, const ipabs_deal *deal)
+{
+    (void)deal;
+    if (b == NULL)
+        return;
+    if (b->state != NULL)
+        for (int p = 0; p <= b->n_periods; p++)
+            ipabs_state_free(b->state[p]);
+    if (b->flows != NULL)
+        for (int p = 0; p < b->n_periods; p++)
+            ipabs_flows_release(&b->flows[p]);
+    free(b->state);
+    free(b->flows);
+    free(b->values);
+    free(b);
+}
+
+static ipabs_status baseline_periods(mc_baseline *b, const ipabs_deal *deal,
+                                     const ipabs_realisation *none,
+                                     ipabs_error *err)
+{
+    for (int p = 0; p < b->n_periods; p++) {
+        ipabs_state_copy(deal, b->state[p + 1], b->state[p]);
+        ipabs_status s = ipabs_waterfall_step(deal, none, b->state[p + 1],
+                                              &b->flows[p], NULL, err);
+        if (s != IPABS_OK)
+            return s;
+    }
+    return IPABS_OK;
+}
+
+mc_baseline *mc_baseline_build(const ipabs_deal *deal,
+                               const ipabs_model_plan *plan, ipabs_error *err)
+{
+    int T = deal->legal_final;
+    mc_baseline *b = calloc(1, sizeof *b);
+    ipabs_mc_path *w = mc_path_alloc_bare(deal, plan, err);
+    if (b == NULL || w == NULL)
+        goto fail;
+    b->n_periods = T;
+    b->state = calloc((size_t)T + 1, sizeof *b->state);
+    b->flows = calloc((size_t)T, sizeof *b->flows);
+    b->values = calloc((size_t)w->layout.count, sizeof(double));
+    if (!b->state || !b->flows || !b->values)
+        goto fail;
+    for (int p = 0; p <= T; p++)
+        if ((b->state[p] = ipabs_state_alloc(deal)) == NULL)
+            goto fail;
+    for (int p = 0; p < T; p++)
+        if (ipabs_flows_init(deal, &b->flows[p]) != IPABS_OK)
+            goto fail;
+    ipabs_realisation_reset(deal, w->real);
+    ipabs_realisation_index(deal, w->real);
+    if (baseline_periods(b, deal, w->real, err) != IPABS_OK ||
+        mc_path_evaluate(w, 0, err) != IPABS_OK)
+        goto fail_quiet;
+    memcpy(b->values, w->values, (size_t)w->layout.count * sizeof(double));
+    ipabs_mc_path_free(w);
+    return b;
+fail:
+    ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                    "out of memory for the no-default path");
+fail_quiet:
+    ipabs_mc_path_free(w);
+    mc_baseline_free(b, deal);
+    return NULL;
+}

@@ -1,0 +1,417 @@
+/*
+ * montecarlo.c — the parallel driver: chunks of paths over OpenMP threads,
+ * merged in chunk order so that every thread count gives the same bits.
+ *
+ * Moments are accumulated per chunk as sums of deviations from the
+ * no-default path's value (fast paths then contribute exactly zero), turned
+ * into (n, mean, M2) and merged with Chan's formula inside an `ordered`
+ * region, i.e. in chunk order.  Integer counts are merged there too.
+ * Quantile trackers are multisets: each thread feeds its own from the
+ * chunks it completed, and they are combined at the end.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "mc_internal.h"
+
+typedef struct chunk_acc {
+    double *s1, *s2, *cnt;     /* by measure: sums of (x - base), squares, count */
+    uint64_t fast;
+    uint64_t n;
+    uint64_t *default_count;
+    uint64_t loss_zero;
+    uint64_t loss_bucket[IPABS_LOSS_BUCKETS];
+    double *qbuf;              /* tracker values of the chunk's full paths */
+    int nq;
+} chunk_acc;
+
+typedef struct thread_ws {
+    ipabs_mc_path *path;
+    chunk_acc chunk;
+    ipabs_quantiles *q;        /* n_trackers */
+} thread_ws;
+
+typedef struct driver {
+    const ipabs_deal *deal;
+    const ipabs_mc_options *opt;
+    ipabs_mc_result *res;
+    const mc_baseline *base;
+    int n_trackers;
+    double *tracker_base;      /* trackers' values on the no-default path */
+    bool broken;               /* a chunk was skipped: later ones are not merged */
+    bool failed;
+    ipabs_error first_error;
+} driver;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- trackers ------------------------------------------------------------- */
+
+static int tracker_count(const ipabs_deal *deal)
+{
+    return deal->n_tranches * IPABS_QT_PER_TRANCHE_ + IPABS_QG_COUNT_;
+}
+
+static bool trackers_init(const ipabs_deal *deal, ipabs_quantiles *q)
+{
+    double pool = deal->pool_balance;
+    int K = deal->n_tranches;
+    bool ok = true;
+    for (int k = 0; k < K; k++) {
+        ok &= ipabs_quantiles_init(&q[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_LOSS], 0.0,
+                                   deal->tranches[k].balance, true);
+        ok &= ipabs_quantiles_init(&q[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_IRR], -1.0, 1.0, false);
+    }
+    ipabs_quantiles *g = &q[K * IPABS_QT_PER_TRANCHE_];
+    ok &= ipabs_quantiles_init(&g[IPABS_QG_PAYOUT], 0.0, 1.2 * pool, true);
+    ok &= ipabs_quantiles_init(&g[IPABS_QG_TOPUP], 0.0, 1.2 * pool, true);
+    ok &= ipabs_quantiles_init(&g[IPABS_QG_NET_PNL], -1.2 * pool, 0.1 * pool, false);
+    ok &= ipabs_quantiles_init(&g[IPABS_QG_POOL_STATIC_LOSS], 0.0, pool, true);
+    ok &= ipabs_quantiles_init(&g[IPABS_QG_POOL_CREDIT_LOSS], 0.0, pool, true);
+    return ok;
+}
+
+/* The tracked values of one path record. */
+static void tracker_values(const ipabs_mc_layout *L, const double *v, double *out)
+{
+    int K = L->n_tranches;
+    for (int k = 0; k < K; k++) {
+        const double *t = &v[L->tranche0 + k * IPABS_TM_COUNT_];
+        out[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_LOSS] = t[IPABS_TM_LOSS];
+        out[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_IRR] = t[IPABS_TM_IRR];
+    }
+    const double *g = &v[L->guarantor0], *p = &v[L->pool0];
+    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_PAYOUT] = g[IPABS_GM_PAYOUT];
+    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_TOPUP] = g[IPABS_GM_TOPUP];
+    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_NET_PNL] = g[IPABS_GM_NET_PNL];
+    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_STATIC_LOSS] = p[IPABS_PM_STATIC_LOSS];
+    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_CREDIT_LOSS] = p[IPABS_PM_CREDIT_LOSS];
+}
+
+/* ---- per-thread workspace ------------------------------------------------- */
+
+static void thread_free(thread_ws *t, int n_trackers)
+{
+    ipabs_mc_path_free(t->path);
+    free(t->chunk.s1);
+    free(t->chunk.default_count);
+    free(t->chunk.qbuf);
+    if (t->q != NULL)
+        for (int j = 0; j < n_trackers; j++)
+            ipabs_quantiles_release(&t->q[j]);
+    free(t->q);
+}
+
+static bool thread_init(thread_ws *t, const driver *d, const ipabs_model_plan *plan,
+                        ipabs_error *err)
+{
+    const ipabs_deal *deal = d->deal;
+    int M = d->res->layout.count;
+    memset(t, 0, sizeof *t);
+    t->path = mc_path_alloc_bare(deal, plan, err);
+    if (t->path == NULL)
+        return false;
+    t->path->baseline = d->base;
+    t->chunk.s1 = calloc(3 * (size_t)M, sizeof(double));
+    t->chunk.default_count = calloc((size_t)deal->n_loans + 1, sizeof(uint64_t));
+    t->chunk.qbuf = calloc((size_t)d->n_trackers * IPABS_MC_CHUNK, sizeof(double));
+    t->q = calloc((size_t)d->n_trackers, sizeof *t->q);
+    if (!t->chunk.s1 || !t->chunk.default_count || !t->chunk.qbuf || !t->q ||
+        !trackers_init(deal, t->q)) {
+        ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                        "out of memory for a thread's workspace");
+        return false;
+    }
+    t->chunk.s2 = t->chunk.s1 + M;
+    t->chunk.cnt = t->chunk.s1 + 2 * M;
+    return true;
+}
+
+/* ---- one chunk ------------------------------------------------------------ */
+
+static void chunk_reset(chunk_acc *c, int M, int n_loans)
+{
+    memset(c->s1, 0, 3 * (size_t)M * sizeof(double));
+    memset(c->default_count, 0, ((size_t)n_loans + 1) * sizeof(uint64_t));
+    memset(c->loss_bucket, 0, sizeof c->loss_bucket);
+    c->fast = c->n = c->loss_zero = 0;
+    c->nq = 0;
+}
+
+static void chunk_add_static_loss(chunk_acc *c, double loss, double pool)
+{
+    if (loss <= 0.0) {
+        c->loss_zero++;
+        return;
+    }
+    int b = (int)ceil(loss / pool * IPABS_LOSS_BUCKETS) - 1;
+    c->loss_bucket[b < 0 ? 0 : b >= IPABS_LOSS_BUCKETS ? IPABS_LOSS_BUCKETS - 1 : b]++;
+}
+
+static void chunk_add_path(const driver *d, thread_ws *t, const double *v)
+{
+    chunk_acc *c = &t->chunk;
+    const ipabs_mc_layout *L = &d->res->layout;
+    const double *base = d->base->values;
+    for (int j = 0; j < L->count; j++) {
+        if (isnan(v[j]))
+            continue;
+        double x = v[j] - (isnan(base[j]) ? 0.0 : base[j]);
+        c->s1[j] += x;
+        c->s2[j] += x * x;
+        c->cnt[j] += 1.0;
+    }
+    c->default_count[(int)v[L->pool0 + IPABS_PM_DEFAULTS]]++;
+    chunk_add_static_loss(c, v[L->pool0 + IPABS_PM_STATIC_LOSS], d->deal->pool_balance);
+    tracker_values(L, v, &c->qbuf[(size_t)c->nq++ * d->n_trackers]);
+}
+
+static ipabs_status run_chunk(const driver *d, thread_ws *t, long long c,
+                              ipabs_error *err)
+{
+    const ipabs_mc_options *opt = d->opt;
+    long long first = c * IPABS_MC_CHUNK;
+    long long last = first + IPABS_MC_CHUNK < opt->paths ? first + IPABS_MC_CHUNK : opt->paths;
+    ipabs_mc_path *w = t->path;
+    chunk_reset(&t->chunk, d->res->layout.count, d->deal->n_loans);
+    for (long long p = first; p < last; p++) {
+        ipabs_model_sample(d->deal, w->plan, w->rng, opt->seed, (uint64_t)p,
+                           w->factors, w->real, NULL);
+        t->chunk.n++;
+        if (w->real->n_defaults == 0 && w->real->guarantor_default_period == 0) {
+            t->chunk.fast++;
+            continue;
+        }
+        ipabs_status s = mc_path_evaluate(w, (uint64_t)p, err);
+        if (s != IPABS_OK)
+            return s;
+        chunk_add_path(d, t, w->values);
+    }
+    return IPABS_OK;
+}
+
+/* ---- merging -------------------------------------------------------------- */
+
+/* In chunk order (inside the ordered region). */
+static void merge_chunk(driver *d, const chunk_acc *c)
+{
+    ipabs_mc_result *r = d->res;
+    const double *base = d->base->values;
+    for (int j = 0; j < r->layout.count; j++) {
+        bool has_base = !isnan(base[j]);
+        double n = c->cnt[j] + (has_base ? (double)c->fast : 0.0);
+        if (n == 0.0)
+            continue;
+        double shift = has_base ? base[j] : 0.0;
+        double mean_dev = c->s1[j] / n;
+        ipabs_moments m = {n, shift + mean_dev,
+                           fmax(0.0, c->s2[j] - c->s1[j] * mean_dev)};
+        ipabs_moments_merge(&r->moments[j], &m);
+    }
+    for (int k = 0; k <= d->deal->n_loans; k++)
+        r->default_count[k] += c->default_count[k];
+    r->default_count[0] += c->fast;
+    r->loss_zero += c->loss_zero + c->fast;
+    for (int b = 0; b < IPABS_LOSS_BUCKETS; b++)
+        r->loss_bucket[b] += c->loss_bucket[b];
+    r->paths += (long long)c->n;
+    r->fast_paths += (long long)c->fast;
+}
+
+/* Outside the ordered region: order does not matter for multisets. */
+static void feed_trackers(const driver *d, thread_ws *t)
+{
+    const chunk_acc *c = &t->chunk;
+    for (int i = 0; i < c->nq; i++)
+        for (int j = 0; j < d->n_trackers; j++) {
+            double x = c->qbuf[(size_t)i * d->n_trackers + j];
+            if (!isnan(x))
+                ipabs_quantiles_add(&t->q[j], x);
+        }
+    for (uint64_t i = 0; i < c->fast; i++)
+        for (int j = 0; j < d->n_trackers; j++)
+            if (!isnan(d->tracker_base[j]))
+                ipabs_quantiles_add(&t->q[j], d->tracker_base[j]);
+}
+
+static void record_failure(driver *d, const ipabs_error *e)
+{
+#ifdef _OPENMP
+#pragma omp critical(ipabs_mc_failure)
+#endif
+    {
+        if (!d->failed) {
+            d->failed = true;
+            d->first_error = *e;
+        }
+    }
+}
+
+static void chunk_loop(driver *d, thread_ws *ws, long long n_chunks)
+{
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1) ordered
+#endif
+    for (long long c = 0; c < n_chunks; c++) {
+#ifdef _OPENMP
+        thread_ws *t = &ws[omp_get_thread_num()];
+#else
+        thread_ws *t = &ws[0];
+#endif
+        bool stop = d->failed || (d->opt->stop != NULL && *d->opt->stop);
+        ipabs_error e;
+        if (!stop && run_chunk(d, t, c, &e) != IPABS_OK) {
+            record_failure(d, &e);
+            stop = true;
+        }
+        bool merged = false;
+#ifdef _OPENMP
+#pragma omp ordered
+#endif
+        {
+            if (stop || d->broken) {
+                d->broken = true;
+            } else {
+                merge_chunk(d, &t->chunk);
+                merged = true;
+                if (d->opt->progress != NULL)
+                    d->opt->progress(d->opt->progress_ctx, d->res->paths, d->opt->paths);
+            }
+        }
+        if (merged)
+            feed_trackers(d, t);
+    }
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+static ipabs_mc_result *result_alloc(const ipabs_deal *deal)
+{
+    ipabs_mc_result *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->layout = ipabs_mc_layout_of(deal);
+    r->moments = calloc((size_t)r->layout.count, sizeof *r->moments);
+    r->default_count = calloc((size_t)deal->n_loans + 1, sizeof(uint64_t));
+    r->baseline = calloc((size_t)r->layout.count, sizeof(double));
+    r->n_trackers = tracker_count(deal);
+    r->q = calloc((size_t)r->n_trackers, sizeof *r->q);
+    if (!r->moments || !r->default_count || !r->baseline || !r->q || !trackers_init(deal, r->q)) {
+        ipabs_mc_result_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void ipabs_mc_result_free(ipabs_mc_result *r)
+{
+    if (r == NULL)
+        return;
+    if (r->q != NULL)
+        for (int j = 0; j < r->n_trackers; j++)
+            ipabs_quantiles_release(&r->q[j]);
+    free(r->q);
+    free(r->moments);
+    free(r->default_count);
+    free(r->baseline);
+    free(r);
+}
+
+static int thread_count(const ipabs_mc_options *opt)
+{
+#ifdef _OPENMP
+    return opt->threads > 0 ? opt->threads : omp_get_max_threads();
+#else
+    (void)opt;
+    return 1;
+#endif
+}
+
+static void combine_trackers(driver *d, thread_ws *ws, int nt)
+{
+    for (int i = 0; i < nt; i++)
+        for (int j = 0; j < d->n_trackers; j++)
+            ipabs_quantiles_merge(&d->res->q[j], &ws[i].q[j]);
+}
+
+static ipabs_status simulate(driver *d, const ipabs_model_plan *plan, int nt,
+                             ipabs_error *err)
+{
+    thread_ws *ws = calloc((size_t)nt, sizeof *ws);
+    bool ok = ws != NULL;
+    for (int i = 0; ok && i < nt; i++)
+        ok = thread_init(&ws[i], d, plan, err);
+    if (ok) {
+        long long n_chunks = (d->opt->paths + IPABS_MC_CHUNK - 1) / IPABS_MC_CHUNK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+        chunk_loop(d, ws, n_chunks);
+        combine_trackers(d, ws, nt);
+    } else if (ws == NULL) {
+        ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    for (int i = 0; ws != NULL && i < nt; i++)
+        thread_free(&ws[i], d->n_trackers);
+    free(ws);
+    if (!ok)
+        return err->code;
+    if (d->failed) {
+        *err = d->first_error;
+        return err->code;
+    }
+    return IPABS_OK;
+}
+
+ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
+                          ipabs_mc_result **out, ipabs_error *err)
+{
+    *out = NULL;
+    double t0 = now_seconds();
+    ipabs_model_plan *plan = NULL;
+    ipabs_status s = ipabs_model_plan_build(deal, &plan, err);
+    if (s != IPABS_OK)
+        return s;
+    driver d = {deal, opt, result_alloc(deal), NULL, tracker_count(deal), NULL,
+                false, false, {0}};
+    mc_baseline *base = mc_baseline_build(deal, plan, err);
+    d.base = base;
+    d.tracker_base = calloc((size_t)d.n_trackers, sizeof(double));
+    if (base == NULL) {
+        s = err->code;
+    } else if (d.res == NULL || d.tracker_base == NULL) {
+        s = ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    } else {
+        tracker_values(&d.res->layout, base->values, d.tracker_base);
+        d.res->threads = thread_count(opt);
+        d.res->requested = opt->paths;
+        d.res->seed = opt->seed;
+        memcpy(d.res->baseline, base->values, (size_t)d.res->layout.count * sizeof(double));
+        s = simulate(&d, plan, d.res->threads, err);
+    }
+    free(d.tracker_base);
+    mc_baseline_free(base, deal);
+    ipabs_model_plan_free(plan);
+    if (s != IPABS_OK) {
+        ipabs_mc_result_free(d.res);
+        return s;
+    }
+    d.res->wall_seconds = now_seconds() - t0;
+    d.res->partial = d.res->paths < opt->paths;
+    *out = d.res;
+    if (d.res->partial)
+        return ipabs_error_set(err, IPABS_EINTERRUPTED, NULL, 0, 0, NULL,
+                               "interrupted after %lld of %lld paths",
+                               d.res->paths, opt->paths);
+    return IPABS_OK;
+}

@@ -1,0 +1,274 @@
+/*
+ * report.c — files and tables for one realisation, and the deal summary.
+ */
+#include "ipabs/report.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ipabs/csvout.h"
+
+static void date_cell(ipabs_csv_out *w, const ipabs_deal *deal, int t)
+{
+    char buf[11];
+    ipabs_date_format(deal->dates[t], buf);
+    ipabs_csv_text(w, buf);
+}
+
+static ipabs_status write_ledger(const ipabs_deal *deal, const ipabs_ledger *lg,
+                                 const char *dir, ipabs_error *err)
+{
+    ipabs_csv_out w;
+    ipabs_status s = ipabs_csv_open(&w, dir, "ledger.csv", err);
+    if (s != IPABS_OK)
+        return s;
+    static const char *const head[] = {"period", "date", "payer", "payee", "kind",
+                                       "loan_id", "tranche", "amount", NULL};
+    ipabs_csv_header(&w, head);
+    for (size_t i = 0; i < lg->count; i++) {
+        const ipabs_ledger_entry *e = &lg->entries[i];
+        ipabs_csv_int(&w, e->period);
+        date_cell(&w, deal, e->period);
+        ipabs_csv_text(&w, ipabs_party_name(deal, e->payer));
+        ipabs_csv_text(&w, ipabs_party_name(deal, e->payee));
+        ipabs_csv_text(&w, ipabs_flow_kind_name(e->kind));
+        ipabs_csv_text(&w, e->loan >= 0 ? deal->loans[e->loan].id : "");
+        ipabs_csv_text(&w, e->tranche >= 0 ? deal->tranches[e->tranche].name : "");
+        ipabs_csv_num(&w, e->amount, 6);
+        ipabs_csv_end_row(&w);
+    }
+    return ipabs_csv_commit(&w, err);
+}
+
+static ipabs_status write_tranches(const ipabs_deal *deal, const ipabs_cashflow *cf,
+                                   const char *dir, ipabs_error *err)
+{
+    ipabs_csv_out w;
+    ipabs_status s = ipabs_csv_open(&w, dir, "tranches.csv", err);
+    if (s != IPABS_OK)
+        return s;
+    static const char *const head[] = {
+        "period", "date", "tranche", "opening_balance", "interest_due", "interest_paid",
+        "principal_paid", "closing_balance", "principal_loss", NULL};
+    ipabs_csv_header(&w, head);
+    for (int t = 1; t <= cf->n_periods; t++) {
+        const ipabs_period_flows *fl = &cf->periods[t - 1];
+        for (int k = 0; k < deal->n_tranches; k++) {
+            ipabs_csv_int(&w, t);
+            date_cell(&w, deal, t);
+            ipabs_csv_text(&w, deal->tranches[k].name);
+            ipabs_csv_num(&w, fl->balance_open[k], 6);
+            ipabs_csv_num(&w, fl->interest_due[k], 6);
+            ipabs_csv_num(&w, fl->interest_paid[k], 6);
+            ipabs_csv_num(&w, fl->principal_paid[k], 6);
+            ipabs_csv_num(&w, fl->balance_close[k], 6);
+            ipabs_csv_num(&w, fl->principal_loss[k], 6);
+            ipabs_csv_end_row(&w);
+        }
+    }
+    return ipabs_csv_commit(&w, err);
+}
+
+static void period_header(ipabs_csv_out *w, const ipabs_deal *deal)
+{
+    static const char *const head[] = {
+        "period", "date", "new_defaults", "cumulative_default_ratio",
+        "interest_collected", "principal_collected", "agency_fee", "servicing_fee",
+        "guarantee_fee", "guarantee_payout", "topup", "guarantor_owed_unpaid",
+        "recovery_plan", "recovery_guarantor", "estate_recovery", "available",
+        "tax", "expenses", NULL};
+    for (const char *const *h = head; *h != NULL; h++)
+        ipabs_csv_text(w, *h);
+    char name[160];
+    for (int k = 0; k < deal->n_tranches; k++) {
+        snprintf(name, sizeof name, "%s_interest", deal->tranches[k].name);
+        ipabs_csv_text(w, name);
+        snprintf(name, sizeof name, "%s_principal", deal->tranches[k].name);
+        ipabs_csv_text(w, name);
+    }
+    ipabs_csv_text(w, "residual");
+    ipabs_csv_text(w, "plan_cash");
+    ipabs_csv_text(w, "accelerated");
+    ipabs_csv_end_row(w);
+}
+
+static void period_row(ipabs_csv_out *w, const ipabs_deal *deal,
+                       const ipabs_period_flows *fl)
+{
+    ipabs_csv_int(w, fl->period);
+    date_cell(w, deal, fl->period);
+    ipabs_csv_int(w, fl->new_defaults);
+    ipabs_csv_num(w, fl->cum_default_ratio, 10);
+    const double amounts[] = {
+        fl->interest_collected, fl->principal_collected, fl->agency_fee,
+        fl->servicing_fee, fl->guarantee_fee, fl->guarantee_payout, fl->topup,
+        fl->guarantor_owed_unpaid, fl->recovery_plan, fl->recovery_guarantor,
+        fl->estate_recovery, fl->available, fl->tax_paid, fl->expenses_paid};
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++)
+        ipabs_csv_num(w, amounts[i], 6);
+    for (int k = 0; k < deal->n_tranches; k++) {
+        ipabs_csv_num(w, fl->interest_paid[k], 6);
+        ipabs_csv_num(w, fl->principal_paid[k], 6);
+    }
+    ipabs_csv_num(w, fl->residual, 6);
+    ipabs_csv_num(w, fl->plan_cash_close, 6);
+    ipabs_csv_int(w, fl->accelerated);
+    ipabs_csv_end_row(w);
+}
+
+static ipabs_status write_periods(const ipabs_deal *deal, const ipabs_cashflow *cf,
+                                  const char *dir, ipabs_error *err)
+{
+    ipabs_csv_out w;
+    ipabs_status s = ipabs_csv_open(&w, dir, "periods.csv", err);
+    if (s != IPABS_OK)
+        return s;
+    period_header(&w, deal);
+    for (int t = 0; t < cf->n_periods; t++)
+        period_row(&w, deal, &cf->periods[t]);
+    return ipabs_csv_commit(&w, err);
+}
+
+ipabs_status ipabs_cashflow_write(const ipabs_deal *deal, const ipabs_cashflow *cf,
+                                  const char *dir, ipabs_error *err)
+{
+    ipabs_status s = ipabs_mkdir_p(dir, err);
+    if (s == IPABS_OK)
+        s = write_ledger(deal, cf->ledger, dir, err);
+    if (s == IPABS_OK)
+        s = write_tranches(deal, cf, dir, err);
+    if (s == IPABS_OK)
+        s = write_periods(deal, cf, dir, err);
+    return s;
+}
+
+static void realisation_row(ipabs_csv_out *w, const ipabs_deal *deal,
+                            const ipabs_realisation *real, int i, double latent)
+{
+    const ipabs_loan *l = &deal->loans[i];
+    int tau = real->default_period[i];
+    bool defaulted = tau >= 1 && tau <= l->term;
+    ipabs_csv_text(w, "loan");
+    ipabs_csv_text(w, l->id);
+    ipabs_csv_text(w, l->firm);
+    if (defaulted) {
+        ipabs_csv_int(w, tau);
+        date_cell(w, deal, tau);
+        ipabs_csv_num(w, l->balance[tau - 1] + l->interest[tau], 6);
+        ipabs_csv_num(w, real->realisation[i], 10);
+    } else {
+        for (int c = 0; c < 4; c++)
+            ipabs_csv_empty(w);
+    }
+    ipabs_csv_num(w, latent, 10);
+    ipabs_csv_end_row(w);
+}
+
+ipabs_status ipabs_realisation_write(const ipabs_deal *deal,
+                                     const ipabs_realisation *real,
+                                     const ipabs_path_draws *draws,
+                                     const char *dir, ipabs_error *err)
+{
+    ipabs_csv_out w;
+    ipabs_status s = ipabs_mkdir_p(dir, err);
+    if (s == IPABS_OK)
+        s = ipabs_csv_open(&w, dir, "realisation.csv", err);
+    if (s != IPABS_OK)
+        return s;
+    static const char *const head[] = {"party", "id", "name", "default_period",
+                                       "default_date", "exposure_at_default",
+                                       "realisation", "latent", NULL};
+    ipabs_csv_header(&w, head);
+    for (int i = 0; i < deal->n_loans; i++)
+        realisation_row(&w, deal, real, i, draws ? draws->latent[i] : NAN);
+    ipabs_csv_text(&w, "guarantor");
+    ipabs_csv_text(&w, "guarantor");
+    ipabs_csv_text(&w, deal->guarantor.name);
+    int tg = real->guarantor_default_period;
+    if (tg > 0) {
+        ipabs_csv_int(&w, tg);
+        date_cell(&w, deal, tg);
+    } else {
+        ipabs_csv_empty(&w);
+        ipabs_csv_empty(&w);
+    }
+    ipabs_csv_empty(&w);
+    ipabs_csv_empty(&w);
+    ipabs_csv_num(&w, draws ? draws->guarantor_latent : NAN, 10);
+    ipabs_csv_end_row(&w);
+    return ipabs_csv_commit(&w, err);
+}
+
+void ipabs_cashflow_print(FILE *out, const ipabs_deal *deal, const ipabs_cashflow *cf)
+{
+    fprintf(out, "%-3s %-10s %3s %14s %14s %14s %12s %14s", "t", "date", "def",
+            "collections", "g.payout", "top-up", "recovery", "expenses+tax");
+    for (int k = 0; k < deal->n_tranches; k++)
+        fprintf(out, " %14.14s", deal->tranches[k].name);
+    fprintf(out, " %14s %s\n", "residual", "");
+    for (int t = 0; t < cf->n_periods; t++) {
+        const ipabs_period_flows *fl = &cf->periods[t];
+        char date[11];
+        ipabs_date_format(deal->dates[fl->period], date);
+        fprintf(out, "%-3d %-10s %3d %14.2f %14.2f %14.2f %12.2f %14.2f", fl->period,
+                date, fl->new_defaults, fl->interest_collected + fl->principal_collected,
+                fl->guarantee_payout, fl->topup, fl->recovery_plan,
+                fl->tax_paid + fl->expenses_paid);
+        for (int k = 0; k < deal->n_tranches; k++)
+            fprintf(out, " %14.2f", fl->interest_paid[k] + fl->principal_paid[k]);
+        fprintf(out, " %14.2f %s\n", fl->residual, fl->accelerated ? "ACCEL" : "");
+    }
+    const ipabs_state *st = cf->final_state;
+    for (int k = 0; k < deal->n_tranches; k++) {
+        double loss = 0.0;
+        for (int t = 0; t < cf->n_periods; t++)
+            loss += cf->periods[t].principal_loss[k];
+        fprintf(out, "%s: principal loss %.2f\n", deal->tranches[k].name, loss);
+    }
+    fprintf(out, "guarantor: paid %.2f in payouts and top-ups%s\n",
+            st->guarantor_paid_total, st->capacity_exhausted ? " (capacity exhausted)" : "");
+}
+
+static void weighted_averages(const ipabs_deal *deal, double *rate, double *pd,
+                              double *term_years)
+{
+    *rate = *pd = *term_years = 0.0;
+    for (int i = 0; i < deal->n_loans; i++) {
+        const ipabs_loan *l = &deal->loans[i];
+        double w = l->principal / deal->pool_balance;
+        *rate += w * l->rate;
+        *pd += w * l->pd_annual;
+        *term_years += w * l->term / deal->frequency;
+    }
+}
+
+void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
+{
+    double rate, pd, term;
+    char date[11];
+    weighted_averages(deal, &rate, &pd, &term);
+    ipabs_date_format(deal->closing, date);
+    fprintf(out, "%s (%s), closing %s, %d payments a year, %s, legal final period %d\n",
+            deal->name, deal->currency, date, deal->frequency,
+            ipabs_daycount_name(deal->daycount), deal->legal_final);
+    fprintf(out, "pool: %d loans, %.2f; weighted average rate %.4f%%, annual PD %.4f%%, "
+                 "term %.2f years\n",
+            deal->n_loans, deal->pool_balance, 100 * rate, 100 * pd, term);
+    fprintf(out, "%-16s %-7s %16s %8s %-13s %s\n", "tranche", "class", "balance",
+            "coupon", "amortisation", "legal final");
+    for (int k = 0; k < deal->n_tranches; k++) {
+        const ipabs_tranche *t = &deal->tranches[k];
+        fprintf(out, "%-16s %-7s %16.2f %7.3f%% %-13s %d\n", t->name,
+                t->cls == IPABS_CLASS_SENIOR ? "senior" : "sub", t->balance,
+                100 * t->coupon, ipabs_tranche_amort_name(t->amort), t->legal_final);
+    }
+    const ipabs_guarantor *g = &deal->guarantor;
+    char capacity[64] = "unlimited";
+    if (!isinf(g->capacity))
+        snprintf(capacity, sizeof capacity, "%.2f", g->capacity);
+    fprintf(out, "guarantor: %s, rating %s, annual PD %.4f%%, %s payout (lag %d), "
+                 "capacity %s, top-up %s\n",
+            g->name, g->rating ? g->rating : "-", 100 * g->pd_annual,
+            g->payout_style == IPABS_PAYOUT_ACCELERATED ? "accelerated" : "scheduled",
+            g->payout_lag, capacity, g->topup ? "on" : "off");
+}
