@@ -207,18 +207,22 @@ static void irr_fdf(double v, void *p, double *f, double *df)
  * price.  The cash flows are non-negative, so in v = 1/(1 + y/f) the
  * function is increasing and convex: Newton from a point right of the root
  * converges monotonically.  No cash at all: -100%. */
-static double yield_at_par(ipabs_mc_path *w, const double *cf, double price)
+static double yield_at_par(ipabs_mc_path *w, const double *cf, double price,
+                           double coupon)
 {
-    int n = w->deal->legal_final;
-    irr_params p = {cf, n, price};
-    double total = 0.0;
-    for (int t = 0; t < n; t++)
-        total += cf[t];
-    if (total <= 0.0)
+    int f = w->deal->frequency, n = w->deal->legal_final;
+    while (n > 0 && cf[n - 1] == 0.0)
+        n--; /* the plan's last cash: later periods add nothing */
+    if (n == 0)
         return -1.0;
-    double v = 1.0;
-    while (irr_f(v, &p) < 0.0 && v < 1e6)
-        v *= 2.0;
+    irr_params p = {cf, n, price};
+    /* Start right of the root: at the coupon's discount factor when the
+     * tranche earned at least its coupon (the common case), else from 1
+     * upwards. */
+    double v = 1.0 / (1.0 + coupon / f);
+    if (irr_f(v, &p) < 0.0)
+        for (v = 1.0; irr_f(v, &p) < 0.0 && v < 1e6; v *= 2.0)
+            ;
     gsl_function_fdf fdf = {irr_f, irr_df, irr_fdf, &p};
     if (gsl_root_fdfsolver_set(w->solver, &fdf, v) != GSL_SUCCESS)
         return NAN;
@@ -228,7 +232,7 @@ static double yield_at_par(ipabs_mc_path *w, const double *cf, double price)
             return NAN;
         v = gsl_root_fdfsolver_root(w->solver);
         if (gsl_root_test_delta(v, v0, 0.0, 1e-13) == GSL_SUCCESS)
-            return w->deal->frequency * (1.0 / v - 1.0);
+            return f * (1.0 / v - 1.0);
     }
     return NAN;
 }
@@ -292,7 +296,8 @@ static void tranche_record(ipabs_mc_path *w)
             ? a->principal_time[k] / a->principal[k] / deal->frequency : NAN;
         v[IPABS_TM_IRR] = same_as_baseline(w, k)
             ? w->baseline->values[w->layout.tranche0 + k * IPABS_TM_COUNT_ + IPABS_TM_IRR]
-            : yield_at_par(w, &a->cf[k * T], deal->tranches[k].balance);
+            : yield_at_par(w, &a->cf[k * T], deal->tranches[k].balance,
+                           deal->tranches[k].coupon);
         v[IPABS_TM_STATIC_LOSS] = w->static_tranche[k];
         v[IPABS_TM_STATIC_ANY_LOSS] = w->static_tranche[k] > 0.0;
     }
@@ -400,7 +405,7 @@ ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
         ipabs_state_reset(deal, w->state);
     for (int t = 1; t < e && t <= deal->legal_final; t++)
         acc_period(w, &w->baseline->flows[t - 1], t);
-    for (int t = e; t <= deal->legal_final; t++) {
+    for (int t = e; t <= deal->legal_final && !w->state->ended; t++) {
         ipabs_status s = ipabs_waterfall_step(deal, w->real, w->state, &w->flows,
                                               NULL, err);
         if (s != IPABS_OK) {

@@ -218,7 +218,9 @@ double ipabs_quantiles_value(const ipabs_quantiles *q, double p, double *se,
 
 double ipabs_quantiles_tail_mean(const ipabs_quantiles *q, double p, double *se)
 {
-    uint64_t m = q->n - rank_of(p, q->n) + 1; /* values at or beyond the quantile */
+    uint64_t m = q->n - rank_of(p, q->n); /* the ceil((1-p) n) most extreme */
+    if (m == 0)
+        m = 1;
     if (se != NULL)
         *se = NAN;
     if (q->n == 0 || m > (uint64_t)q->tail_count)

@@ -31,6 +31,18 @@ static const ipabs_party BANK = {IPABS_PARTY_BANK, -1};
 static const ipabs_party TAX = {IPABS_PARTY_TAX, -1};
 static const ipabs_party IP_DISPOSAL = {IPABS_PARTY_IP_DISPOSAL, -1};
 
+/* min and max of finite amounts, inlined (fmin/fmax are library calls
+ * when NaN semantics must be kept; amounts here are never NaN). */
+static inline double lesser(double a, double b)
+{
+    return a < b ? a : b;
+}
+
+static inline double greater(double a, double b)
+{
+    return a > b ? a : b;
+}
+
 static ipabs_party party(ipabs_party_kind kind, int index)
 {
     return (ipabs_party){kind, index};
@@ -125,11 +137,11 @@ static void collect(step *s)
     }
     /* Subtracting every loan from the total can leave rounding dust. */
     ipabs_period_flows *fl = s->fl;
-    fl->agency_fee = fmax(agency, 0.0);
-    fl->servicing_fee = fmax(servicing, 0.0);
-    fl->guarantee_fee = fmax(gfee, 0.0);
-    fl->interest_collected = fmax(interest - fl->agency_fee - fl->servicing_fee, 0.0);
-    fl->principal_collected = fmax(principal, 0.0);
+    fl->agency_fee = greater(agency, 0.0);
+    fl->servicing_fee = greater(servicing, 0.0);
+    fl->guarantee_fee = greater(gfee, 0.0);
+    fl->interest_collected = greater(interest - fl->agency_fee - fl->servicing_fee, 0.0);
+    fl->principal_collected = greater(principal, 0.0);
     s->st->performing_balance -= fl->principal_collected;
     s->st->principal_amount += fl->principal_collected;
     s->avail += fl->interest_collected + fl->principal_collected;
@@ -147,7 +159,7 @@ static void reduce_schedule(step *s, int i, double to_plan)
         return;
     double remaining = s->st->scale[i] * l->balance[s->t - 1];
     if (remaining > 0.0)
-        s->st->scale[i] *= fmax(0.0, 1.0 - to_plan / remaining);
+        s->st->scale[i] *= greater(0.0, 1.0 - to_plan / remaining);
 }
 
 static void recover_ip(step *s)
@@ -158,9 +170,9 @@ static void recover_ip(step *s)
         const ipabs_loan *l = &s->deal->loans[i];
         if (s->real->default_period[i] + l->recovery_lag != s->t)
             continue;
-        double gross = fmin(st->ead[i], l->ip_value * s->real->realisation[i]);
-        double proceeds = fmax(0.0, gross - l->disposal_cost);
-        double share = fmin(1.0, st->guarantor_paid[i] / st->ead[i]);
+        double gross = lesser(st->ead[i], l->ip_value * s->real->realisation[i]);
+        double proceeds = greater(0.0, gross - l->disposal_cost);
+        double share = lesser(1.0, st->guarantor_paid[i] / st->ead[i]);
         double to_guarantor = proceeds * share;
         double to_plan = proceeds - to_guarantor;
         st->plan_recovered[i] += to_plan;
@@ -185,8 +197,8 @@ static double guarantor_support(step *s, double due)
     ipabs_state *st = s->st;
     if (due <= 0.0)
         return 0.0;
-    double room = fmax(0.0, s->deal->guarantor.capacity - st->guarantor_committed);
-    double owed = fmin(due, room);
+    double room = greater(0.0, s->deal->guarantor.capacity - st->guarantor_committed);
+    double owed = lesser(due, room);
     if (due > room)
         st->capacity_exhausted = true;
     st->guarantor_committed += owed;
@@ -206,7 +218,7 @@ static double payout_due(const step *s, int i)
     int tau = s->real->default_period[i];
     if (g->payout_style == IPABS_PAYOUT_ACCELERATED)
         return s->t == tau + g->payout_lag
-                   ? fmax(0.0, s->st->ead[i] - s->st->plan_recovered[i])
+                   ? greater(0.0, s->st->ead[i] - s->st->plan_recovered[i])
                    : 0.0;
     if (s->t > l->term)
         return 0.0;
@@ -300,7 +312,7 @@ static double principal_due(const step *s, int k)
     if (s->t >= tr->legal_final || s->final)
         return bal;
     if (tr->amort == IPABS_TRANCHE_SCHEDULED)
-        return fmax(0.0, bal - tr->target[s->t]);
+        return greater(0.0, bal - tr->target[s->t]);
     return 0.0;
 }
 
@@ -366,7 +378,7 @@ static void top_up(step *s, double required)
 
 static double take(step *s, double want)
 {
-    double paid = fmin(s->avail, fmax(want, 0.0));
+    double paid = lesser(s->avail, greater(want, 0.0));
     s->avail -= paid;
     return paid;
 }
@@ -409,7 +421,7 @@ static void pay_senior_interest(step *s)
 
 static void pay_principal(step *s, int k, double want)
 {
-    double paid = take(s, fmin(want, s->st->tranche_balance[k]));
+    double paid = take(s, lesser(want, s->st->tranche_balance[k]));
     s->st->tranche_balance[k] -= paid;
     s->fl->principal_paid[k] += paid;
     record(s, PLAN, party(IPABS_PARTY_TRANCHE, k),
@@ -429,9 +441,9 @@ static void pay_senior_principal(step *s)
         if (st->accelerated)
             want = st->tranche_balance[k];
         else if (s->deal->tranches[k].amort == IPABS_TRANCHE_PASS_THROUGH)
-            want = fmax(want, st->principal_amount);
+            want = greater(want, st->principal_amount);
         pay_principal(s, k, want);
-        st->principal_amount = fmax(0.0, st->principal_amount - (before - s->avail));
+        st->principal_amount = greater(0.0, st->principal_amount - (before - s->avail));
     }
 }
 
@@ -646,6 +658,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     write_off_at_legal_final(&s);
     fl->plan_cash_close = st->plan_cash;
     fl->capacity_exhausted = st->capacity_exhausted;
+    st->ended = s.final;
     st->period = t;
     return check_conservation(&s, performing_open, guarantor_open, first, err);
 }

@@ -1,0 +1,72 @@
+/*
+ * test_stream.c — known answers for the random streams.
+ *
+ * Philox4x32-10 with counter 0 and key 0 is 6627e8d5 e169c58d bc57ac4c
+ * 9b00dbd8 (Random123's published known-answer vectors).  The stream of
+ * (seed, path) must be exactly Philox of the counter (path, block, tag)
+ * under the key seed, words taken from the last to the first.
+ */
+#include <Random123/philox.h>
+#include <criterion/criterion.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+
+#include "ipabs/model.h"
+
+Test(stream, philox_known_answer)
+{
+    philox4x32_ctr_t c = {{0, 0, 0, 0}};
+    philox4x32_key_t k = {{0, 0}};
+    philox4x32_ctr_t r = philox4x32(c, k);
+    cr_assert_eq(r.v[0], 0x6627e8d5u);
+    cr_assert_eq(r.v[1], 0xe169c58du);
+    cr_assert_eq(r.v[2], 0xbc57ac4cu);
+    cr_assert_eq(r.v[3], 0x9b00dbd8u);
+}
+
+Test(stream, words_are_philox_of_seed_and_path)
+{
+    gsl_rng *rng = ipabs_stream_alloc();
+    uint64_t seed = 0x0123456789abcdefULL, path = 0x0000000500000007ULL;
+    ipabs_stream_seek(rng, seed, path);
+    philox4x32_key_t key = {{0x89abcdefu, 0x01234567u}};
+    for (uint32_t block = 0; block < 3; block++) {
+        philox4x32_ctr_t ctr = {{7u, 5u, block, 0x69706162u}};
+        philox4x32_ctr_t want = philox4x32(ctr, key);
+        for (int w = 3; w >= 0; w--)
+            cr_assert_eq(gsl_rng_get(rng), want.v[w], "block %u word %d", block, w);
+    }
+    gsl_rng_free(rng);
+}
+
+Test(stream, paths_are_independent_of_history)
+{
+    gsl_rng *a = ipabs_stream_alloc(), *b = ipabs_stream_alloc();
+    ipabs_stream_seek(a, 42, 1000);
+    double x = gsl_ran_gaussian_ziggurat(a, 1.0);
+    ipabs_stream_seek(b, 42, 999);
+    for (int i = 0; i < 37; i++)
+        (void)gsl_rng_get(b); /* another path's draws, whatever their number */
+    ipabs_stream_seek(b, 42, 1000);
+    cr_assert_eq(gsl_ran_gaussian_ziggurat(b, 1.0), x);
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+}
+
+Test(stream, uniform_is_strictly_inside_the_unit_interval)
+{
+    gsl_rng *r = ipabs_stream_alloc();
+    ipabs_stream_seek(r, 1, 2);
+    double lo = 1.0, hi = 0.0, sum = 0.0;
+    int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double u = ipabs_stream_uniform(r);
+        lo = u < lo ? u : lo;
+        hi = u > hi ? u : hi;
+        sum += u;
+    }
+    cr_assert(lo > 0.0 && hi < 1.0);
+    /* Mean 1/2, standard error sqrt(1/12/n) = 6.45e-4: within 4 SE. */
+    cr_assert(fabs(sum / n - 0.5) < 4.0 * sqrt(1.0 / 12.0 / n));
+    gsl_rng_free(r);
+}
