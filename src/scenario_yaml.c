@@ -142,12 +142,13 @@ struct fy_node_pair *scn_map_find(struct fy_node *map, const char *name,
     return NULL;
 }
 
+/* Key paths longer than PATH_CAP are cut; they only label messages. */
 static void child_path(char *buf, const char *parent, const char *key)
 {
-    if (parent[0] == '\0')
-        snprintf(buf, PATH_CAP, "%s", key);
-    else
-        snprintf(buf, PATH_CAP, "%s.%s", parent, key);
+    int n = parent[0] == '\0' ? snprintf(buf, PATH_CAP, "%s", key)
+                              : snprintf(buf, PATH_CAP, "%s.%s", parent, key);
+    if (n < 0)
+        buf[0] = '\0';
 }
 
 /* The value of a mapping pair as a scn_yv (path written into buf). */

@@ -216,15 +216,32 @@ double ipabs_quantiles_value(const ipabs_quantiles *q, double p, double *se,
     return v;
 }
 
+/* The mean of the m most extreme values from the histogram (bin
+ * midpoints; the last bin taken pro rata): within a bin width. */
+static double hist_tail_mean(const ipabs_quantiles *q, uint64_t m)
+{
+    double width = (q->hi - q->lo) / IPABS_HIST_BINS, sum = 0.0;
+    uint64_t left = m;
+    for (int k = 0; k < IPABS_HIST_BINS && left > 0; k++) {
+        int b = q->upper ? IPABS_HIST_BINS - 1 - k : k;
+        uint64_t take = q->bins[b] < left ? q->bins[b] : left;
+        sum += (double)take * (q->lo + width * (b + 0.5));
+        left -= take;
+    }
+    return sum / (double)m;
+}
+
 double ipabs_quantiles_tail_mean(const ipabs_quantiles *q, double p, double *se)
 {
+    if (se != NULL)
+        *se = NAN;
+    if (q->n == 0)
+        return NAN;
     uint64_t m = q->n - rank_of(p, q->n); /* the ceil((1-p) n) most extreme */
     if (m == 0)
         m = 1;
-    if (se != NULL)
-        *se = NAN;
-    if (q->n == 0 || m > (uint64_t)q->tail_count)
-        return NAN;
+    if (m > (uint64_t)q->tail_count)
+        return hist_tail_mean(q, m);
     double *sorted = sorted_tail(q);
     if (sorted == NULL)
         return NAN;

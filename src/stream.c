@@ -7,31 +7,18 @@
  * gsl_rng_type lets GSL's distributions (ziggurat normals, gamma) draw
  * from it.
  */
-#include <Random123/philox.h>
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
 #include "ipabs/model.h"
-
-typedef struct philox_state {
-    philox4x32_ctr_t ctr; /* v[0..1] path, v[2] block, v[3] stream tag */
-    philox4x32_key_t key; /* the run's seed */
-    philox4x32_ctr_t out;
-    int left;             /* unread words in out */
-} philox_state;
+#include "stream_internal.h"
 
 /* "ipab" in ASCII: keeps ipabs's streams apart from other uses of a seed. */
 #define STREAM_TAG 0x69706162u
 
 static unsigned long philox_get(void *vstate)
 {
-    philox_state *st = vstate;
-    if (st->left == 0) {
-        st->out = philox4x32(st->ctr, st->key);
-        st->ctr.v[2]++;
-        st->left = 4;
-    }
-    return st->out.v[--st->left];
+    return philox_next(vstate);
 }
 
 static double philox_get_double(void *vstate)

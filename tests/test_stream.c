@@ -8,6 +8,7 @@
  */
 #include <Random123/philox.h>
 #include <criterion/criterion.h>
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
 
@@ -68,5 +69,37 @@ Test(stream, uniform_is_strictly_inside_the_unit_interval)
     cr_assert(lo > 0.0 && hi < 1.0);
     /* Mean 1/2, standard error sqrt(1/12/n) = 6.45e-4: within 4 SE. */
     cr_assert(fabs(sum / n - 0.5) < 4.0 * sqrt(1.0 / 12.0 / n));
+    gsl_rng_free(r);
+}
+
+/* The ziggurat's normals: moments and tail frequencies within 4 standard
+ * errors of the normal law's, over 2,000,000 draws. */
+Test(stream, ziggurat_normals_have_the_normal_law)
+{
+    ipabs_ziggurat z;
+    ipabs_ziggurat_init(&z);
+    gsl_rng *r = ipabs_stream_alloc();
+    ipabs_stream_seek(r, 2385, 0);
+    const int n = 2000000;
+    const double cuts[] = {-3.7, -2.5, -1.3, -0.4, 0.0, 0.7, 1.9, 3.1};
+    const int ncut = sizeof cuts / sizeof cuts[0];
+    long below[8] = {0};
+    double s1 = 0.0, s2 = 0.0, s4 = 0.0;
+    for (int i = 0; i < n; i++) {
+        double x = ipabs_ziggurat_normal(&z, r);
+        s1 += x;
+        s2 += x * x;
+        s4 += x * x * x * x;
+        for (int c = 0; c < ncut; c++)
+            below[c] += x < cuts[c];
+    }
+    cr_assert(fabs(s1 / n) < 4.0 / sqrt(n), "mean %g", s1 / n);
+    cr_assert(fabs(s2 / n - 1.0) < 4.0 * sqrt(2.0 / n), "variance %g", s2 / n);
+    cr_assert(fabs(s4 / n - 3.0) < 4.0 * sqrt(96.0 / n), "fourth moment %g", s4 / n);
+    for (int c = 0; c < ncut; c++) {
+        double p = gsl_cdf_ugaussian_P(cuts[c]), got = (double)below[c] / n;
+        cr_assert(fabs(got - p) < 4.0 * sqrt(p * (1.0 - p) / n),
+                  "P(X < %g): %.6f vs %.6f", cuts[c], got, p);
+    }
     gsl_rng_free(r);
 }

@@ -60,7 +60,22 @@ double ipabs_static_loss(const ipabs_loan *loan);
 /* Number of Beta-quantile table points (normal-score grid on [-8, 8]). */
 #define IPABS_BETA_TABLE_SIZE 2049
 
+/* Tables of the 128-layer ziggurat for standard normals (Marsaglia and
+ * Tsang 2000, in Doornik's 2005 form: layer index and uniform from
+ * separate bits). */
+#define IPABS_ZIG_LAYERS 128
+
+typedef struct ipabs_ziggurat {
+    double x[IPABS_ZIG_LAYERS + 1]; /* layer edges, x[1] = R, x[C] = 0 */
+    double ratio[IPABS_ZIG_LAYERS]; /* x[i+1] / x[i]: quick acceptance */
+} ipabs_ziggurat;
+
+void ipabs_ziggurat_init(ipabs_ziggurat *z);
+/* One standard normal from the stream r (ipabs_stream_alloc). */
+double ipabs_ziggurat_normal(const ipabs_ziggurat *z, gsl_rng *r);
+
 typedef struct ipabs_model_plan {
+    ipabs_ziggurat zig;
     const ipabs_copula_type *copula;
     double df;
     int n_loans;

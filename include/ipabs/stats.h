@@ -65,8 +65,9 @@ double ipabs_quantiles_value(const ipabs_quantiles *q, double p, double *se,
                              bool *exact);
 
 /* Expected shortfall beyond the p-quantile on the kept side: the mean of
- * the ceil((1-p) n) most extreme values (upper side) or least values.
- * NaN when they are not all in the tail.  *se may be NULL. */
+ * the ceil((1-p) n) most extreme values.  Exact when they are all in the
+ * kept tail (then *se is their standard error), otherwise from the
+ * histogram within a bin width (then *se is NaN).  *se may be NULL. */
 double ipabs_quantiles_tail_mean(const ipabs_quantiles *q, double p, double *se);
 
 #endif
