@@ -29,6 +29,10 @@ ipabs_status ipabs_mkdir_p(const char *dir, ipabs_error *err)
                                    "cannot create directory: %s", strerror(errno));
         buf[i] = keep;
     }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ipabs_error_set(err, IPABS_EIO, dir, 0, 0, NULL,
+                               "the output path exists and is not a directory");
     return IPABS_OK;
 }
 

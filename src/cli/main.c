@@ -93,6 +93,17 @@ static bool option(cli_args *a, const char *opt, const char *val)
     return true;
 }
 
+static bool takes_value(const char *opt)
+{
+    static const char *const names[] = {"-o", "--out", "--set", "--default",
+                                        "--guarantor-default", "--paths", "--seed",
+                                        "--threads", "--path", "--horizon", NULL};
+    for (const char *const *n = names; *n != NULL; n++)
+        if (strcmp(opt, *n) == 0)
+            return true;
+    return false;
+}
+
 static bool is_flag(cli_args *a, const char *arg)
 {
     if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0)
@@ -118,6 +129,10 @@ bool cli_parse(int argc, char **argv, cli_args *a)
                 if (!option(a, opt, eq + 1))
                     return false;
                 continue;
+            }
+            if (!takes_value(arg)) {
+                fprintf(stderr, "ipabs: unknown option '%s'\n%s", arg, usage);
+                return false;
             }
             if (i + 1 >= argc) {
                 fprintf(stderr, "ipabs: option %s needs a value\n", arg);
@@ -149,7 +164,8 @@ ipabs_deal *cli_load(const cli_args *a, int *exit_code)
     if (s != IPABS_OK && errors.count > 1)
         fprintf(stderr, "ipabs: %zu errors\n", errors.count);
     ipabs_errors_clear(&errors);
-    *exit_code = ipabs_status_exit_code(s);
+    /* A scenario or tape that cannot be read is the user's input error. */
+    *exit_code = s == IPABS_EIO ? 2 : ipabs_status_exit_code(s);
     return deal;
 }
 

@@ -1,0 +1,692 @@
+/*
+ * test_conservation.c — every yuan accounted for (SPEC §2, "Conservation"),
+ * over many realisations of the reference deal, checked independently of
+ * the engine's own per-period check.
+ *
+ * The realisations are drawn here with GSL's MT19937 and a fixed seed, not
+ * with the engine's streams: each loan defaults with probability 0.3 in a
+ * uniform period 1..term, its IP realises a uniform fraction in [0, 1] (with
+ * the edges 0 and 1 drawn on purpose), the guarantor fails with probability
+ * 0.3 in a uniform period; and each realisation runs on a freshly loaded
+ * reference deal whose guarantor (payout style and lag, capacity, top-up,
+ * estate recovery), triggers and cash reserve are varied at random.
+ *
+ * check_run() then verifies, from the ledger and the period flows alone:
+ *   - each period, the parties' net ledger cash sums to 0, and the plan's
+ *     net equals plan_cash_close - plan_cash_open, which equals the previous
+ *     period's close (the initial reserve in period 1);
+ *   - over the run, cash into the plan = cash out + final cash - reserve;
+ *   - each tranche: original balance = principal paid + principal lost,
+ *     from the flows and from the ledger;
+ *   - each loan: principal it paid (ledger) + its balance at default
+ *     (computed here from the tape's terms) = its principal, and it pays
+ *     nothing from its default on; recoveries are
+ *     max(0, min(EAD, ip_value x realisation) - disposal_cost);
+ *   - the guarantor: payouts + top-ups (ledger) <= capacity and equal to
+ *     final_state->guarantor_paid_total; nothing paid once it has failed;
+ *   - no amount negative, NaN or infinite.
+ * check_run() reports the first failure as text instead of asserting, so
+ * that the last tests can show it catches corrupted runs.
+ *
+ * The first tests show that ipabs_waterfall_step fails loudly (IPABS_EINTERNAL
+ * naming "conservation") when its state or the deal's precomputed totals are
+ * corrupted between steps.
+ */
+#include <criterion/criterion.h>
+
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "ipabs/ledger.h"
+#include "ipabs/scenario.h"
+#include "ipabs/waterfall.h"
+
+#define REFERENCE IPABS_SOURCE_DIR "/scenarios/shenyang-ip-abs.yaml"
+#define N_REALISATIONS 4000
+#define SEED 20251127UL
+#define TOL 1e-6
+
+/* ---- the fixture deal for the loud-failure tests ----------------------------- */
+
+/* Two loans with "ugly" terms, senior and sub, two expenses; the golden
+ * deal of test_waterfall.c. */
+static ipabs_deal *small_deal(void)
+{
+    ipabs_deal *d = fx_deal(6, 2, 2, 2);
+    fx_loan(d, 0, "A", 1234567.0, 0.053, 4, IPABS_LOAN_LEVEL_PRINCIPAL, 0.011, 0.02);
+    fx_loan(d, 1, "B", 765433.0, 0.047, 4, IPABS_LOAN_BULLET, 0.009, 0.03);
+    d->bank_fee_rate = 0.0005;
+    d->servicing_fee_rate = 0.001;
+    d->tax_rate = 0.0326;
+    fx_tranche(d, 0, "senior", IPABS_CLASS_SENIOR, 1800000.0, 0.0315,
+               IPABS_TRANCHE_PASS_THROUGH, 5);
+    fx_tranche(d, 1, "sub", IPABS_CLASS_SUB, 200000.0, 0.0,
+               IPABS_TRANCHE_PASS_THROUGH, 6);
+    fx_expense(d, 0, "plan_manager", IPABS_EXPENSE_SENIOR_RATE, 0.001);
+    fx_expense(d, 1, "audit", IPABS_EXPENSE_FIXED, 12000.0);
+    d->guarantor.payout_lag = 1;
+    ipabs_error err = {0};
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK, "expected the fixture to "
+                 "finalise: %s", err.message);
+    return d;
+}
+
+/* A cash-flow run stepped by hand, so a test can meddle between steps. */
+typedef struct stepper {
+    ipabs_cashflow *cf; /* owns periods, state and ledger */
+    int t;              /* periods done */
+} stepper;
+
+static stepper stepper_start(const ipabs_deal *d)
+{
+    ipabs_cashflow *cf = calloc(1, sizeof *cf);
+    cf->periods = calloc((size_t)d->legal_final, sizeof *cf->periods);
+    cf->final_state = ipabs_state_alloc(d);
+    cf->ledger = ipabs_ledger_alloc(d);
+    cr_assert(cf->periods && cf->final_state && cf->ledger, "expected allocations");
+    for (int t = 0; t < d->legal_final; t++) {
+        cr_assert_eq(ipabs_flows_init(d, &cf->periods[t]), IPABS_OK);
+        cf->n_periods = t + 1;
+    }
+    return (stepper){cf, 0};
+}
+
+static ipabs_status stepper_step(const ipabs_deal *d, const ipabs_realisation *r,
+                                 stepper *s, ipabs_error *err)
+{
+    return ipabs_waterfall_step(d, r, s->cf->final_state, &s->cf->periods[s->t++],
+                                s->cf->ledger, err);
+}
+
+static void step_ok(const ipabs_deal *d, const ipabs_realisation *r, stepper *s)
+{
+    ipabs_error err = {0};
+    ipabs_status st = stepper_step(d, r, s, &err);
+    cr_assert_eq(st, IPABS_OK, "expected period %d to succeed: %s", s->t, err.message);
+}
+
+static void expect_loud_failure(ipabs_status st, const ipabs_error *err, int period)
+{
+    cr_expect_eq(st, IPABS_EINTERNAL,
+                 "expected IPABS_EINTERNAL from period %d after the corruption, got %d",
+                 period, st);
+    cr_expect_eq(err->code, IPABS_EINTERNAL, "expected the error's code to be EINTERNAL");
+    cr_expect(strstr(err->message, "conservation") != NULL,
+              "expected a message naming 'conservation', got '%s'", err->message);
+}
+
+/* ---- loud failure of the step ------------------------------------------------ */
+
+/* The state says loan A has defaulted (it has an exposure) but the
+ * realisation does not list it: the ledger, built loan by loan, skips A
+ * while the pool totals still collect it.  The plan's ledger no longer
+ * matches its cash. */
+Test(conservation, step_fails_loudly_on_state_contradicting_the_realisation)
+{
+    ipabs_deal *d = small_deal();
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    ipabs_realisation_index(d, r);
+    stepper s = stepper_start(d);
+    step_ok(d, r, &s);
+    s.cf->final_state->ead[0] = 1.0;
+    ipabs_error err = {0};
+    ipabs_status st = stepper_step(d, r, &s, &err);
+    expect_loud_failure(st, &err, 2);
+    cr_expect(strstr(err.message, "period 2") != NULL,
+              "expected the message to name period 2, got '%s'", err.message);
+    ipabs_cashflow_free(s.cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+/* A yuan appears in the deal's precomputed pool interest for period 3 (as a
+ * bug in ipabs_deal_finalize would put it): the plan collects it, no obligor
+ * pays it in the ledger. */
+Test(conservation, step_fails_loudly_on_corrupt_pool_totals)
+{
+    ipabs_deal *d = small_deal();
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[1] = 2;
+    ipabs_realisation_index(d, r);
+    stepper s = stepper_start(d);
+    step_ok(d, r, &s);
+    step_ok(d, r, &s);
+    d->pool_interest[3] += 1.0;
+    ipabs_error err = {0};
+    ipabs_status st = stepper_step(d, r, &s, &err);
+    expect_loud_failure(st, &err, 3);
+    ipabs_cashflow_free(s.cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+/* ---- the independent checker ----------------------------------------------------- */
+
+/* A party as an index into an array of nets: loans, tranches, expenses,
+ * then the single parties.  -1 for a party that cannot exist. */
+static int party_slot(const ipabs_deal *d, ipabs_party p)
+{
+    int loans = d->n_loans, tranches = d->n_tranches, expenses = d->n_expenses;
+    switch (p.kind) {
+    case IPABS_PARTY_LOAN:
+        return p.index >= 0 && p.index < loans ? p.index : -1;
+    case IPABS_PARTY_TRANCHE:
+        return p.index >= 0 && p.index < tranches ? loans + p.index : -1;
+    case IPABS_PARTY_EXPENSE:
+        return p.index >= 0 && p.index < expenses ? loans + tranches + p.index : -1;
+    case IPABS_PARTY_GUARANTOR:
+    case IPABS_PARTY_ESTATE:
+    case IPABS_PARTY_LENDER:
+    case IPABS_PARTY_BANK:
+    case IPABS_PARTY_PLAN:
+    case IPABS_PARTY_TAX:
+    case IPABS_PARTY_IP_DISPOSAL:
+        return p.index == -1 ? loans + tranches + expenses + (int)p.kind : -1;
+    case IPABS_PARTY_COUNT_:
+        break;
+    }
+    return -1;
+}
+
+static int n_slots(const ipabs_deal *d)
+{
+    return d->n_loans + d->n_tranches + d->n_expenses + IPABS_PARTY_COUNT_;
+}
+
+static bool is_party(ipabs_party p, ipabs_party_kind kind, int index)
+{
+    return p.kind == kind && p.index == index;
+}
+
+/* Scheduled balance of a loan after `paid` periods, from its terms alone
+ * (quarterly 30/360 in the reference, so the periodic rate is rate / f). */
+static double balance_after(const ipabs_deal *d, const ipabs_loan *l, int paid)
+{
+    if (paid >= l->term)
+        return 0.0;
+    switch (l->amort) {
+    case IPABS_LOAN_BULLET:
+        return l->principal;
+    case IPABS_LOAN_LEVEL_PRINCIPAL:
+        return l->principal * (1.0 - (double)paid / l->term);
+    case IPABS_LOAN_ANNUITY: {
+        double j = l->rate / d->frequency;
+        double grow_n = pow(1.0 + j, l->term), grow_t = pow(1.0 + j, paid);
+        return l->principal * (grow_n - grow_t) / (grow_n - 1.0);
+    }
+    }
+    return NAN;
+}
+
+typedef struct checker {
+    const ipabs_deal *d;
+    const ipabs_realisation *r;
+    const ipabs_cashflow *cf;
+    char *why;
+    size_t cap;
+    bool failed;
+} checker;
+
+/* Record the first failure; returns false so checks read `return fail(...)`. */
+__attribute__((format(printf, 2, 3))) static bool fail(checker *c, const char *fmt, ...)
+{
+    if (!c->failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->why, c->cap, fmt, ap);
+        va_end(ap);
+        c->failed = true;
+    }
+    return false;
+}
+
+static bool near(long double a, long double b)
+{
+    return fabsl(a - b) <= TOL;
+}
+
+/* Every entry well formed: a real period in order, known distinct parties,
+ * an amount that is a finite number > 0 (zero transfers are not recorded). */
+static bool check_entries(checker *c)
+{
+    const ipabs_ledger *lg = c->cf->ledger;
+    int last = 1;
+    for (size_t e = 0; e < lg->count; e++) {
+        const ipabs_ledger_entry *x = &lg->entries[e];
+        if (!isfinite(x->amount) || x->amount < 0.0)
+            return fail(c, "ledger entry %zu (period %d, %s): amount %g is negative or "
+                        "not finite", e, x->period, ipabs_flow_kind_name(x->kind), x->amount);
+        if (x->period < last || x->period > c->d->legal_final)
+            return fail(c, "ledger entry %zu: period %d out of order or range", e,
+                        x->period);
+        last = x->period;
+        if (party_slot(c->d, x->payer) < 0 || party_slot(c->d, x->payee) < 0 ||
+            party_slot(c->d, x->payer) == party_slot(c->d, x->payee))
+            return fail(c, "ledger entry %zu: bad payer/payee", e);
+        if (x->loan < -1 || x->loan >= c->d->n_loans || x->tranche < -1 ||
+            x->tranche >= c->d->n_tranches)
+            return fail(c, "ledger entry %zu: bad loan or tranche index", e);
+    }
+    return true;
+}
+
+static bool check_flows_finite(checker *c)
+{
+    for (int t = 1; t <= c->cf->n_periods; t++) {
+        const ipabs_period_flows *f = &c->cf->periods[t - 1];
+        const double v[] = {f->new_default_balance, f->cum_default_ratio,
+                            f->interest_collected, f->principal_collected, f->agency_fee,
+                            f->servicing_fee, f->guarantee_fee, f->guarantee_payout,
+                            f->topup, f->guarantor_owed_unpaid, f->recovery_plan,
+                            f->recovery_guarantor, f->estate_recovery, f->available,
+                            f->tax_paid, f->expenses_paid, f->residual,
+                            f->plan_cash_open, f->plan_cash_close};
+        for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+            if (!isfinite(v[i]) || v[i] < -TOL)
+                return fail(c, "period %d: flow field %zu is %g", t, i, v[i]);
+        for (int k = 0; k < c->d->n_tranches; k++) {
+            const double w[] = {f->balance_open[k], f->interest_due[k], f->interest_paid[k],
+                                f->principal_paid[k], f->principal_loss[k],
+                                f->interest_loss[k], f->balance_close[k]};
+            for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+                if (!isfinite(w[i]) || w[i] < -TOL)
+                    return fail(c, "period %d tranche %d: field %zu is %g", t, k, i, w[i]);
+        }
+    }
+    return true;
+}
+
+/* Per period: parties' nets sum to 0; the plan's net is its cash change;
+ * cash carries over from one period to the next. */
+static bool check_periods(checker *c, long double *nets)
+{
+    const ipabs_deal *d = c->d;
+    const ipabs_ledger *lg = c->cf->ledger;
+    int slots = n_slots(d), plan = party_slot(d, (ipabs_party){IPABS_PARTY_PLAN, -1});
+    size_t e = 0;
+    double carried = d->reserve_initial;
+    for (int t = 1; t <= c->cf->n_periods; t++) {
+        const ipabs_period_flows *f = &c->cf->periods[t - 1];
+        for (int s = 0; s < slots; s++)
+            nets[s] = 0.0L;
+        for (; e < lg->count && lg->entries[e].period == t; e++) {
+            const ipabs_ledger_entry *x = &lg->entries[e];
+            nets[party_slot(d, x->payee)] += x->amount;
+            nets[party_slot(d, x->payer)] -= x->amount;
+        }
+        long double total = 0.0L;
+        for (int s = 0; s < slots; s++)
+            total += nets[s];
+        if (!near(total, 0.0L))
+            return fail(c, "period %d: the parties' nets sum to %.9Lf, not 0", t, total);
+        if (!near(nets[plan], (long double)f->plan_cash_close - f->plan_cash_open))
+            return fail(c, "period %d: plan ledger net %.9Lf != cash close %.6f - open %.6f",
+                        t, nets[plan], f->plan_cash_close, f->plan_cash_open);
+        if (!near(f->plan_cash_open, carried))
+            return fail(c, "period %d: plan cash opens at %.6f but the previous period "
+                        "closed at %.6f", t, f->plan_cash_open, carried);
+        carried = f->plan_cash_close;
+    }
+    if (!near(c->cf->final_state->plan_cash, carried))
+        return fail(c, "final plan cash %.6f != last close %.6f",
+                    c->cf->final_state->plan_cash, carried);
+    return true;
+}
+
+/* Over the run: into the plan = out of the plan + final cash - initial reserve. */
+static bool check_plan_run(checker *c)
+{
+    const ipabs_ledger *lg = c->cf->ledger;
+    long double in = 0.0L, out = 0.0L;
+    for (size_t e = 0; e < lg->count; e++) {
+        const ipabs_ledger_entry *x = &lg->entries[e];
+        if (is_party(x->payee, IPABS_PARTY_PLAN, -1))
+            in += x->amount;
+        if (is_party(x->payer, IPABS_PARTY_PLAN, -1))
+            out += x->amount;
+    }
+    long double want = out + c->cf->final_state->plan_cash - c->d->reserve_initial;
+    if (!near(in, want))
+        return fail(c, "plan over the run: in %.6Lf != out %.6Lf + final cash %.6f - "
+                    "reserve %.6f", in, out, c->cf->final_state->plan_cash,
+                    c->d->reserve_initial);
+    return true;
+}
+
+/* Each tranche: original balance = principal paid + principal lost, from the
+ * flows and from the ledger; nothing left outstanding at the end. */
+static bool check_tranches(checker *c)
+{
+    const ipabs_deal *d = c->d;
+    const ipabs_ledger *lg = c->cf->ledger;
+    for (int k = 0; k < d->n_tranches; k++) {
+        long double paid = 0.0L, lost = 0.0L, ledger_paid = 0.0L;
+        for (int t = 0; t < c->cf->n_periods; t++) {
+            paid += c->cf->periods[t].principal_paid[k];
+            lost += c->cf->periods[t].principal_loss[k];
+        }
+        for (size_t e = 0; e < lg->count; e++) {
+            const ipabs_ledger_entry *x = &lg->entries[e];
+            if (x->kind == IPABS_FLOW_TRANCHE_PRINCIPAL &&
+                is_party(x->payee, IPABS_PARTY_TRANCHE, k))
+                ledger_paid += x->amount;
+        }
+        double balance = d->tranches[k].balance;
+        if (!near(paid + lost, balance))
+            return fail(c, "tranche %s: paid %.6Lf + lost %.6Lf != balance %.6f",
+                        d->tranches[k].name, paid, lost, balance);
+        if (!near(ledger_paid, paid))
+            return fail(c, "tranche %s: ledger principal %.6Lf != flows %.6Lf",
+                        d->tranches[k].name, ledger_paid, paid);
+        if (c->cf->final_state->tranche_balance[k] != 0.0)
+            return fail(c, "tranche %s: %.6f outstanding after the legal final",
+                        d->tranches[k].name, c->cf->final_state->tranche_balance[k]);
+    }
+    return true;
+}
+
+/* Each loan: principal paid (ledger) + balance at default = principal; no
+ * payment from the default on; the disposal proceeds as the contract says. */
+static bool check_loan(checker *c, int i, long double *new_default_balance)
+{
+    const ipabs_deal *d = c->d;
+    const ipabs_loan *l = &d->loans[i];
+    const ipabs_ledger *lg = c->cf->ledger;
+    int tau = c->r->default_period[i];
+    bool defaulted = tau >= 1 && tau <= l->term;
+    long double principal = 0.0L, recovered = 0.0L;
+    for (size_t e = 0; e < lg->count; e++) {
+        const ipabs_ledger_entry *x = &lg->entries[e];
+        if (is_party(x->payer, IPABS_PARTY_LOAN, i)) {
+            if (defaulted && x->period >= tau)
+                return fail(c, "loan %s defaulted in %d but pays %s in %d", l->id, tau,
+                            ipabs_flow_kind_name(x->kind), x->period);
+            if (x->kind == IPABS_FLOW_PRINCIPAL)
+                principal += x->amount;
+        }
+        if (x->kind == IPABS_FLOW_RECOVERY && x->loan == i)
+            recovered += x->amount;
+    }
+    double at_default = defaulted ? balance_after(d, l, tau - 1) : 0.0;
+    if (!near(principal + at_default, l->principal))
+        return fail(c, "loan %s: principal paid %.6Lf + balance at default %.6f != %.6f",
+                    l->id, principal, at_default, l->principal);
+    double recovery = 0.0;
+    if (defaulted) {
+        new_default_balance[tau - 1] += at_default;
+        double ead = at_default * (1.0 + l->rate * d->accrual[tau]);
+        if (tau + l->recovery_lag <= d->legal_final)
+            recovery = fmax(0.0, fmin(ead, l->ip_value * c->r->realisation[i]) -
+                                     l->disposal_cost);
+    }
+    if (!near(recovered, recovery))
+        return fail(c, "loan %s (default %d, realisation %.6f): recovered %.6Lf, "
+                    "expected %.6f", l->id, tau, c->r->realisation[i], recovered, recovery);
+    return true;
+}
+
+static bool check_loans(checker *c)
+{
+    const ipabs_deal *d = c->d;
+    long double *new_default = calloc((size_t)d->legal_final, sizeof *new_default);
+    bool ok = true;
+    for (int i = 0; i < d->n_loans && ok; i++)
+        ok = check_loan(c, i, new_default);
+    for (int t = 1; t <= d->legal_final && ok; t++)
+        if (!near(new_default[t - 1], c->cf->periods[t - 1].new_default_balance))
+            ok = fail(c, "period %d: defaulted balance %.6f, expected %.6Lf", t,
+                      c->cf->periods[t - 1].new_default_balance, new_default[t - 1]);
+    free(new_default);
+    return ok;
+}
+
+/* The guarantor: support within capacity and as the state counts it;
+ * nothing paid once failed; its estate pays at most its recovery rate. */
+static bool check_guarantor(checker *c)
+{
+    const ipabs_deal *d = c->d;
+    const ipabs_ledger *lg = c->cf->ledger;
+    int tau_g = c->r->guarantor_default_period;
+    long double support = 0.0L, estate = 0.0L, owed_unpaid = 0.0L;
+    for (size_t e = 0; e < lg->count; e++) {
+        const ipabs_ledger_entry *x = &lg->entries[e];
+        if (is_party(x->payer, IPABS_PARTY_GUARANTOR, -1)) {
+            if (tau_g > 0 && x->period >= tau_g)
+                return fail(c, "the guarantor failed in %d but pays %s %.6f in %d", tau_g,
+                            ipabs_flow_kind_name(x->kind), x->amount, x->period);
+            if (x->kind == IPABS_FLOW_GUARANTEE_PAYOUT || x->kind == IPABS_FLOW_TOPUP)
+                support += x->amount;
+        }
+        if (is_party(x->payer, IPABS_PARTY_ESTATE, -1))
+            estate += x->amount;
+    }
+    for (int t = 0; t < c->cf->n_periods; t++)
+        owed_unpaid += c->cf->periods[t].guarantor_owed_unpaid;
+    if (support > d->guarantor.capacity + TOL)
+        return fail(c, "guarantor support %.6Lf exceeds capacity %.6f", support,
+                    d->guarantor.capacity);
+    if (!near(support, c->cf->final_state->guarantor_paid_total))
+        return fail(c, "guarantor support in the ledger %.6Lf != state's paid total %.6f",
+                    support, c->cf->final_state->guarantor_paid_total);
+    if (estate > d->guarantor.recovery_rate * owed_unpaid + TOL)
+        return fail(c, "estate paid %.6Lf > recovery rate %.4f x owed %.6Lf", estate,
+                    d->guarantor.recovery_rate, owed_unpaid);
+    return true;
+}
+
+/* All the checks; false with the first failure in why[cap]. */
+static bool check_run(const ipabs_deal *d, const ipabs_realisation *r,
+                      const ipabs_cashflow *cf, char *why, size_t cap)
+{
+    checker c = {d, r, cf, why, cap, false};
+    long double *nets = calloc((size_t)n_slots(d), sizeof *nets);
+    bool ok = check_entries(&c) && check_flows_finite(&c) && check_periods(&c, nets) &&
+              check_plan_run(&c) && check_tranches(&c) && check_loans(&c) &&
+              check_guarantor(&c);
+    free(nets);
+    return ok;
+}
+
+/* ---- random realisations ---------------------------------------------------------- */
+
+static ipabs_deal *load_reference(void)
+{
+    ipabs_deal *deal = NULL;
+    ipabs_errors errors = {0};
+    ipabs_status s = ipabs_scenario_load(REFERENCE, NULL, 0, &deal, &errors);
+    for (size_t i = 0; i < errors.count; i++)
+        ipabs_error_print(stderr, &errors.items[i]);
+    ipabs_errors_clear(&errors);
+    cr_assert_eq(s, IPABS_OK, "expected the reference scenario %s to load", REFERENCE);
+    return deal;
+}
+
+static bool coin(gsl_rng *g, double p)
+{
+    return gsl_rng_uniform(g) < p;
+}
+
+/* A fraction in [0, 1], the edges included on purpose. */
+static double fraction(gsl_rng *g)
+{
+    double u = gsl_rng_uniform(g);
+    return u < 0.05 ? 0.0 : u < 0.10 ? 1.0 : gsl_rng_uniform(g);
+}
+
+/* Guarantor, triggers and reserve of this realisation's own deal. */
+static void vary_deal(ipabs_deal *d, gsl_rng *g)
+{
+    ipabs_guarantor *gu = &d->guarantor;
+    gu->payout_style = coin(g, 0.5) ? IPABS_PAYOUT_ACCELERATED : IPABS_PAYOUT_SCHEDULED;
+    gu->payout_lag = (int)gsl_rng_uniform_int(g, 4);
+    double u = gsl_rng_uniform(g);
+    gu->capacity = u < 0.4 ? INFINITY : u < 0.45 ? 0.0 : 40e6 * gsl_rng_uniform(g);
+    gu->topup = coin(g, 0.7);
+    gu->recovery_rate = coin(g, 0.5) ? 0.0 : gsl_rng_uniform(g);
+    gu->recovery_lag = (int)gsl_rng_uniform_int(g, 9);
+    d->triggers.on_guarantor_default = coin(g, 0.5);
+    d->triggers.cdr_threshold = coin(g, 0.5) ? INFINITY : 0.5 * gsl_rng_uniform(g);
+    d->triggers.on_senior_interest_shortfall = coin(g, 0.5);
+    d->reserve_initial = coin(g, 0.5) ? 0.0 : 2e6 * gsl_rng_uniform(g);
+    d->reserve_target = coin(g, 0.5) ? 0.0 : 2e6 * gsl_rng_uniform(g);
+}
+
+static void draw_realisation(const ipabs_deal *d, ipabs_realisation *r, gsl_rng *g)
+{
+    for (int i = 0; i < d->n_loans; i++) {
+        int term = d->loans[i].term;
+        r->default_period[i] = coin(g, 0.3) ? 1 + (int)gsl_rng_uniform_int(g, (unsigned long)term) : 0;
+        r->realisation[i] = fraction(g);
+    }
+    r->guarantor_default_period =
+        coin(g, 0.3) ? 1 + (int)gsl_rng_uniform_int(g, (unsigned long)d->legal_final) : 0;
+    ipabs_realisation_index(d, r);
+}
+
+static void describe(const ipabs_deal *d, const ipabs_realisation *r, int n)
+{
+    const ipabs_guarantor *g = &d->guarantor;
+    fprintf(stderr, "realisation %d: guarantor %s lag %d capacity %.2f topup %d "
+            "estate %.4f lag %d fails in %d; triggers gd %d cdr %.4f sis %d; reserve "
+            "%.2f target %.2f\n  defaults:", n,
+            g->payout_style == IPABS_PAYOUT_ACCELERATED ? "accelerated" : "scheduled",
+            g->payout_lag, g->capacity, g->topup, g->recovery_rate, g->recovery_lag,
+            r->guarantor_default_period, d->triggers.on_guarantor_default,
+            d->triggers.cdr_threshold, d->triggers.on_senior_interest_shortfall,
+            d->reserve_initial, d->reserve_target);
+    for (int i = 0; i < d->n_loans; i++)
+        if (r->default_period[i] > 0)
+            fprintf(stderr, " %s@%d:%.6f", d->loans[i].id, r->default_period[i],
+                    r->realisation[i]);
+    fputc('\n', stderr);
+}
+
+Test(conservation, holds_over_random_realisations_of_the_reference, .timeout = 120)
+{
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(g, SEED);
+    int with_defaults = 0, with_topup = 0, with_loss = 0, capped = 0, guarantor_failed = 0;
+    for (int n = 0; n < N_REALISATIONS; n++) {
+        ipabs_deal *d = load_reference();
+        vary_deal(d, g);
+        ipabs_realisation *r = ipabs_realisation_alloc(d);
+        cr_assert_not_null(r, "expected a realisation");
+        draw_realisation(d, r, g);
+
+        ipabs_cashflow *cf = NULL;
+        ipabs_error err = {0};
+        ipabs_status s = ipabs_cashflow_compute(d, r, &cf, &err);
+        if (s != IPABS_OK)
+            describe(d, r, n);
+        cr_assert_eq(s, IPABS_OK, "realisation %d: expected IPABS_OK, got %d: %s", n, s,
+                     err.message);
+        char why[512];
+        if (!check_run(d, r, cf, why, sizeof why)) {
+            describe(d, r, n);
+            cr_assert_fail("realisation %d: expected conservation; %s", n, why);
+        }
+
+        with_defaults += r->n_defaults > 0;
+        guarantor_failed += r->guarantor_default_period > 0;
+        capped += cf->final_state->capacity_exhausted;
+        for (int t = 0; t < cf->n_periods; t++) {
+            with_topup += cf->periods[t].topup > 0.0;
+            with_loss += cf->periods[t].principal_loss[0] > 0.0;
+        }
+        ipabs_cashflow_free(cf);
+        ipabs_realisation_free(r);
+        ipabs_deal_free(d);
+    }
+    gsl_rng_free(g);
+    cr_log_info("%d realisations: %d with defaults, %d with the guarantor failing, "
+                "%d with capacity exhausted; %d periods with a top-up, %d with a senior "
+                "loss", N_REALISATIONS, with_defaults, guarantor_failed, capped,
+                with_topup, with_loss);
+    /* The draws reach the interesting branches. */
+    cr_expect_gt(with_defaults, N_REALISATIONS / 2, "expected most realisations to "
+                 "have defaults, got %d", with_defaults);
+    cr_expect_gt(guarantor_failed, N_REALISATIONS / 5, "expected guarantor failures");
+    cr_expect_gt(with_topup, 0, "expected some top-ups");
+    cr_expect_gt(with_loss, 0, "expected some senior losses");
+    cr_expect_gt(capped, 0, "expected some exhausted capacities");
+}
+
+/* ---- the checker catches what it should ----------------------------------------------- */
+
+/* One realisation of the reference with defaults and a guarantor payout. */
+static ipabs_realisation *stressed(const ipabs_deal *d)
+{
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[2] = 4;
+    r->default_period[6] = 2;
+    r->realisation[6] = 0.37;
+    ipabs_realisation_index(d, r);
+    return r;
+}
+
+/* Cash created between periods (a yuan added to the plan account) passes
+ * every per-period check of the step, which takes the carried state as
+ * given, but the run-level identity and the carry-over check see it. */
+Test(conservation, checker_catches_cash_created_between_periods)
+{
+    ipabs_deal *d = load_reference();
+    ipabs_realisation *r = stressed(d);
+    stepper s = stepper_start(d);
+    for (int t = 1; t <= d->legal_final; t++) {
+        step_ok(d, r, &s);
+        if (t == 5)
+            s.cf->final_state->plan_cash += 1.0;
+    }
+    char why[512] = "";
+    cr_expect_not(check_run(d, r, s.cf, why, sizeof why),
+                  "expected the checker to reject a yuan created after period 5");
+    cr_expect(strstr(why, "period 6: plan cash opens") != NULL,
+              "expected the carry-over check to name period 6, got '%s'", why);
+    ipabs_cashflow_free(s.cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+Test(conservation, checker_accepts_an_honest_run_and_rejects_a_doctored_ledger)
+{
+    ipabs_deal *d = load_reference();
+    ipabs_realisation *r = stressed(d);
+    ipabs_cashflow *cf = NULL;
+    ipabs_error err = {0};
+    cr_assert_eq(ipabs_cashflow_compute(d, r, &cf, &err), IPABS_OK, "%s", err.message);
+    char why[512] = "";
+    cr_assert(check_run(d, r, cf, why, sizeof why), "expected an honest run to pass: %s",
+              why);
+    /* One tranche payment inflated by a yuan. */
+    ipabs_ledger_entry *x = NULL;
+    for (size_t e = 0; e < cf->ledger->count && x == NULL; e++)
+        if (cf->ledger->entries[e].kind == IPABS_FLOW_TRANCHE_PRINCIPAL)
+            x = &cf->ledger->entries[e];
+    cr_assert_not_null(x, "expected a tranche principal entry");
+    x->amount += 1.0;
+    cr_expect_not(check_run(d, r, cf, why, sizeof why),
+                  "expected the checker to reject an inflated tranche payment");
+    x->amount -= 1.0;
+    /* A negative amount. */
+    x->amount = -x->amount;
+    cr_expect_not(check_run(d, r, cf, why, sizeof why),
+                  "expected the checker to reject a negative amount");
+    cr_expect(strstr(why, "negative") != NULL, "expected 'negative' in '%s'", why);
+    x->amount = -x->amount;
+    /* A recovery that ignores the realisation. */
+    ipabs_realisation *wrong = stressed(d);
+    wrong->realisation[6] = 0.38;
+    cr_expect_not(check_run(d, wrong, cf, why, sizeof why),
+                  "expected the checker to see a recovery at the wrong realisation");
+    cr_expect(strstr(why, "recovered") != NULL, "expected a recovery failure, got '%s'", why);
+    ipabs_realisation_free(wrong);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
