@@ -178,29 +178,29 @@ typedef struct irr_params {
 static double irr_f(double v, void *p)
 {
     const irr_params *q = p;
-    double s = 0.0, vt = 1.0;
-    for (int t = 0; t < q->n; t++) {
-        vt *= v;
-        s += q->cf[t] * vt;
-    }
+    double s = 0.0;
+    for (int t = q->n - 1; t >= 0; t--) /* Horner: sum cf_t v^(t+1) */
+        s = (s + q->cf[t]) * v;
     return s - q->price;
-}
-
-static double irr_df(double v, void *p)
-{
-    const irr_params *q = p;
-    double s = 0.0, vt = 1.0;
-    for (int t = 0; t < q->n; t++) {
-        s += (t + 1) * q->cf[t] * vt;
-        vt *= v;
-    }
-    return s;
 }
 
 static void irr_fdf(double v, void *p, double *f, double *df)
 {
-    *f = irr_f(v, p);
-    *df = irr_df(v, p);
+    const irr_params *q = p;
+    double s = 0.0, ds = 0.0;
+    for (int t = q->n - 1; t >= 0; t--) {
+        ds = ds * v + s + q->cf[t];
+        s = (s + q->cf[t]) * v;
+    }
+    *f = s - q->price;
+    *df = ds;
+}
+
+static double irr_df(double v, void *p)
+{
+    double f, df;
+    irr_fdf(v, p, &f, &df);
+    return df;
 }
 
 /* Annual yield y (compounded f times a year) with sum cf_t (1 + y/f)^-t =

@@ -32,7 +32,7 @@ static void philox_set(void *vstate, unsigned long seed)
     st->key.v[0] = (uint32_t)seed;
     st->key.v[1] = (uint32_t)((uint64_t)seed >> 32);
     st->ctr = (philox4x32_ctr_t){{0, 0, 0, STREAM_TAG}};
-    st->left = 0;
+    st->next = 4 * PHILOX_BATCH;
 }
 
 static const gsl_rng_type philox_type = {
@@ -51,7 +51,7 @@ void ipabs_stream_seek(gsl_rng *r, uint64_t seed, uint64_t path)
     st->key.v[1] = (uint32_t)(seed >> 32);
     st->ctr = (philox4x32_ctr_t){
         {(uint32_t)path, (uint32_t)(path >> 32), 0, STREAM_TAG}};
-    st->left = 0;
+    st->next = 4 * PHILOX_BATCH;
 }
 
 double ipabs_stream_uniform(const gsl_rng *r)

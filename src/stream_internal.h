@@ -10,21 +10,37 @@
 #include <Random123/philox.h>
 #include <stdint.h>
 
+/* Blocks computed at a time: Philox's ten rounds are one dependency
+ * chain, so independent blocks computed together overlap in the CPU. */
+#define PHILOX_BATCH 8
+
 typedef struct philox_state {
-    philox4x32_ctr_t ctr; /* v[0..1] path, v[2] block, v[3] stream tag */
+    philox4x32_ctr_t ctr; /* v[0..1] path, v[2] next block, v[3] stream tag */
     philox4x32_key_t key; /* the run's seed */
-    philox4x32_ctr_t out;
-    int left;             /* unread words in out */
+    int next;             /* next unread word of buf */
+    uint32_t buf[4 * PHILOX_BATCH];
 } philox_state;
+
+/* The words are read block by block, each block's words from the last to
+ * the first: word i of the stream is v[3 - i % 4] of block i / 4. */
+static inline void philox_refill(philox_state *st)
+{
+    for (uint32_t b = 0; b < PHILOX_BATCH; b++) {
+        philox4x32_ctr_t c = st->ctr;
+        c.v[2] += b;
+        philox4x32_ctr_t out = philox4x32(c, st->key);
+        for (int w = 0; w < 4; w++)
+            st->buf[4 * b + 3 - w] = out.v[w];
+    }
+    st->ctr.v[2] += PHILOX_BATCH;
+    st->next = 0;
+}
 
 static inline uint32_t philox_next(philox_state *st)
 {
-    if (st->left == 0) {
-        st->out = philox4x32(st->ctr, st->key);
-        st->ctr.v[2]++;
-        st->left = 4;
-    }
-    return st->out.v[--st->left];
+    if (st->next == 4 * PHILOX_BATCH)
+        philox_refill(st);
+    return st->buf[st->next++];
 }
 
 #endif

@@ -21,6 +21,7 @@
 #include "ipabs/waterfall.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 static const ipabs_party PLAN = {IPABS_PARTY_PLAN, -1};
@@ -96,6 +97,8 @@ static void default_loans(step *s)
 static void ledger_collections(step *s)
 {
     const ipabs_deal *deal = s->deal;
+    if (s->ledger == NULL)
+        return;
     for (int i = 0; i < deal->n_loans; i++) {
         const ipabs_loan *l = &deal->loans[i];
         if (s->st->ead[i] > 0.0 || s->t > l->term)
@@ -608,20 +611,13 @@ static ipabs_status check_conservation(const step *s, double performing_open,
 
 /* ---- the step ------------------------------------------------------------- */
 
+/* Zero the period's flows: the scalars come first in the struct, the
+ * tranche arrays (owned elsewhere) last. */
 static void clear_flows(ipabs_period_flows *fl, int n_tranches, int t)
 {
-    double *arrays = fl->balance_open;
-    memset(arrays, 0, 7 * (size_t)n_tranches * sizeof(double));
-    ipabs_period_flows blank = {0};
-    blank.balance_open = fl->balance_open;
-    blank.interest_due = fl->interest_due;
-    blank.interest_paid = fl->interest_paid;
-    blank.principal_paid = fl->principal_paid;
-    blank.principal_loss = fl->principal_loss;
-    blank.interest_loss = fl->interest_loss;
-    blank.balance_close = fl->balance_close;
-    blank.period = t;
-    *fl = blank;
+    memset(fl, 0, offsetof(ipabs_period_flows, balance_open));
+    memset(fl->balance_open, 0, 7 * (size_t)n_tranches * sizeof(double));
+    fl->period = t;
 }
 
 ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,

@@ -76,7 +76,8 @@ typedef struct ipabs_state {
     double estate_claim;         /* owed by the failed guarantor, not yet settled */
 } ipabs_state;
 
-/* Flows of one period.  Tranche arrays have n_tranches entries. */
+/* Flows of one period.  Tranche arrays have n_tranches entries and come
+ * last: the waterfall zeroes everything before balance_open at once. */
 typedef struct ipabs_period_flows {
     int period;
     int new_defaults;
