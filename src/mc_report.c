@@ -135,6 +135,8 @@ static void pool_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result *r
     add_mean(rs, r, s, "loss_borne_excess_spread", p + IPABS_PM_BORNE_EXCESS, 1.0);
     add_mean(rs, r, s, "cumulative_default_ratio",
              r->layout.period0 + deal->legal_final - 1, 1.0);
+    add_quantile(rs, r, s, "cumulative_default_ratio_q99", q + IPABS_QG_POOL_CDR, 0.99);
+    add_quantile(rs, r, s, "cumulative_default_ratio_q999", q + IPABS_QG_POOL_CDR, 0.999);
     double n = (double)r->paths;
     add(rs, s, "fast_path_share", (double)r->fast_paths / n, NAN, n);
 }

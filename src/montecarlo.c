@@ -78,6 +78,7 @@ static bool trackers_init(const ipabs_deal *deal, ipabs_quantiles *q)
     ok &= ipabs_quantiles_init(&g[IPABS_QG_NET_PNL], -1.2 * pool, 0.1 * pool, false);
     ok &= ipabs_quantiles_init(&g[IPABS_QG_POOL_STATIC_LOSS], 0.0, pool, true);
     ok &= ipabs_quantiles_init(&g[IPABS_QG_POOL_CREDIT_LOSS], 0.0, pool, true);
+    ok &= ipabs_quantiles_init(&g[IPABS_QG_POOL_CDR], 0.0, 1.0, true);
     return ok;
 }
 
@@ -96,6 +97,7 @@ static void tracker_values(const ipabs_mc_layout *L, const double *v, double *ou
     out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_NET_PNL] = g[IPABS_GM_NET_PNL];
     out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_STATIC_LOSS] = p[IPABS_PM_STATIC_LOSS];
     out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_CREDIT_LOSS] = p[IPABS_PM_CREDIT_LOSS];
+    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_CDR] = v[L->period0 + L->n_periods - 1];
 }
 
 /* ---- per-thread workspace ------------------------------------------------- */

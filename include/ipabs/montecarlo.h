@@ -87,6 +87,7 @@ enum {
     IPABS_QG_NET_PNL,           /* lower tail */
     IPABS_QG_POOL_STATIC_LOSS,
     IPABS_QG_POOL_CREDIT_LOSS,
+    IPABS_QG_POOL_CDR,          /* cumulative default ratio by amount at the legal final */
     IPABS_QG_COUNT_
 };
 
