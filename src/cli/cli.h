@@ -33,6 +33,8 @@ typedef struct cli_args {
     bool check_exact;
     long long path;                     /* replay; -1 = not given */
     int horizon;                        /* exact; 0 = legal final */
+    const char *grids[CLI_MAX_LIST];    /* sweep: KEY=V1,V2,... */
+    int n_grids;
 } cli_args;
 
 /* Parse argv after the command name.  On a usage error prints it and
@@ -49,5 +51,10 @@ int cmd_check(const cli_args *a);
 int cmd_cashflow(const cli_args *a);
 int cmd_run(const cli_args *a);
 int cmd_replay(const cli_args *a);
+int cmd_sweep(const cli_args *a);
+
+/* SIGINT/SIGTERM set a flag; long commands stop at a chunk boundary. */
+void cli_install_signal_handlers(void);
+volatile sig_atomic_t *cli_stop_flag(void);
 
 #endif

@@ -140,7 +140,12 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static void install_handlers(void)
+volatile sig_atomic_t *cli_stop_flag(void)
+{
+    return &stop_requested;
+}
+
+void cli_install_signal_handlers(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -201,11 +206,11 @@ int cmd_run(const cli_args *a)
     ipabs_deal *deal = cli_load(a, &code);
     if (deal == NULL)
         return code;
-    install_handlers();
+    cli_install_signal_handlers();
     progress prog = {seconds(), 0.0, !a->quiet && isatty(STDERR_FILENO)};
     ipabs_mc_options opt = {a->paths > 0 ? a->paths : deal->simulation.paths,
                             a->has_seed ? a->seed : deal->simulation.seed,
-                            a->threads, &stop_requested, show_progress, &prog};
+                            a->threads, cli_stop_flag(), show_progress, &prog};
     ipabs_mc_result *r = NULL;
     ipabs_error err = {0};
     ipabs_status s = ipabs_mc_run(deal, &opt, &r, &err);

@@ -18,6 +18,8 @@ static const char usage[] =
     "  run       Monte Carlo:                       -o DIR [--paths N] [--seed S] [--threads T]\n"
     "                                               [--quiet] [--check-exact]\n"
     "  replay    re-create one path of a run:       --path K -o DIR [--seed S]\n"
+    "  sweep     Monte Carlo over a grid, one seed: -o DIR --grid KEY=V1,V2,... [--grid ...]\n"
+    "                                               [--paths N] [--seed S] [--threads T]\n"
     "options for every command: --set KEY=VALUE (override a scenario key, e.g.\n"
     "  --set model.pd_multiplier=2); see docs/cli.md\n";
 
@@ -67,6 +69,8 @@ static bool option(cli_args *a, const char *opt, const char *val)
         return push(a->sets, &a->n_sets, opt, val);
     else if (strcmp(opt, "--default") == 0)
         return push(a->defaults, &a->n_defaults, opt, val);
+    else if (strcmp(opt, "--grid") == 0)
+        return push(a->grids, &a->n_grids, opt, val);
     else if (strcmp(opt, "--guarantor-default") == 0) {
         if (!parse_ll(opt, val, 1, &v) || v > 100000)
             return false;
@@ -97,7 +101,7 @@ static bool takes_value(const char *opt)
 {
     static const char *const names[] = {"-o", "--out", "--set", "--default",
                                         "--guarantor-default", "--paths", "--seed",
-                                        "--threads", "--path", "--horizon", NULL};
+                                        "--threads", "--path", "--horizon", "--grid", NULL};
     for (const char *const *n = names; *n != NULL; n++)
         if (strcmp(opt, *n) == 0)
             return true;
@@ -192,7 +196,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(const cli_args *);
     } commands[] = {{"check", cmd_check}, {"cashflow", cmd_cashflow},
-                    {"run", cmd_run}, {"replay", cmd_replay}};
+                    {"run", cmd_run}, {"replay", cmd_replay}, {"sweep", cmd_sweep}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return cli_parse(argc - 2, argv + 2, &a) ? commands[i].run(&a) : 2;
