@@ -1,0 +1,132 @@
+/*
+ * csvin.c — result CSVs read back with libcsv.
+ */
+#include "ipabs/csvin.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct reader {
+    ipabs_table *t;
+    char **row;
+    int len, cap;
+    bool oom;
+} reader;
+
+static void on_field(void *data, size_t n, void *ctx)
+{
+    reader *r = ctx;
+    if (r->oom)
+        return;
+    if (r->len == r->cap) {
+        int cap = r->cap ? 2 * r->cap : 16;
+        char **row = realloc(r->row, (size_t)cap * sizeof *row);
+        if (row == NULL) {
+            r->oom = true;
+            return;
+        }
+        r->row = row;
+        r->cap = cap;
+    }
+    char *cell = malloc(n + 1);
+    if (cell == NULL) {
+        r->oom = true;
+        return;
+    }
+    memcpy(cell, data, n);
+    cell[n] = '\0';
+    r->row[r->len++] = cell;
+}
+
+static void on_row(int c, void *ctx)
+{
+    (void)c;
+    reader *r = ctx;
+    ipabs_table *t = r->t;
+    if (r->oom)
+        return;
+    char ***cells = realloc(t->cell, ((size_t)t->n_rows + 1) * sizeof *cells);
+    int *lens = realloc(t->row_len, ((size_t)t->n_rows + 1) * sizeof *lens);
+    if (cells != NULL)
+        t->cell = cells;
+    if (lens != NULL)
+        t->row_len = lens;
+    if (cells == NULL || lens == NULL) {
+        r->oom = true;
+        return;
+    }
+    t->cell[t->n_rows] = r->row;
+    t->row_len[t->n_rows++] = r->len;
+    if (r->len > t->n_cols)
+        t->n_cols = r->len;
+    r->row = NULL;
+    r->len = r->cap = 0;
+}
+
+ipabs_status ipabs_table_read(const char *path, ipabs_table *t, ipabs_error *err)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL, "cannot read: %s",
+                               strerror(errno));
+    struct csv_parser p;
+    reader r = {t, NULL, 0, 0, false};
+    csv_init(&p, CSV_APPEND_NULL);
+    char buf[65536];
+    size_t n;
+    ipabs_status s = IPABS_OK;
+    while (s == IPABS_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        if (csv_parse(&p, buf, n, on_field, on_row, &r) != n)
+            s = ipabs_error_set(err, IPABS_EINPUT, path, t->n_rows + 1, 0, NULL,
+                                "not valid CSV: %s", csv_strerror(csv_error(&p)));
+    if (s == IPABS_OK)
+        csv_fini(&p, on_field, on_row, &r);
+    csv_free(&p);
+    fclose(f);
+    for (int i = 0; i < r.len; i++)
+        free(r.row[i]);
+    free(r.row);
+    if (s == IPABS_OK && r.oom)
+        s = ipabs_error_set(err, IPABS_ENOMEM, path, 0, 0, NULL, "out of memory");
+    if (s != IPABS_OK)
+        ipabs_table_free(t);
+    return s;
+}
+
+void ipabs_table_free(ipabs_table *t)
+{
+    for (int i = 0; i < t->n_rows; i++) {
+        for (int j = 0; j < t->row_len[i]; j++)
+            free(t->cell[i][j]);
+        free(t->cell[i]);
+    }
+    free(t->cell);
+    free(t->row_len);
+    memset(t, 0, sizeof *t);
+}
+
+int ipabs_table_col(const ipabs_table *t, const char *name)
+{
+    if (t->n_rows == 0)
+        return -1;
+    for (int j = 0; j < t->row_len[0]; j++)
+        if (strcmp(t->cell[0][j], name) == 0)
+            return j;
+    return -1;
+}
+
+bool ipabs_table_num(const ipabs_table *t, int row, int col, double *out)
+{
+    if (row < 0 || row >= t->n_rows || col < 0 || col >= t->row_len[row])
+        return false;
+    const char *s = t->cell[row][col];
+    char *end;
+    if (*s == '\0')
+        return false;
+    *out = strtod(s, &end);
+    return *end == '\0';
+}
