@@ -216,6 +216,24 @@ static double grid_x(int k)
     return -8.0 + 16.0 * k / (IPABS_BETA_TABLE_SIZE - 1);
 }
 
+/* GSL's Beta quantile can fail far in the tails of a concentrated Beta
+ * (small standard deviation); the CDF does not, so bisect on it there. */
+static double beta_quantile(double u, double alpha, double beta)
+{
+    double q = gsl_cdf_beta_Pinv(u, alpha, beta);
+    if (isfinite(q))
+        return q;
+    double lo = 0.0, hi = 1.0;
+    for (int i = 0; i < 80; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (gsl_cdf_beta_P(mid, alpha, beta) < u)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
 static ipabs_status fill_beta_table(double *table, double mean, double sd,
                                     const char *id, ipabs_error *err)
 {
@@ -224,7 +242,7 @@ static ipabs_status fill_beta_table(double *table, double mean, double sd,
     for (int k = 0; k < IPABS_BETA_TABLE_SIZE; k++) {
         double u = gsl_cdf_ugaussian_P(grid_x(k));
         u = fmin(fmax(u, 1e-15), 1.0 - 1e-15);
-        table[k] = gsl_cdf_beta_Pinv(u, alpha, beta);
+        table[k] = beta_quantile(u, alpha, beta);
         if (!isfinite(table[k]))
             return ipabs_error_set(err, IPABS_EINTERNAL, NULL, 0, 0, NULL,
                                    "Beta(%g, %g) quantile for loan %s failed",
