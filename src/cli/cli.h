@@ -52,6 +52,12 @@ int cmd_cashflow(const cli_args *a);
 int cmd_run(const cli_args *a);
 int cmd_replay(const cli_args *a);
 int cmd_sweep(const cli_args *a);
+int cmd_exact(const cli_args *a);
+
+/* --check-exact: compare a run with the exact module; 0 if every measure is
+ * within 4 standard errors, 3 if not. */
+struct ipabs_mc_result;
+int cli_check_exact(const ipabs_deal *deal, const struct ipabs_mc_result *mc);
 
 /* SIGINT/SIGTERM set a flag; long commands stop at a chunk boundary. */
 void cli_install_signal_handlers(void);

@@ -218,6 +218,8 @@ int cmd_run(const cli_args *a)
         code = write_results(a, deal, r);
         if (code == 0 && !a->quiet)
             ipabs_mc_print(stdout, deal, r);
+        if (code == 0 && s == IPABS_OK && a->check_exact)
+            code = cli_check_exact(deal, r);
     }
     if (s == IPABS_EINTERRUPTED)
         fprintf(stderr, "ipabs: %s; partial results written to %s\n", err.message,

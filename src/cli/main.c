@@ -18,6 +18,7 @@ static const char usage[] =
     "  run       Monte Carlo:                       -o DIR [--paths N] [--seed S] [--threads T]\n"
     "                                               [--quiet] [--check-exact]\n"
     "  replay    re-create one path of a run:       --path K -o DIR [--seed S]\n"
+    "  exact     exact default and static loss laws: -o DIR [--horizon PERIOD]\n"
     "  sweep     Monte Carlo over a grid, one seed: -o DIR --grid KEY=V1,V2,... [--grid ...]\n"
     "                                               [--paths N] [--seed S] [--threads T]\n"
     "options for every command: --set KEY=VALUE (override a scenario key, e.g.\n"
@@ -196,7 +197,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(const cli_args *);
     } commands[] = {{"check", cmd_check}, {"cashflow", cmd_cashflow},
-                    {"run", cmd_run}, {"replay", cmd_replay}, {"sweep", cmd_sweep}};
+                    {"run", cmd_run}, {"replay", cmd_replay}, {"sweep", cmd_sweep},
+                    {"exact", cmd_exact}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return cli_parse(argc - 2, argv + 2, &a) ? commands[i].run(&a) : 2;

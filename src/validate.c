@@ -1,0 +1,125 @@
+/*
+ * validate.c — z-scores of a Monte Carlo run against the exact module.
+ */
+#include "ipabs/validate.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct sink {
+    ipabs_comparison *out;
+    int max, n;
+} sink;
+
+static void put(sink *k, const char *subject, const char *measure, double mc,
+                double se, double exact)
+{
+    if (k->n < k->max) {
+        ipabs_comparison *c = &k->out[k->n];
+        snprintf(c->subject, sizeof c->subject, "%s", subject);
+        snprintf(c->measure, sizeof c->measure, "%s", measure);
+        c->mc = mc;
+        c->std_error = se;
+        c->exact = exact;
+        double diff = mc - exact;
+        c->z = se > 0.0 ? diff / se : (fabs(diff) <= 1e-12 * (1.0 + fabs(exact)) ? 0.0
+                                                                                : INFINITY);
+    }
+    k->n++;
+}
+
+/* A probability estimated from n paths, against its exact value. */
+static void put_prob(sink *k, const char *subject, const char *measure, double mc,
+                     double exact, double n)
+{
+    put(k, subject, measure, mc, sqrt(exact * (1.0 - exact) / n), exact);
+}
+
+static void put_mean(sink *k, const ipabs_deal *deal, const ipabs_mc_result *mc,
+                     const char *subject, const char *measure, double exact)
+{
+    double v = NAN, se = NAN;
+    ipabs_mc_lookup(deal, mc, subject, measure, &v, &se);
+    put(k, subject, measure, v, se, exact);
+}
+
+/* A law compared cell by cell, consecutive cells merged until each group
+ * expects at least MIN_EXPECTED paths: the normal approximation behind a
+ * z-score needs that, and a single path in a cell of probability 1e-8 says
+ * only that the tail was reached somewhere. */
+#define MIN_EXPECTED 10.0
+
+typedef struct law {
+    const char *subject;
+    const char *label;     /* "defaults" or "bucket" */
+    int first;             /* label of cell 0 */
+    int n;
+    const double *exact;   /* by cell */
+    const uint64_t *count; /* by cell */
+} law;
+
+static void compare_law(sink *k, const law *w, double paths)
+{
+    double p = 0.0, c = 0.0;
+    int from = 0;
+    char name[64];
+    for (int j = 0; j < w->n; j++) {
+        p += w->exact[j];
+        c += (double)w->count[j];
+        double rest = 0.0;
+        for (int i = j + 1; i < w->n; i++)
+            rest += w->exact[i];
+        bool enough = paths * p >= MIN_EXPECTED && paths * rest >= MIN_EXPECTED;
+        if (!enough && j < w->n - 1)
+            continue;
+        if (from == j)
+            snprintf(name, sizeof name, "%s=%d", w->label, w->first + from);
+        else
+            snprintf(name, sizeof name, "%s=%d..%d", w->label, w->first + from, w->first + j);
+        put_prob(k, w->subject, name, c / paths, p, paths);
+        p = c = 0.0;
+        from = j + 1;
+    }
+}
+
+static void laws(sink *k, const ipabs_deal *deal, const ipabs_mc_result *mc,
+                 const ipabs_exact_result *ex)
+{
+    double n = (double)mc->paths;
+    law counts = {"default_count", "defaults", 0, deal->n_loans + 1, ex->default_count,
+                  mc->default_count};
+    compare_law(k, &counts, n);
+    put_prob(k, "loss_distribution", "loss=0", (double)mc->loss_zero / n, ex->loss_zero, n);
+    law buckets = {"loss_distribution", "bucket", 1, IPABS_LOSS_BUCKETS, ex->loss_bucket,
+                   mc->loss_bucket};
+    compare_law(k, &buckets, n);
+}
+
+int ipabs_compare_exact(const ipabs_deal *deal, const ipabs_mc_result *mc,
+                        const ipabs_exact_result *ex, ipabs_comparison *out, int max)
+{
+    sink k = {out, max, 0};
+    double n = (double)mc->paths;
+    double v, se;
+    ipabs_mc_lookup(deal, mc, "pool", "prob_no_default", &v, &se);
+    put_prob(&k, "pool", "prob_no_default", v, ex->prob_no_default, n);
+    put_mean(&k, deal, mc, "pool", "expected_defaults", ex->expected_defaults);
+    put_mean(&k, deal, mc, "pool", "expected_loss", ex->expected_loss);
+    for (int t = 0; t < deal->n_tranches; t++) {
+        const char *name = deal->tranches[t].name;
+        put_mean(&k, deal, mc, name, "static_expected_loss", ex->tranche_expected_loss[t]);
+        ipabs_mc_lookup(deal, mc, name, "static_prob_loss", &v, &se);
+        put_prob(&k, name, "static_prob_loss", v, ex->tranche_prob_loss[t], n);
+    }
+    ipabs_mc_lookup(deal, mc, "guarantor", "prob_default", &v, &se);
+    put_prob(&k, "guarantor", "prob_default", v, ex->guarantor_prob_default, n);
+    if (!isnan(ex->prob_senior_loss_and_guarantor_default)) {
+        ipabs_mc_lookup(deal, mc, "guarantor", "prob_senior_loss_and_default", &v, &se);
+        put_prob(&k, "guarantor", "prob_senior_loss_and_default", v,
+                 ex->prob_senior_loss_and_guarantor_default, n);
+    }
+    laws(&k, deal, mc, ex);
+    return k.n;
+}
