@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages ipabs needs, only those that are missing.
 # Safe to run again; needs root (or sudo) only when something is missing.
+#   tools/deps.sh          to build and run ipabs
+#   tools/deps.sh --test   also what the tests need (LibreOffice, to open
+#                          the workbooks as a spreadsheet user would)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libgsl-dev librandom123-dev libcsv-dev
-      libfyaml-dev libcriterion-dev)
+      libfyaml-dev libcriterion-dev libxlsxwriter-dev libplplot-dev)
+if [ "${1:-}" = "--test" ]; then
+  pkgs+=(libreoffice-calc-nogui)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

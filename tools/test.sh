@@ -3,7 +3,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer.  Installs missing packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/deps.sh
+tools/deps.sh --test
 jobs=$(nproc)
 for kind in release asan; do
   dir=build-test-$kind

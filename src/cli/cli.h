@@ -33,6 +33,7 @@ typedef struct cli_args {
     bool check_exact;
     long long path;                     /* replay; -1 = not given */
     int horizon;                        /* exact; 0 = legal final */
+    const char *xlsx;                   /* run, sweep, rate: workbook path */
     const char *grids[CLI_MAX_LIST];    /* sweep: KEY=V1,V2,... */
     int n_grids;
 } cli_args;
@@ -53,6 +54,10 @@ int cmd_run(const cli_args *a);
 int cmd_replay(const cli_args *a);
 int cmd_sweep(const cli_args *a);
 int cmd_exact(const cli_args *a);
+
+/* --xlsx: the workbook of the CSVs just written in a->out_dir; returns an
+ * exit code (0 when no workbook was asked for). */
+int cli_workbook(const cli_args *a, int kind);
 
 /* --check-exact: compare a run with the exact module; 0 if every measure is
  * within 4 standard errors, 3 if not. */

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "ipabs/sweep.h"
+#include "ipabs/workbook.h"
 
 int cmd_sweep(const cli_args *a)
 {
@@ -31,5 +32,7 @@ int cmd_sweep(const cli_args *a)
         return 130;
     if (s == IPABS_OK && !a->quiet)
         printf("wrote %s/sweep.csv\n", a->out_dir);
+    if (s == IPABS_OK)
+        return cli_workbook(a, IPABS_RESULT_SWEEP);
     return ipabs_status_exit_code(s);
 }

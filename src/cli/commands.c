@@ -15,6 +15,7 @@
 #include "ipabs/montecarlo.h"
 #include "ipabs/report.h"
 #include "ipabs/sha256.h"
+#include "ipabs/workbook.h"
 
 /* ---- check ---------------------------------------------------------------- */
 
@@ -218,6 +219,8 @@ int cmd_run(const cli_args *a)
         code = write_results(a, deal, r);
         if (code == 0 && !a->quiet)
             ipabs_mc_print(stdout, deal, r);
+        if (code == 0)
+            code = cli_workbook(a, IPABS_RESULT_RUN);
         if (code == 0 && s == IPABS_OK && a->check_exact)
             code = cli_check_exact(deal, r);
     }

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "ipabs/scenario.h"
+#include "ipabs/workbook.h"
 
 static const char usage[] =
     "usage: ipabs COMMAND SCENARIO.yaml [options]\n"
@@ -21,6 +22,7 @@ static const char usage[] =
     "  exact     exact default and static loss laws: -o DIR [--horizon PERIOD]\n"
     "  sweep     Monte Carlo over a grid, one seed: -o DIR --grid KEY=V1,V2,... [--grid ...]\n"
     "                                               [--paths N] [--seed S] [--threads T]\n"
+    "run and sweep also take --xlsx FILE (an Excel workbook of the results)\n"
     "options for every command: --set KEY=VALUE (override a scenario key, e.g.\n"
     "  --set model.pd_multiplier=2); see docs/cli.md\n";
 
@@ -70,6 +72,8 @@ static bool option(cli_args *a, const char *opt, const char *val)
         return push(a->sets, &a->n_sets, opt, val);
     else if (strcmp(opt, "--default") == 0)
         return push(a->defaults, &a->n_defaults, opt, val);
+    else if (strcmp(opt, "--xlsx") == 0)
+        a->xlsx = val;
     else if (strcmp(opt, "--grid") == 0)
         return push(a->grids, &a->n_grids, opt, val);
     else if (strcmp(opt, "--guarantor-default") == 0) {
@@ -102,7 +106,7 @@ static bool takes_value(const char *opt)
 {
     static const char *const names[] = {"-o", "--out", "--set", "--default",
                                         "--guarantor-default", "--paths", "--seed",
-                                        "--threads", "--path", "--horizon", "--grid", NULL};
+                                        "--threads", "--path", "--horizon", "--grid", "--xlsx", NULL};
     for (const char *const *n = names; *n != NULL; n++)
         if (strcmp(opt, *n) == 0)
             return true;
@@ -179,6 +183,18 @@ int cli_fail(const ipabs_error *err)
     fputs("ipabs: ", stderr);
     ipabs_error_print(stderr, err);
     return ipabs_status_exit_code(err->code);
+}
+
+int cli_workbook(const cli_args *a, int kind)
+{
+    if (a->xlsx == NULL)
+        return 0;
+    ipabs_error err = {0};
+    if (ipabs_workbook_write(a->xlsx, a->out_dir, (ipabs_result_kind)kind, &err) != IPABS_OK)
+        return cli_fail(&err);
+    if (!a->quiet)
+        printf("wrote %s\n", a->xlsx);
+    return 0;
 }
 
 int main(int argc, char **argv)
