@@ -54,6 +54,9 @@ int cmd_run(const cli_args *a);
 int cmd_replay(const cli_args *a);
 int cmd_sweep(const cli_args *a);
 int cmd_exact(const cli_args *a);
+int cmd_plot(const cli_args *a);
+int cmd_breakeven(const cli_args *a);
+int cmd_rate(const cli_args *a);
 
 /* --xlsx: the workbook of the CSVs just written in a->out_dir; returns an
  * exit code (0 when no workbook was asked for). */

@@ -20,8 +20,11 @@ static const char usage[] =
     "                                               [--quiet] [--check-exact]\n"
     "  replay    re-create one path of a run:       --path K -o DIR [--seed S]\n"
     "  exact     exact default and static loss laws: -o DIR [--horizon PERIOD]\n"
+    "  plot      SVG charts of a result directory:  ipabs plot DIR\n"
     "  sweep     Monte Carlo over a grid, one seed: -o DIR --grid KEY=V1,V2,... [--grid ...]\n"
     "                                               [--paths N] [--seed S] [--threads T]\n"
+    "  breakeven breakeven default rates (BDR):     -o DIR\n"
+    "  rate      BDR, target default rates, rating: -o DIR [--paths N] [--seed S] [--threads T]\n"
     "run and sweep also take --xlsx FILE (an Excel workbook of the results)\n"
     "options for every command: --set KEY=VALUE (override a scenario key, e.g.\n"
     "  --set model.pd_multiplier=2); see docs/cli.md\n";
@@ -157,7 +160,8 @@ bool cli_parse(int argc, char **argv, cli_args *a)
         }
     }
     if (a->scenario == NULL) {
-        fprintf(stderr, "ipabs: %s needs a scenario file\n%s", a->command, usage);
+        fprintf(stderr, "ipabs: %s needs a %s\n%s", a->command,
+                strcmp(a->command, "plot") == 0 ? "result directory" : "scenario file", usage);
         return false;
     }
     return true;
@@ -214,7 +218,8 @@ int main(int argc, char **argv)
         int (*run)(const cli_args *);
     } commands[] = {{"check", cmd_check}, {"cashflow", cmd_cashflow},
                     {"run", cmd_run}, {"replay", cmd_replay}, {"sweep", cmd_sweep},
-                    {"exact", cmd_exact}};
+                    {"exact", cmd_exact}, {"plot", cmd_plot},
+                    {"breakeven", cmd_breakeven}, {"rate", cmd_rate}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return cli_parse(argc - 2, argv + 2, &a) ? commands[i].run(&a) : 2;

@@ -1,0 +1,386 @@
+/*
+ * plot.c — result CSVs into SVG charts with PLplot.
+ *
+ * PLplot keeps its own state per stream; each chart creates a stream,
+ * draws, and ends it, so nothing is shared between charts.
+ */
+#include "ipabs/plot.h"
+
+#include <math.h>
+#include <plplot/plplot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipabs/csvin.h"
+
+typedef struct series {
+    int n;
+    double *x, *y;
+} series;
+
+typedef struct chart {
+    const char *title, *xlabel, *ylabel;
+    bool bars;
+    double bar_width;        /* in x units; bars are centred on x */
+    const ipabs_table *labels; /* category labels (column label_col) or NULL */
+    int label_col;
+} chart;
+
+/* ---- drawing -------------------------------------------------------------- */
+
+static void range(const series *s, double *lo, double *hi, bool from_zero)
+{
+    *lo = from_zero ? 0.0 : INFINITY;
+    *hi = from_zero ? 0.0 : -INFINITY;
+    for (int i = 0; i < s->n; i++) {
+        *lo = fmin(*lo, s->y[i]);
+        *hi = fmax(*hi, s->y[i]);
+    }
+    if (!(*hi > *lo))
+        *hi = *lo + 1.0;
+    double pad = 0.05 * (*hi - *lo);
+    *hi += pad;
+    if (!from_zero)
+        *lo -= pad;
+}
+
+static void draw_bars(const series *s, double width)
+{
+    for (int i = 0; i < s->n; i++) {
+        PLFLT bx[4] = {s->x[i] - width / 2, s->x[i] - width / 2, s->x[i] + width / 2,
+                       s->x[i] + width / 2};
+        PLFLT by[4] = {0.0, s->y[i], s->y[i], 0.0};
+        plcol0(2);
+        plfill(4, bx, by);
+        plcol0(1);
+        plline(4, bx, by);
+    }
+}
+
+static void category_labels(const chart *c, const series *s)
+{
+    plcol0(1);
+    plschr(0.0, 0.55);
+    for (int i = 0; i < s->n; i++)
+        plptex(s->x[i], 0.0, 1.0, 1.0, 1.02, c->labels->cell[i + 1][c->label_col]);
+    plschr(0.0, 1.0);
+}
+
+static void set_colours(void)
+{
+    static const int rgb[6][3] = {{70, 120, 180}, {220, 110, 40}, {60, 150, 70},
+                                  {190, 50, 60}, {130, 90, 170}, {120, 120, 120}};
+    plscolbg(255, 255, 255);
+    plscol0(1, 0, 0, 0);
+    for (int i = 0; i < 6; i++)
+        plscol0(2 + i, rgb[i][0], rgb[i][1], rgb[i][2]);
+}
+
+/* Several lines in one frame, each labelled at its right end. */
+static void draw_lines(const series *s, int n, const char *const *labels)
+{
+    for (int k = 0; k < n; k++) {
+        plcol0(2 + k % 6);
+        plline(s[k].n, s[k].x, s[k].y);
+        plpoin(s[k].n, s[k].x, s[k].y, 17);
+        if (labels != NULL && labels[k] != NULL && s[k].n > 0) {
+            plschr(0.0, 0.6);
+            plptex(s[k].x[s[k].n - 1], s[k].y[s[k].n - 1], 1.0, 0.0, 1.05, labels[k]);
+            plschr(0.0, 1.0);
+        }
+    }
+}
+
+static void frame_range(const series *s, int n, bool bars, double *xlo, double *xhi,
+                        double *ylo, double *yhi)
+{
+    *xlo = INFINITY;
+    *xhi = -INFINITY;
+    *ylo = INFINITY;
+    *yhi = -INFINITY;
+    for (int k = 0; k < n; k++) {
+        double lo, hi;
+        range(&s[k], &lo, &hi, bars);
+        *ylo = fmin(*ylo, lo);
+        *yhi = fmax(*yhi, hi);
+        for (int i = 0; i < s[k].n; i++) {
+            *xlo = fmin(*xlo, s[k].x[i]);
+            *xhi = fmax(*xhi, s[k].x[i]);
+        }
+    }
+}
+
+static ipabs_status render_many(const char *path, const chart *c, const series *s, int n,
+                                const char *const *labels, ipabs_error *err)
+{
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    PLINT stream;
+    plmkstrm(&stream);
+    plsdev("svg");
+    plsfnam(tmp);
+    set_colours();
+    plinit();
+    double xlo, xhi, ylo, yhi;
+    frame_range(s, n, c->bars, &xlo, &xhi, &ylo, &yhi);
+    double margin = c->bars ? c->bar_width : 0.02 * fmax(xhi - xlo, 1e-12);
+    plcol0(1);
+    plenv(xlo - margin, xhi + margin, ylo, yhi, 0, c->labels ? -1 : 0);
+    if (c->labels) {
+        plbox("bc", 0.0, 0, "bcnstv", 0.0, 0);
+        category_labels(c, s);
+    }
+    pllab(c->xlabel, c->ylabel, c->title);
+    if (c->bars)
+        draw_bars(s, c->bar_width);
+    else
+        draw_lines(s, n, labels);
+    plend1();
+    if (access(tmp, F_OK) != 0 || rename(tmp, path) != 0) {
+        remove(tmp);
+        return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL, "cannot write the chart");
+    }
+    return IPABS_OK;
+}
+
+static ipabs_status render(const char *path, const chart *c, const series *s,
+                           ipabs_error *err)
+{
+    return render_many(path, c, s, 1, NULL, err);
+}
+
+/* ---- data ----------------------------------------------------------------- */
+
+static bool column_series(const ipabs_table *t, const char *xname, const char *yname,
+                          int first_row, series *s)
+{
+    int xc = xname ? ipabs_table_col(t, xname) : -1, yc = ipabs_table_col(t, yname);
+    if ((xname && xc < 0) || yc < 0 || t->n_rows <= first_row)
+        return false;
+    s->n = 0;
+    s->x = calloc((size_t)t->n_rows, sizeof(double));
+    s->y = calloc((size_t)t->n_rows, sizeof(double));
+    if (!s->x || !s->y)
+        return false;
+    for (int r = first_row; r < t->n_rows; r++) {
+        double x = r - first_row + 1, y;
+        if ((xname && !ipabs_table_num(t, r, xc, &x)) || !ipabs_table_num(t, r, yc, &y))
+            continue;
+        s->x[s->n] = x;
+        s->y[s->n++] = y;
+    }
+    return s->n > 0;
+}
+
+static void series_free(series *s)
+{
+    free(s->x);
+    free(s->y);
+    s->x = s->y = NULL;
+}
+
+typedef struct job {
+    const char *dir;
+    int written;
+    ipabs_error *err;
+} job;
+
+static ipabs_status draw(job *j, const char *name, const chart *c, series *s)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", j->dir, name);
+    ipabs_status st = render(path, c, s, j->err);
+    j->written += st == IPABS_OK;
+    series_free(s);
+    return st;
+}
+
+/* Returns IPABS_OK also when the CSV is absent (nothing to draw). */
+static ipabs_status with_table(job *j, const char *csv,
+                               ipabs_status (*fn)(job *, const ipabs_table *))
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", j->dir, csv);
+    if (access(path, F_OK) != 0)
+        return IPABS_OK;
+    ipabs_table t;
+    ipabs_status s = ipabs_table_read(path, &t, j->err);
+    if (s != IPABS_OK)
+        return s;
+    s = fn(j, &t);
+    ipabs_table_free(&t);
+    return s;
+}
+
+/* ---- the charts ----------------------------------------------------------- */
+
+static ipabs_status loss_chart(job *j, const ipabs_table *t)
+{
+    series s = {0};
+    double zero = NAN, width = 0.0, lo, hi;
+    int p = ipabs_table_col(t, "probability");
+    ipabs_table_num(t, 1, p, &zero);
+    if (!column_series(t, "loss_to", "probability", 2, &s))
+        return ipabs_error_set(j->err, IPABS_EINPUT, "loss_distribution.csv", 0, 0, NULL,
+                               "not a loss distribution");
+    if (ipabs_table_num(t, 2, ipabs_table_col(t, "loss_from"), &lo) &&
+        ipabs_table_num(t, 2, ipabs_table_col(t, "loss_to"), &hi))
+        width = hi - lo;
+    for (int i = 0; i < s.n; i++)
+        s.x[i] -= width / 2; /* centre of the bucket */
+    char title[160];
+    snprintf(title, sizeof title, "Pool static loss (P(loss = 0) = %.4f)", zero);
+    chart c = {title, "pool loss (yuan)", "probability", true, width, NULL, 0};
+    return draw(j, "loss_distribution.svg", &c, &s);
+}
+
+static ipabs_status count_chart(job *j, const ipabs_table *t)
+{
+    series s = {0};
+    if (!column_series(t, "defaults", "probability", 1, &s))
+        return ipabs_error_set(j->err, IPABS_EINPUT, "default_count.csv", 0, 0, NULL,
+                               "not a default-count distribution");
+    chart c = {"Number of defaults", "defaults", "probability", true, 0.8, NULL, 0};
+    return draw(j, "default_count.svg", &c, &s);
+}
+
+static ipabs_status cdr_chart(job *j, const ipabs_table *t)
+{
+    series s = {0};
+    if (!column_series(t, "period", "expected_cumulative_default_ratio", 1, &s))
+        return ipabs_error_set(j->err, IPABS_EINPUT, "cdr.csv", 0, 0, NULL,
+                               "not a cumulative default ratio table");
+    chart c = {"Expected cumulative default ratio", "period", "ratio", false, 0, NULL, 0};
+    return draw(j, "cdr.svg", &c, &s);
+}
+
+/* Grid key columns come first; a measure column is followed by its
+ * standard error "<name>_se". */
+static int key_columns(const ipabs_table *t)
+{
+    for (int c = 0; c + 1 < t->row_len[0]; c++) {
+        char se[300];
+        snprintf(se, sizeof se, "%s_se", t->cell[0][c]);
+        if (strcmp(t->cell[0][c + 1], se) == 0)
+            return c;
+    }
+    return 1;
+}
+
+/* The other keys' values of a row, as a label ("model.x=0.2"). */
+static void group_label(const ipabs_table *t, int row, int n_keys, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (int c = 1; c < n_keys; c++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, cap - used, "%s%s=%s", c > 1 ? " " : "", t->cell[0][c],
+                 t->cell[row][c]);
+    }
+}
+
+#define MAX_GROUPS 64
+
+typedef struct groups {
+    int n;
+    char label[MAX_GROUPS][256];
+    const char *labels[MAX_GROUPS];
+    series s[MAX_GROUPS];
+} groups;
+
+static int group_of(groups *g, const char *label)
+{
+    for (int k = 0; k < g->n; k++)
+        if (strcmp(g->label[k], label) == 0)
+            return k;
+    if (g->n == MAX_GROUPS)
+        return -1;
+    snprintf(g->label[g->n], sizeof g->label[0], "%s", label);
+    g->labels[g->n] = g->label[g->n];
+    return g->n++;
+}
+
+static bool group_rows(const ipabs_table *t, int n_keys, int col, groups *g)
+{
+    char label[256];
+    for (int r = 1; r < t->n_rows; r++) {
+        double x, y;
+        group_label(t, r, n_keys, label, sizeof label);
+        int k = group_of(g, label);
+        if (k < 0 || !ipabs_table_num(t, r, 0, &x) || !ipabs_table_num(t, r, col, &y))
+            continue;
+        series *s = &g->s[k];
+        if (s->x == NULL && (!(s->x = calloc((size_t)t->n_rows, sizeof(double))) ||
+                             !(s->y = calloc((size_t)t->n_rows, sizeof(double)))))
+            return false;
+        s->x[s->n] = x;
+        s->y[s->n++] = y;
+    }
+    return true;
+}
+
+static ipabs_status sweep_chart(job *j, const ipabs_table *t, int n_keys, int col)
+{
+    groups *g = calloc(1, sizeof *g);
+    if (g == NULL || !group_rows(t, n_keys, col, g)) {
+        if (g != NULL)
+            for (int k = 0; k < g->n; k++)
+                series_free(&g->s[k]);
+        free(g);
+        return ipabs_error_set(j->err, IPABS_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    const char *h = t->cell[0][col];
+    char name[300], path[1500];
+    snprintf(name, sizeof name, "sweep-%s.svg", h);
+    snprintf(path, sizeof path, "%s/%s", j->dir, name);
+    chart c = {h, t->cell[0][0], h, false, 0, NULL, 0};
+    ipabs_status st = render_many(path, &c, g->s, g->n, n_keys > 1 ? g->labels : NULL, j->err);
+    j->written += st == IPABS_OK;
+    for (int k = 0; k < g->n; k++)
+        series_free(&g->s[k]);
+    free(g);
+    return st;
+}
+
+/* Each measure against the first grid key, one line per combination of
+ * the other keys. */
+static ipabs_status sweep_charts(job *j, const ipabs_table *t)
+{
+    int n_keys = key_columns(t);
+    ipabs_status st = IPABS_OK;
+    for (int col = n_keys; st == IPABS_OK && col + 1 < t->row_len[0]; col += 2)
+        st = sweep_chart(j, t, n_keys, col);
+    return st;
+}
+
+static ipabs_status breakeven_chart(job *j, const ipabs_table *t)
+{
+    series s = {0};
+    if (!column_series(t, NULL, "bdr", 1, &s))
+        return ipabs_error_set(j->err, IPABS_EINPUT, "breakeven.csv", 0, 0, NULL,
+                               "not a breakeven table");
+    int label = ipabs_table_col(t, "stress");
+    chart c = {"Breakeven default rate by stress", "", "BDR", true, 0.7,
+               label >= 0 ? t : NULL, label};
+    return draw(j, "breakeven.svg", &c, &s);
+}
+
+ipabs_status ipabs_plot_dir(const char *dir, int *written, ipabs_error *err)
+{
+    job j = {dir, 0, err};
+    ipabs_status s = with_table(&j, "loss_distribution.csv", loss_chart);
+    if (s == IPABS_OK)
+        s = with_table(&j, "default_count.csv", count_chart);
+    if (s == IPABS_OK)
+        s = with_table(&j, "cdr.csv", cdr_chart);
+    if (s == IPABS_OK)
+        s = with_table(&j, "sweep.csv", sweep_charts);
+    if (s == IPABS_OK)
+        s = with_table(&j, "breakeven.csv", breakeven_chart);
+    *written = j.written;
+    if (s == IPABS_OK && j.written == 0)
+        s = ipabs_error_set(err, IPABS_EINPUT, dir, 0, 0, NULL,
+                            "no result CSV to plot (run, sweep or rate output expected)");
+    return s;
+}

@@ -1,0 +1,122 @@
+/*
+ * test_plot.c — `ipabs plot`: one SVG per chart, well formed, with its
+ * title, written next to the CSVs; a directory without results is an input
+ * error.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipabs/csvin.h"
+#include "ipabs/montecarlo.h"
+#include "ipabs/plot.h"
+#include "ipabs/scenario.h"
+#include "ipabs/sweep.h"
+
+#define REFERENCE IPABS_SOURCE_DIR "/scenarios/shenyang-ip-abs.yaml"
+
+static char dir[] = "/tmp/ipabs-plot-XXXXXX";
+
+static void setup(void)
+{
+    ipabs_init();
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        cr_log_warn("could not remove %s", dir);
+}
+
+static char *slurp(const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s exists", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *text = calloc((size_t)n + 1, 1);
+    cr_assert_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return text;
+}
+
+/* PLplot's SVG driver writes each character as an entity (&#x50; ...). */
+static void entities(const char *text, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        size_t used = strlen(out);
+        snprintf(out + used, cap - used, "&#x%x;", *p);
+    }
+}
+
+static void svg_with(const char *name, const char *title)
+{
+    char *svg = slurp(name), encoded[1024];
+    cr_assert(strncmp(svg, "<?xml", 5) == 0, "%s starts as XML", name);
+    cr_assert_not_null(strstr(svg, "<svg"), "%s is an SVG", name);
+    cr_assert_not_null(strstr(svg, "</svg>"), "%s is complete", name);
+    entities(title, encoded, sizeof encoded);
+    cr_assert_not_null(strstr(svg, encoded), "%s shows '%s'", name, title);
+    free(svg);
+}
+
+Test(plot, run_results_give_three_charts, .init = setup, .fini = teardown)
+{
+    ipabs_deal *deal = NULL;
+    ipabs_errors errors = {0};
+    cr_assert_eq(ipabs_scenario_load(REFERENCE, NULL, 0, &deal, &errors), IPABS_OK);
+    ipabs_mc_options opt = {20000, 7, 2, NULL, NULL, NULL};
+    ipabs_mc_result *r = NULL;
+    ipabs_error err;
+    cr_assert_eq(ipabs_mc_run(deal, &opt, &r, &err), IPABS_OK);
+    ipabs_run_info info = {"test", REFERENCE, "0"};
+    cr_assert_eq(ipabs_mc_write(deal, r, &info, dir, &err), IPABS_OK);
+    int written = 0;
+    cr_assert_eq(ipabs_plot_dir(dir, &written, &err), IPABS_OK, "%s", err.message);
+    cr_assert_eq(written, 3);
+    svg_with("loss_distribution.svg", "Pool static loss");
+    svg_with("default_count.svg", "Number of defaults");
+    svg_with("cdr.svg", "cumulative default ratio");
+    ipabs_mc_result_free(r);
+    ipabs_deal_free(deal);
+}
+
+Test(plot, sweep_gives_one_chart_per_measure, .init = setup, .fini = teardown)
+{
+    ipabs_sweep_grid grid = {0};
+    ipabs_error err;
+    cr_assert_eq(ipabs_sweep_add_axis(&grid, "model.correlation=0.1,0.3", &err), IPABS_OK);
+    cr_assert_eq(ipabs_sweep_add_axis(&grid, "model.pd_multiplier=1,1.5", &err), IPABS_OK);
+    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 3000, 1, 3, 2, NULL};
+    ipabs_errors errors = {0};
+    cr_assert_eq(ipabs_sweep_run(&opt, &grid, dir, &errors), IPABS_OK);
+    char path[600];
+    snprintf(path, sizeof path, "%s/sweep.csv", dir);
+    ipabs_table t;
+    cr_assert_eq(ipabs_table_read(path, &t, &err), IPABS_OK);
+    int measures = (t.row_len[0] - 2 - 1) / 2; /* two keys, then value/se pairs, then paths */
+    ipabs_table_free(&t);
+    int written = 0;
+    cr_assert_eq(ipabs_plot_dir(dir, &written, &err), IPABS_OK, "%s", err.message);
+    cr_assert_eq(written, measures);
+    svg_with("sweep-senior.expected_loss.svg", "senior.expected_loss");
+    snprintf(path, sizeof path, "%s/sweep-model.pd_multiplier.svg", dir);
+    cr_assert_neq(access(path, F_OK), 0, "a grid key is not a measure");
+}
+
+Test(plot, a_directory_without_results_is_an_input_error, .init = setup, .fini = teardown)
+{
+    int written = -1;
+    ipabs_error err;
+    cr_assert_eq(ipabs_plot_dir(dir, &written, &err), IPABS_EINPUT);
+    cr_assert_eq(written, 0);
+}
