@@ -30,8 +30,12 @@ typedef struct chunk_acc {
     int nq;
 } chunk_acc;
 
+/* One per thread, each on its own cache lines (the counters of the chunk
+ * are written for every path). */
+#define CACHE_LINE 128
+
 typedef struct thread_ws {
-    ipabs_mc_path *path;
+    _Alignas(CACHE_LINE) ipabs_mc_path *path;
     chunk_acc chunk;
     ipabs_quantiles *q;        /* n_trackers */
 } thread_ws;
@@ -349,8 +353,10 @@ static void combine_trackers(driver *d, thread_ws *ws, int nt)
 static ipabs_status simulate(driver *d, const ipabs_model_plan *plan, int nt,
                              ipabs_error *err)
 {
-    thread_ws *ws = calloc((size_t)nt, sizeof *ws);
+    thread_ws *ws = aligned_alloc(CACHE_LINE, (size_t)nt * sizeof *ws);
     bool ok = ws != NULL;
+    if (ok)
+        memset(ws, 0, (size_t)nt * sizeof *ws);
     for (int i = 0; ok && i < nt; i++)
         ok = thread_init(&ws[i], d, plan, err);
     if (ok) {

@@ -115,8 +115,10 @@ static void frame_range(const series *s, int n, bool bars, double *xlo, double *
 static ipabs_status render_many(const char *path, const chart *c, const series *s, int n,
                                 const char *const *labels, ipabs_error *err)
 {
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    char tmp[1600];
+    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (len < 0 || (size_t)len >= sizeof tmp)
+        return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL, "path too long");
     PLINT stream;
     plmkstrm(&stream);
     plsdev("svg");
