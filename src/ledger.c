@@ -4,6 +4,7 @@
 #include "ipabs/ledger.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 
 ipabs_ledger *ipabs_ledger_alloc(const ipabs_deal *deal)
@@ -43,8 +44,8 @@ void ipabs_ledger_add(ipabs_ledger *ledger, int period, ipabs_party payer,
                       ipabs_party payee, ipabs_flow_kind kind, int loan,
                       int tranche, double amount)
 {
-    if (amount == 0.0)
-        return;
+    if (fabs(amount) < 1e-9)
+        return; /* nothing, or rounding dust: not a transfer */
     assert(ledger->count < ledger->capacity);
     ledger->entries[ledger->count++] = (ipabs_ledger_entry){
         period, payer, payee, kind, loan, tranche, amount};

@@ -276,12 +276,15 @@ static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *in
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {
-        "version", "scenario", "scenario_sha256", "seed", "paths_requested", "paths",
-        "threads", "wall_seconds", "paths_per_second", "fast_path_share", "partial", NULL};
+        "version", "scenario", "scenario_sha256", "tape_sha256", "overrides", "seed",
+        "paths_requested", "paths", "threads", "wall_seconds", "paths_per_second",
+        "fast_path_share", "partial", NULL};
     ipabs_csv_header(&w, head);
     ipabs_csv_text(&w, info->version);
     ipabs_csv_text(&w, info->scenario);
     ipabs_csv_text(&w, info->sha256);
+    ipabs_csv_text(&w, info->tape_sha256 ? info->tape_sha256 : "");
+    ipabs_csv_text(&w, info->overrides ? info->overrides : "");
     ipabs_csv_int(&w, (long long)r->seed);
     ipabs_csv_int(&w, r->requested);
     ipabs_csv_int(&w, r->paths);

@@ -726,6 +726,6 @@ ipabs_status ipabs_scenario_load(const char *yaml_path,
     read_scenario(&c, overrides, overrides ? n_overrides : 0);
     free(c.override_nodes);
     free(c.tape_given);
-    free(c.tape_path);
+    c.deal->tape_file = c.tape_path; /* the deal owns it now (NULL if none) */
     return finish(&c, first, out);
 }

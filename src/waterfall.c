@@ -61,6 +61,7 @@ typedef struct step {
     bool guarantor_alive;
     bool final;           /* no cash can reach the plan after this period */
     double avail;         /* plan funds not yet paid out */
+    double senior_principal_due; /* part of the amounts due that is principal */
 } step;
 
 static void record(step *s, ipabs_party payer, ipabs_party payee,
@@ -257,6 +258,17 @@ static void recover_estate(step *s)
 
 /* ---- 6. events ------------------------------------------------------------ */
 
+/* The undertaking supports the senior securities: none outstanding, no
+ * top-up. */
+static bool seniors_outstanding(const step *s)
+{
+    for (int k = 0; k < s->deal->n_senior; k++)
+        if (s->st->tranche_balance[k] > 0.0 ||
+            s->st->interest_arrears[k] > IPABS_CONSERVATION_TOL)
+            return true;
+    return false;
+}
+
 /* Can cash still reach the plan after this period?  Loans still running,
  * recoveries and accelerated payouts still to come, scheduled guarantee
  * payments, or a dividend from a failed guarantor's estate. */
@@ -275,9 +287,11 @@ static bool inflows_after(const step *s)
             (g->payout_style == IPABS_PAYOUT_SCHEDULED && l->term > t))
             return true;
     }
+    /* A failed guarantor's estate pays a dividend on its claims: while
+     * claims are outstanding or can still arise, cash can still come. */
     int tau_g = s->real->guarantor_default_period;
-    int estate = tau_g + g->recovery_lag;
-    if (tau_g > 0 && g->recovery_rate > 0.0 && estate > t && estate <= T)
+    if (tau_g > 0 && g->recovery_rate > 0.0 && t < T && tau_g + g->recovery_lag <= T &&
+        (s->st->estate_claim > 0.0 || s->st->claimed_arrears > 0.0 || seniors_outstanding(s)))
         return true;
     return running > 0;
 }
@@ -350,30 +364,40 @@ static double amounts_due(step *s)
         fl->balance_open[k] = st->tranche_balance[k];
         fl->interest_due[k] = st->interest_arrears[k] +
                               st->tranche_balance[k] * deal->tranches[k].coupon * s->d;
-        if (k < deal->n_senior)
-            due += fl->interest_due[k] + principal_due(s, k);
+        if (k < deal->n_senior) {
+            double principal = principal_due(s, k);
+            s->senior_principal_due += principal;
+            due += fl->interest_due[k] + principal;
+        }
     }
     return due;
 }
 
-/* The undertaking supports the senior securities: none outstanding, no
- * top-up. */
-static bool seniors_outstanding(const step *s)
+/* What is claimed from a failed guarantor under the undertaking: the
+ * shortfall on taxes, expenses and senior interest not claimed in an
+ * earlier period (arrears carried forward were claimed when they arose).
+ * Senior principal is not claimed here: the missing principal is the
+ * defaulted loans', claimed under their guarantees. */
+static double failed_guarantor_claim(const step *s, double required)
 {
-    for (int k = 0; k < s->deal->n_senior; k++)
-        if (s->st->tranche_balance[k] > 0.0 || s->st->interest_arrears[k] > 0.0)
-            return true;
-    return false;
+    double shortfall = required - s->senior_principal_due - s->avail;
+    return greater(0.0, shortfall - s->st->claimed_arrears);
 }
 
 static void top_up(step *s, double required)
 {
     s->fl->available = s->avail;
-    if (!s->deal->guarantor.topup || required <= s->avail || !seniors_outstanding(s))
+    if (!s->deal->guarantor.topup || !seniors_outstanding(s))
         return;
-    double paid = guarantor_support(s, required - s->avail);
+    double shortfall = s->guarantor_alive ? required - s->avail
+                                          : failed_guarantor_claim(s, required);
+    if (shortfall <= IPABS_CONSERVATION_TOL)
+        return;
+    double paid = guarantor_support(s, shortfall);
     s->fl->topup = paid;
-    s->avail += paid;
+    /* Paid in full, the funds are exactly what is due: no rounding dust
+     * left as arrears to trip a trigger or call for a top-up later. */
+    s->avail = paid == shortfall && s->guarantor_alive ? required : s->avail + paid;
     record(s, GUARANTOR, PLAN, IPABS_FLOW_TOPUP, -1, -1, paid);
 }
 
@@ -504,7 +528,7 @@ static void write_off_at_legal_final(step *s)
     ipabs_state *st = s->st;
     bool short_interest = false;
     for (int k = 0; k < s->deal->n_tranches; k++) {
-        if (k < s->deal->n_senior && st->interest_arrears[k] > 0.0)
+        if (k < s->deal->n_senior && st->interest_arrears[k] > IPABS_CONSERVATION_TOL)
             short_interest = true;
         if (s->t == s->deal->tranches[k].legal_final || s->final) {
             s->fl->principal_loss[k] = st->tranche_balance[k];
@@ -515,6 +539,17 @@ static void write_off_at_legal_final(step *s)
         s->fl->balance_close[k] = st->tranche_balance[k];
     }
     st->senior_interest_short = short_interest;
+}
+
+/* Taxes, expenses and senior interest still unpaid after the period. */
+static double unpaid_senior_items(const step *s)
+{
+    double unpaid = s->st->tax_arrears;
+    for (int e = 0; e < s->deal->n_expenses; e++)
+        unpaid += s->st->expense_arrears[e];
+    for (int k = 0; k < s->deal->n_senior; k++)
+        unpaid += s->st->interest_arrears[k];
+    return unpaid;
 }
 
 /* ---- 10. conservation ----------------------------------------------------- */
@@ -628,7 +663,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     int t = st->period + 1;
     int tau_g = real->guarantor_default_period;
     step s = {deal, real, st, fl, ledger, t, deal->accrual[t],
-              tau_g <= 0 || t < tau_g, false, st->plan_cash};
+              tau_g <= 0 || t < tau_g, false, st->plan_cash, 0.0};
     double performing_open = st->performing_balance;
     double guarantor_open = st->guarantor_paid_total;
     size_t first = ledger != NULL ? ledger->count : 0;
@@ -655,6 +690,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     fl->plan_cash_close = st->plan_cash;
     fl->capacity_exhausted = st->capacity_exhausted;
     st->ended = s.final;
+    st->claimed_arrears = s.guarantor_alive ? 0.0 : unpaid_senior_items(&s);
     st->period = t;
     return check_conservation(&s, performing_open, guarantor_open, first, err);
 }

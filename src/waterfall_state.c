@@ -113,6 +113,7 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
     st->guarantor_committed = 0.0;
     st->capacity_exhausted = false;
     st->estate_claim = 0.0;
+    st->claimed_arrears = 0.0;
 }
 
 void ipabs_state_copy(const ipabs_deal *deal, ipabs_state *dst,

@@ -116,3 +116,18 @@ Test(model, static_loss_by_hand)
     l.disposal_cost = 700000.0; /* costs exceed the proceeds: all lost */
     cr_assert_eq(ipabs_static_loss(&l), 1000000.0);
 }
+
+Test(model, loan_rate_below_the_fees_is_an_input_error)
+{
+    ipabs_deal *d = fx_deal(12, 1, 1, 0);
+    fx_loan(d, 0, "A", 1234567.0, 0.0012, 8, IPABS_LOAN_BULLET, 0.01, 0.0237);
+    fx_tranche(d, 0, "senior", IPABS_CLASS_SENIOR, 1234567.0, 0.0, IPABS_TRANCHE_PASS_THROUGH, 12);
+    d->bank_fee_rate = 0.0005;
+    d->servicing_fee_rate = 0.001;
+    ipabs_error err;
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_EINPUT);
+    cr_assert_str_eq(err.file, "fixture.csv");
+    cr_assert_eq(err.line, 2);
+    cr_assert_str_eq(err.field, "rate");
+    ipabs_deal_free(d);
+}

@@ -78,7 +78,7 @@ Test(plot, run_results_give_three_charts, .init = setup, .fini = teardown)
     ipabs_mc_result *r = NULL;
     ipabs_error err;
     cr_assert_eq(ipabs_mc_run(deal, &opt, &r, &err), IPABS_OK);
-    ipabs_run_info info = {"test", REFERENCE, "0"};
+    ipabs_run_info info = {"test", REFERENCE, "0", NULL, NULL};
     cr_assert_eq(ipabs_mc_write(deal, r, &info, dir, &err), IPABS_OK);
     int written = 0;
     cr_assert_eq(ipabs_plot_dir(dir, &written, &err), IPABS_OK, "%s", err.message);

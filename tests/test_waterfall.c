@@ -165,12 +165,12 @@ Test(waterfall, guarantor_failed_senior_takes_hand_computed_loss)
     cr_assert_eq(P(cf, 6)->expenses_paid, 0.0);
     cr_assert_eq(cf->final_state->expense_arrears[1], 0.0);
     /* What the guarantor would have owed is recorded as owed but unpaid:
-     * the period-2 top-up; in period 3 A's EAD plus a top-up of everything
-     * due (expenses 3,372.8395625 + coupon 11,744.44621875 + arrears
-     * 6,694.327098475); B's EAD 765,433 x (1 + 4.7%/4) in period 4. */
+     * the period-2 top-up; in period 3 A's EAD plus the new shortfall
+     * (expenses 3,372.8395625 + coupon 11,744.44621875; the arrears of
+     * 6,694.327098475 were claimed in period 2 and are not claimed again);
+     * B's EAD 765,433 x (1 + 4.7%/4) in period 4. */
     NEAR(P(cf, 2)->guarantor_owed_unpaid, 6694.327098475);
-    NEAR(P(cf, 3)->guarantor_owed_unpaid,
-         EAD_A2 + 3372.8395625 + 11744.44621875 + 6694.327098475);
+    NEAR(P(cf, 3)->guarantor_owed_unpaid, EAD_A2 + 3372.8395625 + 11744.44621875);
     NEAR(P(cf, 4)->guarantor_owed_unpaid, 774426.83775);
     for (int t = 1; t <= 6; t++) {
         cr_assert_eq(P(cf, t)->topup, 0.0);
@@ -317,6 +317,65 @@ Test(waterfall, ledger_rows_balance_every_party)
     /* The obligor A paid the plan interest net of fees in period 1. */
     double a1 = ipabs_ledger_net(cf->ledger, 1, (ipabs_party){IPABS_PARTY_LOAN, 0});
     NEAR(-a1, 1234567.0 * 0.053 / 4 + 308641.75 + 1234567.0 * 0.011 / 4);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+/* ---- regressions on the reference deal ------------------------------------- */
+
+#include "ipabs/scenario.h"
+
+static ipabs_deal *reference_with(const char *const *sets, int n)
+{
+    ipabs_deal *d = NULL;
+    ipabs_errors errors = {0};
+    cr_assert_eq(ipabs_scenario_load(IPABS_SOURCE_DIR "/scenarios/shenyang-ip-abs.yaml",
+                                     sets, n, &d, &errors), IPABS_OK);
+    ipabs_errors_clear(&errors);
+    return d;
+}
+
+/* A top-up that covers the coupon exactly leaves no rounding dust as
+ * arrears: the senior-interest-shortfall trigger must not fire. */
+Test(waterfall, exact_topup_leaves_no_arrears_to_trip_a_trigger)
+{
+    const char *sets[] = {"plan.triggers.cumulative_default_ratio=1"};
+    ipabs_deal *d = reference_with(sets, 1);
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    for (int i = 0; i < 8; i++)
+        r->default_period[i] = 2;
+    ipabs_cashflow *cf = run(d, r);
+    for (int t = 1; t <= d->legal_final; t++) {
+        cr_assert(!P(cf, t)->accelerated, "period %d accelerated", t);
+        cr_assert_eq(P(cf, t)->principal_loss[0], 0.0);
+    }
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+/* A failed guarantor's estate pays recovery_rate of every claim; the plan
+ * stays open while dividends can still come, so none is lost. */
+Test(waterfall, estate_dividends_on_every_claim_reach_the_plan)
+{
+    const char *sets[] = {"guarantor.recovery_rate=0.4", "guarantor.recovery_lag=2"};
+    ipabs_deal *d = reference_with(sets, 2);
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->guarantor_default_period = 2;
+    for (int i = 0; i < 4; i++) {
+        r->default_period[i] = 3;
+        r->realisation[i] = 0.0;
+    }
+    ipabs_cashflow *cf = run(d, r);
+    double owed = 0.0, dividends = 0.0;
+    for (int t = 1; t <= d->legal_final; t++) {
+        owed += P(cf, t)->guarantor_owed_unpaid;
+        dividends += P(cf, t)->estate_recovery;
+    }
+    cr_assert_gt(owed, 0.0);
+    NEAR(dividends, 0.4 * owed);
+    cr_assert_eq(cf->final_state->estate_claim, 0.0, "every claim settled");
     ipabs_cashflow_free(cf);
     ipabs_realisation_free(r);
     ipabs_deal_free(d);

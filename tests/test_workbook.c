@@ -123,7 +123,7 @@ Test(workbook, run_workbook_opens_and_reads_back, .init = setup, .fini = teardow
     ipabs_mc_result *r = NULL;
     ipabs_error err;
     cr_assert_eq(ipabs_mc_run(deal, &opt, &r, &err), IPABS_OK);
-    ipabs_run_info info = {"test", REFERENCE, "0"};
+    ipabs_run_info info = {"test", REFERENCE, "0", NULL, NULL};
     cr_assert_eq(ipabs_mc_write(deal, r, &info, dir, &err), IPABS_OK);
     char xlsx[600];
     snprintf(xlsx, sizeof xlsx, "%s/results.xlsx", dir);

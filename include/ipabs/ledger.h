@@ -71,7 +71,7 @@ ipabs_ledger *ipabs_ledger_alloc(const ipabs_deal *deal);
 void ipabs_ledger_free(ipabs_ledger *ledger); /* NULL is a no-op */
 void ipabs_ledger_reset(ipabs_ledger *ledger);
 
-/* Append an entry (amounts of zero are skipped).  The capacity bound is a
+/* Append an entry (amounts below 1e-9 yuan, rounding dust, are skipped).  The capacity bound is a
  * property of the deal, so overflowing it is a bug: asserted. */
 void ipabs_ledger_add(ipabs_ledger *ledger, int period, ipabs_party payer,
                       ipabs_party payee, ipabs_flow_kind kind, int loan,

@@ -145,8 +145,10 @@ void ipabs_mc_result_free(ipabs_mc_result *r);
 
 typedef struct ipabs_run_info {
     const char *version;
-    const char *scenario;  /* path as given */
-    const char *sha256;    /* of the scenario file, hex */
+    const char *scenario;      /* path as given */
+    const char *sha256;        /* of the scenario file, hex */
+    const char *tape_sha256;   /* of the loan tape, hex; NULL = not recorded */
+    const char *overrides;     /* the --set overrides, ';'-separated; NULL = none */
 } ipabs_run_info;
 
 /* Write DIR/summary.csv, default_count.csv, loss_distribution.csv, cdr.csv

@@ -74,6 +74,8 @@ typedef struct ipabs_state {
     double guarantor_committed;  /* paid + owed when it failed, against capacity */
     bool capacity_exhausted;
     double estate_claim;         /* owed by the failed guarantor, not yet settled */
+    double claimed_arrears;      /* unpaid taxes, expenses and senior interest already
+                                    claimed from the failed guarantor */
 } ipabs_state;
 
 /* Flows of one period.  Tranche arrays have n_tranches entries and come

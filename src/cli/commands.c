@@ -189,11 +189,16 @@ static void show_progress(void *ctx, long long done, long long total)
 static int write_results(const cli_args *a, const ipabs_deal *deal,
                          const ipabs_mc_result *r)
 {
-    char sha[65];
+    char sha[65], tape_sha[65], overrides[4096] = "";
     ipabs_error err = {0};
-    if (ipabs_sha256_file(a->scenario, sha, &err) != IPABS_OK)
+    if (ipabs_sha256_file(a->scenario, sha, &err) != IPABS_OK ||
+        ipabs_sha256_file(deal->tape_file, tape_sha, &err) != IPABS_OK)
         return cli_fail(&err);
-    ipabs_run_info info = {IPABS_VERSION, a->scenario, sha};
+    for (int i = 0; i < a->n_sets; i++) {
+        size_t used = strlen(overrides);
+        snprintf(overrides + used, sizeof overrides - used, "%s%s", i ? ";" : "", a->sets[i]);
+    }
+    ipabs_run_info info = {IPABS_VERSION, a->scenario, sha, tape_sha, overrides};
     if (ipabs_mc_write(deal, r, &info, a->out_dir, &err) != IPABS_OK)
         return cli_fail(&err);
     return 0;
@@ -224,14 +229,16 @@ int cmd_run(const cli_args *a)
         if (code == 0 && s == IPABS_OK && a->check_exact)
             code = cli_check_exact(deal, r);
     }
-    if (s == IPABS_EINTERRUPTED)
-        fprintf(stderr, "ipabs: %s; partial results written to %s\n", err.message,
-                a->out_dir);
-    else if (s != IPABS_OK)
+    if (s == IPABS_EINTERRUPTED && code == 0)
+        fprintf(stderr, "ipabs: %s; %s\n", err.message,
+                r != NULL && r->paths > 0 ? "partial results written (run.csv: partial=true)"
+                                          : "no path completed, nothing written");
+    else if (s != IPABS_OK && s != IPABS_EINTERRUPTED)
         code = cli_fail(&err);
     ipabs_mc_result_free(r);
     ipabs_deal_free(deal);
-    return s == IPABS_EINTERRUPTED ? 130 : code;
+    /* Interrupted: 130, unless writing what was done failed as well. */
+    return s == IPABS_EINTERRUPTED && code == 0 ? 130 : code;
 }
 
 /* ---- replay --------------------------------------------------------------- */
