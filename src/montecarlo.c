@@ -244,10 +244,9 @@ static void feed_trackers(const driver *d, thread_ws *t)
             if (!isnan(x))
                 ipabs_quantiles_add(&t->q[j], x);
         }
-    for (uint64_t i = 0; i < c->fast; i++)
-        for (int j = 0; j < d->n_trackers; j++)
-            if (!isnan(d->tracker_base[j]))
-                ipabs_quantiles_add(&t->q[j], d->tracker_base[j]);
+    for (int j = 0; j < d->n_trackers; j++)
+        if (!isnan(d->tracker_base[j]) && c->fast > 0)
+            ipabs_quantiles_add_n(&t->q[j], d->tracker_base[j], c->fast);
 }
 
 static void record_failure(driver *d, const ipabs_error *e)

@@ -97,7 +97,9 @@ static void sift_down(ipabs_quantiles *q, int i)
     }
 }
 
-static void tail_push(ipabs_quantiles *q, double x)
+/* Returns false when x was not kept (the heap is full of values at least
+ * as extreme). */
+static bool tail_push(ipabs_quantiles *q, double x)
 {
     double *h = q->tail;
     if (q->tail_count < IPABS_TAIL_SIZE) {
@@ -107,12 +109,13 @@ static void tail_push(ipabs_quantiles *q, double x)
             i = (i - 1) / 2;
         }
         h[i] = x;
-        return;
+        return true;
     }
     if (!less_extreme(q, h[0], x))
-        return;
+        return false;
     h[0] = x;
     sift_down(q, 0);
+    return true;
 }
 
 void ipabs_quantiles_add(ipabs_quantiles *q, double x)
@@ -120,6 +123,16 @@ void ipabs_quantiles_add(ipabs_quantiles *q, double x)
     q->n++;
     q->bins[bin_of(q, x)]++;
     tail_push(q, x);
+}
+
+void ipabs_quantiles_add_n(ipabs_quantiles *q, double x, uint64_t count)
+{
+    q->n += count;
+    q->bins[bin_of(q, x)] += count;
+    /* Once one copy is turned away, every further copy would be. */
+    for (uint64_t i = 0; i < count && i < IPABS_TAIL_SIZE; i++)
+        if (!tail_push(q, x))
+            break;
 }
 
 void ipabs_quantiles_merge(ipabs_quantiles *into, const ipabs_quantiles *from)

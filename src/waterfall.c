@@ -554,9 +554,19 @@ static double unpaid_senior_items(const step *s)
 
 /* ---- 10. conservation ----------------------------------------------------- */
 
-static bool near(double a, double b)
+/* Equal to 1e-6 yuan plus 1e-12 of `scale`, the size of the amounts that
+ * were summed: for pools of billions double rounding alone exceeds a
+ * millionth of a yuan. */
+static bool near(double a, double b, double scale)
 {
-    return fabs(a - b) <= IPABS_CONSERVATION_TOL;
+    return fabs(a - b) <= IPABS_CONSERVATION_TOL + IPABS_CONSERVATION_REL * scale;
+}
+
+/* The plan's gross cash in the period: the scale of its identities. */
+static double plan_scale(const ipabs_period_flows *fl)
+{
+    return fl->plan_cash_open + fl->interest_collected + fl->principal_collected +
+           fl->guarantee_payout + fl->topup + fl->recovery_plan + fl->estate_recovery;
 }
 
 static ipabs_status broken(const step *s, const char *who, double lhs,
@@ -598,7 +608,7 @@ static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
 {
     const ipabs_period_flows *fl = s->fl;
     double plan = ledger_net(s, first, PLAN);
-    if (!near(plan, fl->plan_cash_close - fl->plan_cash_open))
+    if (!near(plan, fl->plan_cash_close - fl->plan_cash_open, plan_scale(fl)))
         return broken(s, "the plan account (ledger)", plan,
                       fl->plan_cash_close - fl->plan_cash_open, err);
     for (int k = 0; k < s->deal->n_tranches; k++) {
@@ -607,13 +617,14 @@ static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
             k == s->deal->n_tranches - 1 && k >= s->deal->n_senior;
         double want = fl->interest_paid[k] + fl->principal_paid[k] +
                       (residual_holder ? fl->residual : 0.0);
-        if (!near(got, want))
+        if (!near(got, want, plan_scale(fl)))
             return broken(s, s->deal->tranches[k].name, got, want, err);
     }
     double g = ledger_net(s, first, GUARANTOR);
     double g_want = fl->guarantee_fee + fl->recovery_guarantor -
                     fl->guarantee_payout - fl->topup;
-    if (!near(g, g_want))
+    if (!near(g, g_want, fl->guarantee_fee + fl->guarantee_payout + fl->topup +
+                             fl->recovery_guarantor))
         return broken(s, "the guarantor (ledger)", g, g_want, err);
     return IPABS_OK;
 }
@@ -624,21 +635,21 @@ static ipabs_status check_conservation(const step *s, double performing_open,
 {
     const ipabs_period_flows *fl = s->fl;
     double net = plan_net(fl, s->deal->n_tranches);
-    if (!near(fl->plan_cash_open + net, fl->plan_cash_close))
+    if (!near(fl->plan_cash_open + net, fl->plan_cash_close, plan_scale(fl)))
         return broken(s, "the plan account", fl->plan_cash_open + net,
                       fl->plan_cash_close, err);
     for (int k = 0; k < s->deal->n_tranches; k++) {
         double drop = fl->balance_open[k] - fl->balance_close[k];
-        if (!near(drop, fl->principal_paid[k] + fl->principal_loss[k]))
+        if (!near(drop, fl->principal_paid[k] + fl->principal_loss[k], fl->balance_open[k]))
             return broken(s, s->deal->tranches[k].name, drop,
                           fl->principal_paid[k] + fl->principal_loss[k], err);
     }
     double pool_drop = performing_open - s->st->performing_balance;
-    if (!near(pool_drop, fl->principal_collected + fl->new_default_balance))
+    if (!near(pool_drop, fl->principal_collected + fl->new_default_balance, performing_open))
         return broken(s, "the loan pool", pool_drop,
                       fl->principal_collected + fl->new_default_balance, err);
     double g_paid = s->st->guarantor_paid_total - guarantor_open;
-    if (!near(g_paid, fl->guarantee_payout + fl->topup))
+    if (!near(g_paid, fl->guarantee_payout + fl->topup, s->st->guarantor_paid_total))
         return broken(s, "the guarantor", g_paid,
                       fl->guarantee_payout + fl->topup, err);
     return s->ledger != NULL ? check_ledger(s, first, err) : IPABS_OK;

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ipabs/stats.h"
 
@@ -120,4 +121,28 @@ Test(stats, lower_tail_and_histogram_accuracy)
               half / (n / 2));
     ipabs_quantiles_release(&q);
     free(x);
+}
+
+Test(stats, add_n_equals_repeated_adds)
+{
+    ipabs_quantiles a, b;
+    cr_assert(ipabs_quantiles_init(&a, 0.0, 10.0, true));
+    cr_assert(ipabs_quantiles_init(&b, 0.0, 10.0, true));
+    unsigned long long s = 5;
+    for (int round = 0; round < 40; round++) {
+        double x = 10.0 * lcg(&s);
+        uint64_t count = 1 + (uint64_t)(3000.0 * lcg(&s));
+        for (uint64_t i = 0; i < count; i++)
+            ipabs_quantiles_add(&a, x);
+        ipabs_quantiles_add_n(&b, x, count);
+    }
+    cr_assert_eq(a.n, b.n);
+    cr_assert_eq(memcmp(a.bins, b.bins, IPABS_HIST_BINS * sizeof *a.bins), 0);
+    const double ps[] = {0.5, 0.9, 0.99, 0.999};
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(ipabs_quantiles_value(&a, ps[i], NULL, NULL),
+                     ipabs_quantiles_value(&b, ps[i], NULL, NULL));
+    cr_assert_eq(ipabs_quantiles_tail_mean(&a, 0.99, NULL), ipabs_quantiles_tail_mean(&b, 0.99, NULL));
+    ipabs_quantiles_release(&a);
+    ipabs_quantiles_release(&b);
 }

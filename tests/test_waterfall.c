@@ -380,3 +380,40 @@ Test(waterfall, estate_dividends_on_every_claim_reach_the_plan)
     ipabs_realisation_free(r);
     ipabs_deal_free(d);
 }
+
+/* Pools of billions: the pool totals less the defaulted loans' shares
+ * round beyond 1e-6 yuan; the identities hold to 1e-12 of the amounts. */
+Test(waterfall, conservation_holds_for_a_pool_of_billions)
+{
+    enum { N = 1000 };
+    ipabs_deal *d = fx_deal(14, N, 2, 1);
+    double pool = 0.0;
+    char id[16];
+    for (int i = 0; i < N; i++) {
+        double principal = 7300000.0 + 12345.67 * (i % 97) + 0.37 * i;
+        snprintf(id, sizeof id, "L%04d", i);
+        fx_loan(d, i, id, principal, 0.045 + 0.0001 * (i % 7), 8 + i % 4,
+                i % 3 ? IPABS_LOAN_LEVEL_PRINCIPAL : IPABS_LOAN_ANNUITY, 0.01, 0.02);
+        pool += principal;
+    }
+    d->bank_fee_rate = 0.0005;
+    d->servicing_fee_rate = 0.001;
+    d->tax_rate = 0.03;
+    fx_tranche(d, 0, "senior", IPABS_CLASS_SENIOR, 0.9 * pool, 0.03,
+               IPABS_TRANCHE_PASS_THROUGH, 13);
+    fx_tranche(d, 1, "sub", IPABS_CLASS_SUB, pool - 0.9 * pool, 0.0,
+               IPABS_TRANCHE_PASS_THROUGH, 14);
+    fx_expense(d, 0, "plan_manager", IPABS_EXPENSE_SENIOR_RATE, 0.001);
+    d->guarantor.payout_lag = 1;
+    ipabs_error err;
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK);
+    cr_assert_gt(d->pool_balance, 7e9);
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    for (int i = 0; i < N; i += 3)
+        r->default_period[i] = 1 + i % 7;
+    ipabs_cashflow *cf = run(d, r);
+    cr_assert(cf->final_state->guarantor_paid_total > 0.0);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}

@@ -54,6 +54,8 @@ bool ipabs_quantiles_init(ipabs_quantiles *q, double lo, double hi, bool upper);
 void ipabs_quantiles_release(ipabs_quantiles *q);
 void ipabs_quantiles_reset(ipabs_quantiles *q);
 void ipabs_quantiles_add(ipabs_quantiles *q, double x);
+/* count copies of x at once (the same as count calls to _add). */
+void ipabs_quantiles_add_n(ipabs_quantiles *q, double x, uint64_t count);
 void ipabs_quantiles_merge(ipabs_quantiles *into, const ipabs_quantiles *from);
 
 /* The empirical p-quantile (smallest x with F_n(x) >= p): exact from the

@@ -36,6 +36,7 @@ typedef struct ipabs_realisation {
     int guarantor_default_period; /* 0 = never */
     int n_defaults;               /* set by ipabs_realisation_index */
     int *order;                   /* loans by (default period, index) */
+    int *bucket;                  /* scratch for the index: legal_final + 2 */
 } ipabs_realisation;
 
 /* Allocate a realisation in which nobody defaults and realisations are the
@@ -145,7 +146,9 @@ ipabs_status ipabs_cashflow_compute(const ipabs_deal *deal,
                                     ipabs_cashflow **out, ipabs_error *err);
 void ipabs_cashflow_free(ipabs_cashflow *cf);
 
-/* Conservation tolerance, yuan. */
+/* Conservation tolerance: 1e-6 yuan plus 1e-12 of the gross amounts
+ * summed (double rounding of sums of billions exceeds 1e-6 yuan). */
 #define IPABS_CONSERVATION_TOL 1e-6
+#define IPABS_CONSERVATION_REL 1e-12
 
 #endif
