@@ -142,7 +142,19 @@ int main(int argc, char **argv)
     double base = median(rates[1], c.repeats);
     ipabs_csv_out w;
     ipabs_error err;
-    bool csv = c.csv != NULL && ipabs_csv_open(&w, ".", c.csv, &err) == IPABS_OK;
+    /* --csv DIR/NAME or NAME (in the working directory). */
+    char csv_dir[1024] = ".";
+    const char *csv_name = c.csv;
+    const char *slash = c.csv != NULL ? strrchr(c.csv, '/') : NULL;
+    if (slash != NULL && (size_t)(slash - c.csv) < sizeof csv_dir) {
+        snprintf(csv_dir, sizeof csv_dir, "%.*s", (int)(slash - c.csv), c.csv);
+        if (csv_dir[0] == '\0')
+            strcpy(csv_dir, "/");
+        csv_name = slash + 1;
+    }
+    bool csv = c.csv != NULL && ipabs_csv_open(&w, csv_dir, csv_name, &err) == IPABS_OK;
+    if (c.csv != NULL && !csv)
+        ipabs_error_print(stderr, &err);
     static const char *const head[] = {"scenario", "loans", "periods", "paths", "threads",
                                        "paths_per_second", "speedup", "efficiency",
                                        "fast_path_share", "draw_ns_per_path", NULL};
