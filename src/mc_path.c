@@ -208,7 +208,7 @@ static double irr_df(double v, void *p)
  * function is increasing and convex: Newton from a point right of the root
  * converges monotonically.  No cash at all: -100%. */
 static double yield_at_par(ipabs_mc_path *w, const double *cf, double price,
-                           double coupon)
+                           double coupon, double guess)
 {
     int f = w->deal->frequency, n = w->deal->legal_final;
     while (n > 0 && cf[n - 1] == 0.0)
@@ -216,10 +216,12 @@ static double yield_at_par(ipabs_mc_path *w, const double *cf, double price,
     if (n == 0)
         return -1.0;
     irr_params p = {cf, n, price};
-    /* Start right of the root: at the coupon's discount factor when the
-     * tranche earned at least its coupon (the common case), else from 1
-     * upwards. */
-    double v = 1.0 / (1.0 + coupon / f);
+    /* Start right of the root: at the no-default path's yield when the path
+     * earned at least that (the root is then close), else at the coupon's
+     * discount factor, else from 1 upwards. */
+    double v = isnan(guess) ? 1.0 / (1.0 + coupon / f) : 1.0 / (1.0 + guess / f);
+    if (irr_f(v, &p) < 0.0)
+        v = 1.0 / (1.0 + coupon / f);
     if (irr_f(v, &p) < 0.0)
         for (v = 1.0; irr_f(v, &p) < 0.0 && v < 1e6; v *= 2.0)
             ;
@@ -294,10 +296,13 @@ static void tranche_record(ipabs_mc_path *w)
         v[IPABS_TM_CASH] = a->cash[k];
         v[IPABS_TM_WAL] = a->principal[k] > 0.0
             ? a->principal_time[k] / a->principal[k] / deal->frequency : NAN;
-        v[IPABS_TM_IRR] = same_as_baseline(w, k)
+        double base = w->baseline != NULL
             ? w->baseline->values[w->layout.tranche0 + k * IPABS_TM_COUNT_ + IPABS_TM_IRR]
+            : NAN;
+        v[IPABS_TM_IRR] = same_as_baseline(w, k)
+            ? base
             : yield_at_par(w, &a->cf[k * T], deal->tranches[k].balance,
-                           deal->tranches[k].coupon);
+                           deal->tranches[k].coupon, base);
         v[IPABS_TM_STATIC_LOSS] = w->static_tranche[k];
         v[IPABS_TM_STATIC_ANY_LOSS] = w->static_tranche[k] > 0.0;
     }
