@@ -66,6 +66,15 @@ static void model_free(ipabs_model *m)
     free(m->curves);
 }
 
+static void rating_free(ipabs_rating_terms *r)
+{
+    free(r->timings);
+    free(r->recovery_multipliers);
+    free(r->recovery_delays);
+    free_strings(r->grade_names, r->n_grades);
+    free(r->grade_prob);
+}
+
 void ipabs_deal_free(ipabs_deal *deal)
 {
     if (deal == NULL)
@@ -84,6 +93,7 @@ void ipabs_deal_free(ipabs_deal *deal)
     free(deal->guarantor.name);
     free(deal->guarantor.rating);
     model_free(&deal->model);
+    rating_free(&deal->rating);
     free(deal->name);
     free(deal->currency);
     free(deal->source_file);

@@ -1113,6 +1113,224 @@ static const key_spec simulation_keys[] = {
     {.name = "seed", .read = read_seed, .offset = SIMULATION(seed)},
 };
 
+/* ---- the rating section (issue 6; docs/rating.md) ------------------------- */
+
+_Static_assert(sizeof(ipabs_default_rule) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_rating_tenor) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_default_timing) == sizeof(int), "enum size");
+
+static const scn_choice default_rule_choices[] = {
+    {"pro_rata", IPABS_DEFAULT_PRO_RATA},
+    {"largest_first", IPABS_DEFAULT_LARGEST_FIRST},
+    {NULL, 0}};
+
+static const scn_choice rating_tenor_choices[] = {
+    {"wal", IPABS_TENOR_WAL}, {"legal_final", IPABS_TENOR_LEGAL_FINAL}, {NULL, 0}};
+
+static const scn_choice timing_choices[] = {
+    {"front", IPABS_TIMING_FRONT}, {"even", IPABS_TIMING_EVEN},
+    {"back", IPABS_TIMING_BACK}, {NULL, 0}};
+
+/* Items of a non-empty sequence; 0 (error recorded) otherwise. */
+static int rating_list_count(scn_ctx *c, const scn_yv *v, const char *what)
+{
+    int count = fy_node_is_sequence(v->node) ? fy_node_sequence_item_count(v->node) : 0;
+    if (count <= 0) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "a non-empty sequence of %s", what);
+        expected(c, v, buf);
+    }
+    return count;
+}
+
+static bool read_timings(scn_ctx *c, const scn_yv *v, void *base,
+                         const key_spec *k)
+{
+    ipabs_rating_terms *r = base;
+    int count = rating_list_count(c, v, "timings (front, even, back)");
+    ipabs_default_timing *x = count > 0 ? calloc((size_t)count, sizeof *x) : NULL;
+    bool ok = x != NULL;
+    if (count > 0 && x == NULL)
+        scn_oom(c);
+    for (int i = 0; ok && i < count; i++) {
+        char path[PATH_CAP];
+        scn_yv item = seq_item(c, v, i, path);
+        int value;
+        if (yaml_choice(c, &item, k->choices, &value))
+            x[i] = (ipabs_default_timing)value;
+        else
+            ok = false;
+    }
+    if (!ok) {
+        free(x);
+        return false;
+    }
+    free(r->timings);
+    r->timings = x;
+    r->n_timings = count;
+    return true;
+}
+
+static bool read_recovery_multipliers(scn_ctx *c, const scn_yv *v, void *base,
+                                      const key_spec *k)
+{
+    ipabs_rating_terms *r = base;
+    list_rule rule = {k->range, 0, "recovery multipliers"};
+    double *x = NULL;
+    int n = 0;
+    if (!read_number_list(c, v, &rule, &x, &n))
+        return false;
+    free(r->recovery_multipliers);
+    r->recovery_multipliers = x;
+    r->n_recovery_multipliers = n;
+    return true;
+}
+
+static bool read_recovery_delays(scn_ctx *c, const scn_yv *v, void *base,
+                                 const key_spec *k)
+{
+    ipabs_rating_terms *r = base;
+    int count = rating_list_count(c, v, "recovery delays (periods)");
+    int *x = count > 0 ? calloc((size_t)count, sizeof *x) : NULL;
+    bool ok = x != NULL;
+    if (count > 0 && x == NULL)
+        scn_oom(c);
+    for (int i = 0; ok && i < count; i++) {
+        char path[PATH_CAP];
+        scn_yv item = seq_item(c, v, i, path);
+        double d;
+        if (yaml_number(c, &item, &k->range, true, &d))
+            x[i] = (int)d;
+        else
+            ok = false;
+    }
+    if (!ok) {
+        free(x);
+        return false;
+    }
+    free(r->recovery_delays);
+    r->recovery_delays = x;
+    r->n_recovery_delays = count;
+    return true;
+}
+
+/* One grade of rating.grades as read, before the table checks. */
+typedef struct grade_read {
+    const char *name;
+    double *prob;
+    int n;
+    struct fy_node_pair *pair;
+} grade_read;
+
+/* Every grade has as many tenors as the first, and no grade is safer than
+ * the one above it at any tenor. */
+static bool check_grade(scn_ctx *c, const scn_yv *v, const grade_read *g, int i)
+{
+    char path[PATH_CAP], item_path[PATH_CAP];
+    scn_yv list = pair_child(c, v, g[i].pair, g[i].name, path);
+    if (g[i].n != g[0].n) {
+        scn_error(c, list.pos, list.path,
+                  "has %d target default probabilities but grade '%s' has %d; "
+                  "every grade needs one per tenor year 1..%d",
+                  g[i].n, g[0].name, g[0].n, g[0].n);
+        return false;
+    }
+    for (int y = 0; i > 0 && y < g[i].n; y++) {
+        if (g[i].prob[y] >= g[i - 1].prob[y])
+            continue;
+        scn_yv item = seq_item(c, &list, y, item_path);
+        scn_error(c, item.pos, item.path,
+                  "must be at least %.15g, grade '%s''s target default "
+                  "probability at %d year%s: grades are listed best first",
+                  g[i - 1].prob[y], g[i - 1].name, y + 1, y ? "s" : "");
+        return false;
+    }
+    return true;
+}
+
+static bool store_grades(scn_ctx *c, ipabs_rating_terms *r, const grade_read *g,
+                         int count)
+{
+    int tenors = g[0].n;
+    r->grade_names = calloc((size_t)count, sizeof *r->grade_names);
+    r->grade_prob = calloc((size_t)count * (size_t)tenors, sizeof *r->grade_prob);
+    if (r->grade_names == NULL || r->grade_prob == NULL) {
+        scn_oom(c);
+        return false;
+    }
+    r->n_grades = count;
+    r->n_tenors = tenors;
+    for (int i = 0; i < count; i++) {
+        memcpy(&r->grade_prob[(size_t)i * (size_t)tenors], g[i].prob,
+               (size_t)tenors * sizeof(double));
+        if ((r->grade_names[i] = scn_strdup(c, g[i].name)) == NULL)
+            return false;
+    }
+    return true;
+}
+
+static bool read_grade_lists(scn_ctx *c, const scn_yv *v, grade_read *g)
+{
+    static const list_rule rule = {R_UNIT_OPEN, +1, "target default probabilities by tenor year"};
+    bool ok = true;
+    void *iter = NULL;
+    struct fy_node_pair *p;
+    for (int i = 0; (p = fy_node_mapping_iterate(v->node, &iter)) != NULL; i++) {
+        char path[PATH_CAP];
+        scn_yv item;
+        g[i].pair = p;
+        g[i].name = named_child(c, v, p, path, &item);
+        if (g[i].name == NULL || !read_number_list(c, &item, &rule, &g[i].prob, &g[i].n))
+            ok = false;
+    }
+    return ok;
+}
+
+static bool read_grades(scn_ctx *c, const scn_yv *v, void *base,
+                        const key_spec *k)
+{
+    ipabs_rating_terms *r = base;
+    int count = fy_node_is_mapping(v->node) ? fy_node_mapping_item_count(v->node) : 0;
+    (void)k;
+    if (count <= 0) {
+        expected(c, v, "a non-empty mapping of grade names (best first) to "
+                       "sequences of target default probabilities by tenor year");
+        return false;
+    }
+    grade_read *g = calloc((size_t)count, sizeof *g);
+    if (g == NULL) {
+        scn_oom(c);
+        return false;
+    }
+    bool ok = read_grade_lists(c, v, g);
+    for (int i = 0; ok && i < count; i++)
+        ok = check_grade(c, v, g, i);
+    if (ok)
+        ok = store_grades(c, r, g, count);
+    for (int i = 0; i < count; i++)
+        free(g[i].prob);
+    free(g);
+    return ok;
+}
+
+#define RATING(f) offsetof(ipabs_rating_terms, f)
+
+static const key_spec rating_stress_keys[] = {
+    {.name = "timing", .read = read_timings, .choices = timing_choices},
+    {.name = "recovery_multiplier", .read = read_recovery_multipliers,
+     .range = R_UNIT},
+    {.name = "recovery_delay", .read = read_recovery_delays, .range = R_LAG},
+};
+
+static const key_spec rating_keys[] = {
+    {.name = "default_rule", .read = read_choice, .offset = RATING(default_rule),
+     .choices = default_rule_choices},
+    {.name = "tenor", .read = read_choice, .offset = RATING(tenor),
+     .choices = rating_tenor_choices},
+    {.name = "stresses", SECTION(rating_stress_keys)},
+    {.name = "grades", .read = read_grades},
+};
+
 /* Read in this order: deal and model first, as later sections are checked
  * against them. */
 static const key_spec root_keys[] = {
@@ -1124,6 +1342,7 @@ static const key_spec root_keys[] = {
     {.name = "plan", SECTION(plan_keys), .required = true},
     {.name = "loans", SECTION(loans_keys), .required = true},
     {.name = "simulation", SECTION(simulation_keys), .offset = DEAL(simulation)},
+    {.name = "rating", SECTION(rating_keys), .offset = DEAL(rating)},
 };
 
 void scn_read_document(scn_ctx *c)

@@ -161,6 +161,44 @@ typedef struct ipabs_simulation {
     uint64_t seed;
 } ipabs_simulation;
 
+/* ---- rating analytics (issue 6; optional `rating:` section) ---------------- */
+
+/* Which loans default at a given breakeven default rate (docs/rating.md). */
+typedef enum ipabs_default_rule {
+    IPABS_DEFAULT_PRO_RATA,     /* every loan the same share of its balance */
+    IPABS_DEFAULT_LARGEST_FIRST /* whole loans by descending principal */
+} ipabs_default_rule;
+
+/* How the defaulted amount is spread over the default window. */
+typedef enum ipabs_default_timing {
+    IPABS_TIMING_FRONT, /* 50/30/20% over the window's thirds */
+    IPABS_TIMING_EVEN,  /* the same amount every period */
+    IPABS_TIMING_BACK   /* 20/30/50% over the window's thirds */
+} ipabs_default_timing;
+
+/* Tenor at which a grade's target default probability is read. */
+typedef enum ipabs_rating_tenor {
+    IPABS_TENOR_WAL,        /* the senior class's WAL on the no-default path */
+    IPABS_TENOR_LEGAL_FINAL /* the latest senior legal final / frequency */
+} ipabs_rating_tenor;
+
+/* The rating section.  Zero (calloc) means the documented defaults: an
+ * empty list is the default stress grid or the built-in grade table. */
+typedef struct ipabs_rating_terms {
+    ipabs_default_rule default_rule;
+    ipabs_rating_tenor tenor;
+    int n_timings;
+    ipabs_default_timing *timings;
+    int n_recovery_multipliers;
+    double *recovery_multipliers; /* x the loan's recovery mean */
+    int n_recovery_delays;
+    int *recovery_delays;         /* extra periods of recovery lag */
+    int n_grades;                 /* best grade first */
+    char **grade_names;
+    int n_tenors;                 /* tenors 1..n_tenors years */
+    double *grade_prob;           /* [g * n_tenors + y]: target default prob. at y + 1 years */
+} ipabs_rating_terms;
+
 /* ---- the deal ------------------------------------------------------------- */
 
 typedef struct ipabs_date {
@@ -194,6 +232,7 @@ typedef struct ipabs_deal {
     ipabs_triggers triggers;
     ipabs_model model;
     ipabs_simulation simulation;
+    ipabs_rating_terms rating;
 
     /* Derived by ipabs_deal_finalize. */
     ipabs_date *dates;     /* payment dates by period; [0] = closing */
@@ -218,6 +257,17 @@ ipabs_deal *ipabs_deal_alloc(void);
 
 /* Free the deal and everything it owns.  NULL is a no-op. */
 void ipabs_deal_free(ipabs_deal *deal);
+
+/* A new, unfinalised deal with the terms of src (src/deal_copy.c): every
+ * string and terms array deep-copied, no derived array.  Its loans are
+ * copies of src's loans from[0..n_loans); from == NULL copies src's loans
+ * as they are (n_loans is then ignored).  The caller may edit the terms,
+ * must call ipabs_deal_finalize() before use, and frees the copy with
+ * ipabs_deal_free().  Whoever adds an owned pointer to the deal must copy
+ * it there too.  Errors: IPABS_ENOMEM; IPABS_EINPUT for a from[] index out
+ * of range or n_loans < 1. */
+ipabs_status ipabs_deal_copy(const ipabs_deal *src, const int *from,
+                             int n_loans, ipabs_deal **out, ipabs_error *err);
 
 /* Precompute dates, accruals and schedules.  Requires terms already
  * validated (positive principals, terms within legal_final...).  Returns

@@ -1,0 +1,66 @@
+/*
+ * cmd_rate.c — `ipabs breakeven` (breakeven default rates of the senior
+ * class under the stress grid) and `ipabs rate` (those, the target default
+ * rates from the Monte Carlo and the implied rating).  The method is in
+ * docs/rating.md, the files in docs/cli.md.
+ */
+#include <stdio.h>
+
+#include "cli.h"
+#include "ipabs/breakeven.h"
+#include "ipabs/rating.h"
+#include "ipabs/workbook.h"
+
+int cmd_breakeven(const cli_args *a)
+{
+    if (!cli_need_out(a))
+        return 2;
+    int code;
+    ipabs_deal *deal = cli_load(a, &code);
+    if (deal == NULL)
+        return code;
+    ipabs_breakeven_result *be = NULL;
+    ipabs_error err = {0};
+    ipabs_status s = ipabs_breakeven_run(deal, &be, &err);
+    if (s == IPABS_OK)
+        s = ipabs_breakeven_write(deal, be, a->out_dir, &err);
+    if (s == IPABS_OK && !a->quiet)
+        ipabs_breakeven_print(stdout, deal, be);
+    code = s == IPABS_OK ? 0 : cli_fail(&err);
+    ipabs_breakeven_free(be);
+    ipabs_deal_free(deal);
+    return code;
+}
+
+int cmd_rate(const cli_args *a)
+{
+    if (!cli_need_out(a))
+        return 2;
+    int code;
+    ipabs_deal *deal = cli_load(a, &code);
+    if (deal == NULL)
+        return code;
+    cli_install_signal_handlers();
+    ipabs_mc_options opt = {a->paths > 0 ? a->paths : deal->simulation.paths,
+                            a->has_seed ? a->seed : deal->simulation.seed,
+                            a->threads, cli_stop_flag(), NULL, NULL};
+    ipabs_breakeven_result *be = NULL;
+    ipabs_rating_result *r = NULL;
+    ipabs_error err = {0};
+    ipabs_status s = ipabs_rating_run(deal, &opt, &be, &r, &err);
+    if (s == IPABS_OK)
+        s = ipabs_rating_write(deal, be, r, a->out_dir, &err);
+    if (s == IPABS_OK && !a->quiet) {
+        ipabs_breakeven_print(stdout, deal, be);
+        ipabs_rating_print(stdout, deal, be, r);
+    }
+    if (s == IPABS_EINTERRUPTED)
+        fprintf(stderr, "ipabs: %s; nothing written\n", err.message);
+    code = s == IPABS_OK ? 0 : s == IPABS_EINTERRUPTED ? 130 : cli_fail(&err);
+    if (code == 0)
+        code = cli_workbook(a, IPABS_RESULT_RATE);
+    ipabs_rating_free(r);
+    ipabs_breakeven_free(be);
+    ipabs_deal_free(deal);
+    return code;
+}
