@@ -236,12 +236,16 @@ static const sheet_spec RATE_SHEETS[] = {
 
 static ipabs_status add_sheets(book *b, ipabs_result_kind kind)
 {
-    const sheet_spec *specs = kind == IPABS_RESULT_SWEEP ? SWEEP_SHEETS : RUN_SHEETS;
-    size_t n = kind == IPABS_RESULT_SWEEP ? 1 : sizeof RUN_SHEETS / sizeof RUN_SHEETS[0];
+    const sheet_spec *specs = RUN_SHEETS;
+    size_t n = sizeof RUN_SHEETS / sizeof RUN_SHEETS[0];
+    if (kind == IPABS_RESULT_SWEEP) {
+        specs = SWEEP_SHEETS;
+        n = sizeof SWEEP_SHEETS / sizeof SWEEP_SHEETS[0];
+    } else if (kind == IPABS_RESULT_RATE) {
+        specs = RATE_SHEETS;
+        n = sizeof RATE_SHEETS / sizeof RATE_SHEETS[0];
+    }
     ipabs_status s = IPABS_OK;
-    if (kind == IPABS_RESULT_RATE)
-        for (size_t i = 0; s == IPABS_OK && i < sizeof RATE_SHEETS / sizeof RATE_SHEETS[0]; i++)
-            s = add_sheet(b, &RATE_SHEETS[i]);
     for (size_t i = 0; s == IPABS_OK && i < n; i++)
         s = add_sheet(b, &specs[i]);
     return s;

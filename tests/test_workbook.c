@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "ipabs/csvin.h"
+#include "ipabs/breakeven.h"
 #include "ipabs/montecarlo.h"
+#include "ipabs/rating.h"
 #include "ipabs/scenario.h"
 #include "ipabs/sweep.h"
 #include "ipabs/workbook.h"
@@ -158,4 +160,26 @@ Test(workbook, missing_csv_is_an_error_and_leaves_no_file, .init = setup, .fini 
     ipabs_error err;
     cr_assert_eq(ipabs_workbook_write(xlsx, dir, IPABS_RESULT_RUN, &err), IPABS_EIO);
     cr_assert_neq(access(xlsx, F_OK), 0);
+}
+
+Test(workbook, rate_workbook_opens_and_reads_back, .init = setup, .fini = teardown)
+{
+    ipabs_deal *deal = NULL;
+    ipabs_errors errors = {0};
+    cr_assert_eq(ipabs_scenario_load(REFERENCE, NULL, 0, &deal, &errors), IPABS_OK);
+    ipabs_mc_options opt = {10000, 7, 2, NULL, NULL, NULL};
+    ipabs_breakeven_result *be = NULL;
+    ipabs_rating_result *r = NULL;
+    ipabs_error err;
+    cr_assert_eq(ipabs_rating_run(deal, &opt, &be, &r, &err), IPABS_OK, "%s", err.message);
+    cr_assert_eq(ipabs_rating_write(deal, be, r, dir, &err), IPABS_OK);
+    char xlsx[600];
+    snprintf(xlsx, sizeof xlsx, "%s/results.xlsx", dir);
+    cr_assert_eq(ipabs_workbook_write(xlsx, dir, IPABS_RESULT_RATE, &err), IPABS_OK, "%s",
+                 err.message);
+    static const char *const sheets[] = {"rating", "rating_summary", "breakeven"};
+    check_book(xlsx, sheets, 3);
+    ipabs_rating_free(r);
+    ipabs_breakeven_free(be);
+    ipabs_deal_free(deal);
 }

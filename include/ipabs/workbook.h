@@ -15,7 +15,7 @@
 typedef enum ipabs_result_kind {
     IPABS_RESULT_RUN,   /* summary, default_count, loss_distribution, cdr, run */
     IPABS_RESULT_SWEEP, /* sweep */
-    IPABS_RESULT_RATE   /* rating, breakeven, rating_summary, plus the run files */
+    IPABS_RESULT_RATE   /* rating, rating_summary, breakeven */
 } ipabs_result_kind;
 
 /* Write XLSX_PATH from the CSVs of kind in DIR.  Errors: IPABS_EIO (a CSV

@@ -45,6 +45,9 @@ bool cli_parse(int argc, char **argv, cli_args *a);
 /* Load the scenario with the --set overrides; print every error. */
 ipabs_deal *cli_load(const cli_args *a, int *exit_code);
 
+/* True if -o DIR was given; otherwise says so and returns false. */
+bool cli_need_out(const cli_args *a);
+
 /* Print an error and return its exit code. */
 int cli_fail(const ipabs_error *err);
 

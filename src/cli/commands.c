@@ -89,7 +89,7 @@ static int run_cashflow(const ipabs_deal *deal, const ipabs_realisation *real,
     return s == IPABS_OK ? 0 : cli_fail(&err);
 }
 
-static bool need_out(const cli_args *a)
+bool cli_need_out(const cli_args *a)
 {
     if (a->out_dir != NULL)
         return true;
@@ -99,7 +99,7 @@ static bool need_out(const cli_args *a)
 
 int cmd_cashflow(const cli_args *a)
 {
-    if (!need_out(a))
+    if (!cli_need_out(a))
         return 2;
     int code;
     ipabs_deal *deal = cli_load(a, &code);
@@ -206,7 +206,7 @@ static int write_results(const cli_args *a, const ipabs_deal *deal,
 
 int cmd_run(const cli_args *a)
 {
-    if (!need_out(a))
+    if (!cli_need_out(a))
         return 2;
     int code;
     ipabs_deal *deal = cli_load(a, &code);
@@ -245,7 +245,7 @@ int cmd_run(const cli_args *a)
 
 int cmd_replay(const cli_args *a)
 {
-    if (!need_out(a))
+    if (!cli_need_out(a))
         return 2;
     if (a->path < 0) {
         fputs("ipabs: replay needs --path K (a path index of the run)\n", stderr);

@@ -25,7 +25,7 @@ static const char usage[] =
     "                                               [--paths N] [--seed S] [--threads T]\n"
     "  breakeven breakeven default rates (BDR):     -o DIR\n"
     "  rate      BDR, target default rates, rating: -o DIR [--paths N] [--seed S] [--threads T]\n"
-    "run and sweep also take --xlsx FILE (an Excel workbook of the results)\n"
+    "run, sweep and rate also take --xlsx FILE (an Excel workbook of the results)\n"
     "options for every command: --set KEY=VALUE (override a scenario key, e.g.\n"
     "  --set model.pd_multiplier=2); see docs/cli.md\n";
 
