@@ -20,6 +20,8 @@
 #include "mc_internal.h"
 
 typedef struct chunk_acc {
+    long long index;           /* which chunk of the run */
+    bool skipped;              /* not computed (stop request or failure) */
     double *s1, *s2, *cnt;     /* by measure: sums of (x - base), squares, count */
     uint64_t fast;
     uint64_t n;
@@ -34,9 +36,28 @@ typedef struct chunk_acc {
  * are written for every path). */
 #define CACHE_LINE 128
 
+/* The merge ring: completed chunks wait in slot (index mod RING_SLOTS)
+ * until every earlier chunk has arrived; whichever thread completes the
+ * sequence merges it, in chunk order, under a lock, and a thread never
+ * waits for a slower one unless RING_SLOTS chunks are outstanding. */
+#define RING_SLOTS 16
+
+typedef enum slot_state { SLOT_FREE, SLOT_READY, SLOT_FEEDING } slot_state;
+
+typedef struct ring {
+#ifdef _OPENMP
+    omp_lock_t lock;
+#endif
+    long long next;            /* the next chunk to merge */
+    slot_state state[RING_SLOTS];
+    chunk_acc *acc[RING_SLOTS];
+} ring;
+
 typedef struct thread_ws {
     _Alignas(CACHE_LINE) ipabs_mc_path *path;
-    chunk_acc chunk;
+    chunk_acc *chunk;          /* the chunk being computed (swapped into the ring) */
+    int n_feed;
+    int feed[RING_SLOTS];      /* merged slots this thread feeds to its trackers */
     ipabs_quantiles *q;        /* n_trackers */
 } thread_ws;
 
@@ -106,12 +127,38 @@ static void tracker_values(const ipabs_mc_layout *L, const double *v, double *ou
 
 /* ---- per-thread workspace ------------------------------------------------- */
 
+static void chunk_free(chunk_acc *c)
+{
+    if (c == NULL)
+        return;
+    free(c->s1);
+    free(c->default_count);
+    free(c->qbuf);
+    free(c);
+}
+
+static chunk_acc *chunk_alloc(const driver *d)
+{
+    int M = d->res->layout.count;
+    chunk_acc *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->s1 = calloc(3 * (size_t)M, sizeof(double));
+    c->default_count = calloc((size_t)d->deal->n_loans + 1, sizeof(uint64_t));
+    c->qbuf = calloc((size_t)d->n_trackers * IPABS_MC_CHUNK, sizeof(double));
+    if (!c->s1 || !c->default_count || !c->qbuf) {
+        chunk_free(c);
+        return NULL;
+    }
+    c->s2 = c->s1 + M;
+    c->cnt = c->s1 + 2 * M;
+    return c;
+}
+
 static void thread_free(thread_ws *t, int n_trackers)
 {
     ipabs_mc_path_free(t->path);
-    free(t->chunk.s1);
-    free(t->chunk.default_count);
-    free(t->chunk.qbuf);
+    chunk_free(t->chunk);
     if (t->q != NULL)
         for (int j = 0; j < n_trackers; j++)
             ipabs_quantiles_release(&t->q[j]);
@@ -122,24 +169,18 @@ static bool thread_init(thread_ws *t, const driver *d, const ipabs_model_plan *p
                         ipabs_error *err)
 {
     const ipabs_deal *deal = d->deal;
-    int M = d->res->layout.count;
     memset(t, 0, sizeof *t);
     t->path = mc_path_alloc_bare(deal, plan, err);
     if (t->path == NULL)
         return false;
     t->path->baseline = d->base;
-    t->chunk.s1 = calloc(3 * (size_t)M, sizeof(double));
-    t->chunk.default_count = calloc((size_t)deal->n_loans + 1, sizeof(uint64_t));
-    t->chunk.qbuf = calloc((size_t)d->n_trackers * IPABS_MC_CHUNK, sizeof(double));
+    t->chunk = chunk_alloc(d);
     t->q = calloc((size_t)d->n_trackers, sizeof *t->q);
-    if (!t->chunk.s1 || !t->chunk.default_count || !t->chunk.qbuf || !t->q ||
-        !trackers_init(deal, t->q)) {
+    if (!t->chunk || !t->q || !trackers_init(deal, t->q)) {
         ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                         "out of memory for a thread's workspace");
         return false;
     }
-    t->chunk.s2 = t->chunk.s1 + M;
-    t->chunk.cnt = t->chunk.s1 + 2 * M;
     return true;
 }
 
@@ -147,6 +188,7 @@ static bool thread_init(thread_ws *t, const driver *d, const ipabs_model_plan *p
 
 static void chunk_reset(chunk_acc *c, int M, int n_loans)
 {
+    c->skipped = false;
     memset(c->s1, 0, 3 * (size_t)M * sizeof(double));
     memset(c->default_count, 0, ((size_t)n_loans + 1) * sizeof(uint64_t));
     memset(c->loss_bucket, 0, sizeof c->loss_bucket);
@@ -166,7 +208,7 @@ static void chunk_add_static_loss(chunk_acc *c, double loss, double pool)
 
 static void chunk_add_path(const driver *d, thread_ws *t, const double *v)
 {
-    chunk_acc *c = &t->chunk;
+    chunk_acc *c = t->chunk;
     const ipabs_mc_layout *L = &d->res->layout;
     const double *base = d->base->values;
     for (int j = 0; j < L->count; j++) {
@@ -189,13 +231,14 @@ static ipabs_status run_chunk(const driver *d, thread_ws *t, long long c,
     long long first = c * IPABS_MC_CHUNK;
     long long last = first + IPABS_MC_CHUNK < opt->paths ? first + IPABS_MC_CHUNK : opt->paths;
     ipabs_mc_path *w = t->path;
-    chunk_reset(&t->chunk, d->res->layout.count, d->deal->n_loans);
+    chunk_reset(t->chunk, d->res->layout.count, d->deal->n_loans);
+    t->chunk->index = c;
     for (long long p = first; p < last; p++) {
         ipabs_model_sample(d->deal, w->plan, w->rng, opt->seed, (uint64_t)p,
                            w->factors, w->real, NULL);
-        t->chunk.n++;
+        t->chunk->n++;
         if (w->real->n_defaults == 0 && w->real->guarantor_default_period == 0) {
-            t->chunk.fast++;
+            t->chunk->fast++;
             continue;
         }
         ipabs_status s = mc_path_evaluate(w, (uint64_t)p, err);
@@ -208,7 +251,7 @@ static ipabs_status run_chunk(const driver *d, thread_ws *t, long long c,
 
 /* ---- merging -------------------------------------------------------------- */
 
-/* In chunk order (inside the ordered region). */
+/* In chunk order (under the ring's lock). */
 static void merge_chunk(driver *d, const chunk_acc *c)
 {
     ipabs_mc_result *r = d->res;
@@ -234,10 +277,9 @@ static void merge_chunk(driver *d, const chunk_acc *c)
     r->fast_paths += (long long)c->fast;
 }
 
-/* Outside the ordered region: order does not matter for multisets. */
-static void feed_trackers(const driver *d, thread_ws *t)
+/* Outside the lock: order does not matter for multisets. */
+static void feed_trackers(const driver *d, thread_ws *t, const chunk_acc *c)
 {
-    const chunk_acc *c = &t->chunk;
     for (int i = 0; i < c->nq; i++)
         for (int j = 0; j < d->n_trackers; j++) {
             double x = c->qbuf[(size_t)i * d->n_trackers + j];
@@ -262,10 +304,101 @@ static void record_failure(driver *d, const ipabs_error *e)
     }
 }
 
-static void chunk_loop(driver *d, thread_ws *ws, long long n_chunks)
+/* ---- the merge ring -------------------------------------------------------- */
+
+static void ring_lock(ring *rg)
 {
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1) ordered
+    omp_set_lock(&rg->lock);
+#else
+    (void)rg;
+#endif
+}
+
+static void ring_unlock(ring *rg)
+{
+#ifdef _OPENMP
+    omp_unset_lock(&rg->lock);
+#else
+    (void)rg;
+#endif
+}
+
+/* Merge every chunk that completes the sequence (lock held).  A skipped
+ * chunk breaks it: nothing after it is merged, so the result is always the
+ * first chunks of the run, whatever the threads did. */
+static void merge_ready(driver *d, ring *rg, thread_ws *t)
+{
+    for (;;) {
+        int k = (int)(rg->next % RING_SLOTS);
+        chunk_acc *c = rg->acc[k];
+        if (rg->state[k] != SLOT_READY || c->index != rg->next)
+            return;
+        if (c->skipped || d->broken) {
+            d->broken = true;
+            for (int j = 0; j < RING_SLOTS; j++)
+                if (rg->state[j] == SLOT_READY)
+                    rg->state[j] = SLOT_FREE;
+            return;
+        }
+        merge_chunk(d, c);
+        if (d->opt->progress != NULL)
+            d->opt->progress(d->opt->progress_ctx, d->res->paths, d->opt->paths);
+        rg->state[k] = SLOT_FEEDING;
+        t->feed[t->n_feed++] = k;
+        rg->next++;
+    }
+}
+
+static void pause_briefly(void)
+{
+    struct timespec ts = {0, 20000};
+    nanosleep(&ts, NULL);
+}
+
+/* Hand the thread's completed chunk to the ring (taking the slot's spare
+ * buffer in exchange) and merge what can be merged. */
+static void deposit(driver *d, ring *rg, thread_ws *t)
+{
+    int k = (int)(t->chunk->index % RING_SLOTS);
+    for (;;) {
+        ring_lock(rg);
+        if (d->broken) {
+            ring_unlock(rg);
+            return; /* a gap: nothing more will be merged */
+        }
+        /* The slot is this chunk's only once the chunk RING_SLOTS earlier
+         * has been merged: a chunk must not take the slot of an earlier
+         * one still being computed. */
+        if (t->chunk->index < rg->next + RING_SLOTS && rg->state[k] == SLOT_FREE) {
+            chunk_acc *spare = rg->acc[k];
+            rg->acc[k] = t->chunk;
+            t->chunk = spare;
+            rg->state[k] = SLOT_READY;
+            merge_ready(d, rg, t);
+            ring_unlock(rg);
+            return;
+        }
+        ring_unlock(rg);
+        pause_briefly(); /* RING_SLOTS chunks ahead of the slowest thread */
+    }
+}
+
+static void feed_merged(driver *d, ring *rg, thread_ws *t)
+{
+    for (int i = 0; i < t->n_feed; i++)
+        feed_trackers(d, t, rg->acc[t->feed[i]]);
+    ring_lock(rg);
+    for (int i = 0; i < t->n_feed; i++)
+        rg->state[t->feed[i]] = SLOT_FREE;
+    ring_unlock(rg);
+    t->n_feed = 0;
+}
+
+static void chunk_loop(driver *d, ring *rg, thread_ws *ws, long long n_chunks)
+{
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
 #endif
     for (long long c = 0; c < n_chunks; c++) {
 #ifdef _OPENMP
@@ -273,28 +406,16 @@ static void chunk_loop(driver *d, thread_ws *ws, long long n_chunks)
 #else
         thread_ws *t = &ws[0];
 #endif
-        bool stop = d->failed || (d->opt->stop != NULL && *d->opt->stop);
+        bool stop = d->broken || d->failed || (d->opt->stop != NULL && *d->opt->stop);
         ipabs_error e;
+        t->chunk->index = c;
+        t->chunk->skipped = stop;
         if (!stop && run_chunk(d, t, c, &e) != IPABS_OK) {
             record_failure(d, &e);
-            stop = true;
+            t->chunk->skipped = true;
         }
-        bool merged = false;
-#ifdef _OPENMP
-#pragma omp ordered
-#endif
-        {
-            if (stop || d->broken) {
-                d->broken = true;
-            } else {
-                merge_chunk(d, &t->chunk);
-                merged = true;
-                if (d->opt->progress != NULL)
-                    d->opt->progress(d->opt->progress_ctx, d->res->paths, d->opt->paths);
-            }
-        }
-        if (merged)
-            feed_trackers(d, t);
+        deposit(d, rg, t);
+        feed_merged(d, rg, t);
     }
 }
 
@@ -349,25 +470,50 @@ static void combine_trackers(driver *d, thread_ws *ws, int nt)
             ipabs_quantiles_merge(&d->res->q[j], &ws[i].q[j]);
 }
 
+static bool ring_init(ring *rg, const driver *d)
+{
+    memset(rg, 0, sizeof *rg);
+    bool ok = true;
+    for (int k = 0; k < RING_SLOTS; k++)
+        ok &= (rg->acc[k] = chunk_alloc(d)) != NULL;
+#ifdef _OPENMP
+    omp_init_lock(&rg->lock);
+#endif
+    return ok;
+}
+
+static void ring_release(ring *rg)
+{
+    for (int k = 0; k < RING_SLOTS; k++)
+        chunk_free(rg->acc[k]);
+#ifdef _OPENMP
+    omp_destroy_lock(&rg->lock);
+#endif
+}
+
 static ipabs_status simulate(driver *d, const ipabs_model_plan *plan, int nt,
                              ipabs_error *err)
 {
     thread_ws *ws = aligned_alloc(CACHE_LINE, (size_t)nt * sizeof *ws);
+    ring rg;
     bool ok = ws != NULL;
     if (ok)
         memset(ws, 0, (size_t)nt * sizeof *ws);
+    bool ring_ok = ring_init(&rg, d);
     for (int i = 0; ok && i < nt; i++)
         ok = thread_init(&ws[i], d, plan, err);
-    if (ok) {
+    if (ok && ring_ok) {
         long long n_chunks = (d->opt->paths + IPABS_MC_CHUNK - 1) / IPABS_MC_CHUNK;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
-        chunk_loop(d, ws, n_chunks);
+        chunk_loop(d, &rg, ws, n_chunks);
         combine_trackers(d, ws, nt);
-    } else if (ws == NULL) {
+    } else if (ok || ws == NULL) {
+        ok = false;
         ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     }
+    ring_release(&rg);
     for (int i = 0; ws != NULL && i < nt; i++)
         thread_free(&ws[i], d->n_trackers);
     free(ws);
