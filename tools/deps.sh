@@ -2,13 +2,15 @@
 # Install the Debian packages ipabs needs, only those that are missing.
 # Safe to run again; needs root (or sudo) only when something is missing.
 #   tools/deps.sh          to build and run ipabs
-#   tools/deps.sh --test   also what the tests need (LibreOffice, to open
-#                          the workbooks as a spreadsheet user would)
+#   tools/deps.sh --test   also what the tests need: LibreOffice, to open the
+#                          workbooks as a spreadsheet user would, and the
+#                          benchmark's peers (NumPy, QuantLib), which CI runs
+#                          on a tiny size
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libgsl-dev librandom123-dev libcsv-dev
       libfyaml-dev libcriterion-dev libxlsxwriter-dev libplplot-dev)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libreoffice-calc-nogui)
+  pkgs+=(libreoffice-calc-nogui python3 python3-numpy python3-yaml g++ libquantlib0-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
