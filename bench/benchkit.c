@@ -37,13 +37,6 @@
 #include "ipabs/montecarlo.h"
 #include "ipabs/scenario.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 typedef struct options {
     const char *command;
     const char *scenario;
@@ -142,12 +135,12 @@ static double rate_run(void *vctx, long long paths)
     ipabs_error err;
     ipabs_mc_result_free(c->last);
     c->last = NULL;
-    double t0 = now();
+    double t0 = ipabs_mc_seconds();
     if (ipabs_mc_run(c->deal, &opt, &c->last, &err) != IPABS_OK) {
         fprintf(stderr, "ipabs_benchkit: %s\n", err.message);
         exit(1);
     }
-    return now() - t0;
+    return ipabs_mc_seconds() - t0;
 }
 
 static void lookup_stat(const ipabs_deal *deal, const ipabs_mc_result *r,
@@ -208,13 +201,13 @@ static double draws_run(void *vctx, long long paths)
 {
     draw_ctx *c = vctx;
     long long d = 0, g = 0;
-    double t0 = now();
+    double t0 = ipabs_mc_seconds();
     for (long long p = 0; p < paths; p++) {
         ipabs_model_sample(c->deal, c->plan, c->rng, c->seed, (uint64_t)p, c->z, c->real, NULL);
         d += c->real->n_defaults;
         g += c->real->guarantor_default_period > 0;
     }
-    double dt = now() - t0;
+    double dt = ipabs_mc_seconds() - t0;
     c->defaults = d;
     c->guarantor_defaults = g;
     return dt;
@@ -274,7 +267,7 @@ static double simple_run(void *vctx, long long paths)
     int T = deal->legal_final, lag_p = deal->guarantor.payout_lag;
     memset(c->a, 0, sizeof c->a);
     memset(c->count, 0, ((size_t)deal->n_loans + 1) * sizeof *c->count);
-    double t0 = now();
+    double t0 = ipabs_mc_seconds();
     for (long long p = 0; p < paths; p++) {
         ipabs_realisation *r = c->d.real;
         ipabs_model_sample(deal, c->d.plan, c->d.rng, c->d.seed, (uint64_t)p, c->d.z, r, NULL);
@@ -307,7 +300,7 @@ static double simple_run(void *vctx, long long paths)
         acc_add(&c->a[S_SUB], sub);
         acc_add(&c->a[S_PAYOUT], payout);
     }
-    return now() - t0;
+    return ipabs_mc_seconds() - t0;
 }
 
 static void cmd_simple(const ipabs_deal *deal, const options *o)
@@ -432,7 +425,7 @@ static int cmd_rss(int argc, char **argv)
         return 0;
     }
     fflush(stdout);
-    double t0 = now();
+    double t0 = ipabs_mc_seconds();
     pid_t pid = fork();
     if (pid < 0) {
         perror("ipabs_benchkit: fork");
@@ -448,7 +441,7 @@ static int cmd_rss(int argc, char **argv)
         perror("ipabs_benchkit: waitpid");
         return 1;
     }
-    double dt = now() - t0;
+    double dt = ipabs_mc_seconds() - t0;
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

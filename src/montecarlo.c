@@ -73,7 +73,7 @@ typedef struct driver {
     ipabs_error first_error;
 } driver;
 
-static double now_seconds(void)
+double ipabs_mc_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -530,7 +530,7 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
                           ipabs_mc_result **out, ipabs_error *err)
 {
     *out = NULL;
-    double t0 = now_seconds();
+    double t0 = ipabs_mc_seconds();
     ipabs_model_plan *plan = NULL;
     ipabs_status s = ipabs_model_plan_build(deal, &plan, err);
     if (s != IPABS_OK)
@@ -559,7 +559,7 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
         ipabs_mc_result_free(d.res);
         return s;
     }
-    d.res->wall_seconds = now_seconds() - t0;
+    d.res->wall_seconds = ipabs_mc_seconds() - t0;
     d.res->partial = d.res->paths < opt->paths;
     *out = d.res;
     if (d.res->partial)

@@ -15,23 +15,9 @@
 #include "ipabs/scenario.h"
 #include "ipabs/sweep.h"
 
+#include "tmpdir.h"
+
 #define REFERENCE IPABS_SOURCE_DIR "/scenarios/shenyang-ip-abs.yaml"
-
-static char dir[] = "/tmp/ipabs-plot-XXXXXX";
-
-static void setup(void)
-{
-    ipabs_init();
-    cr_assert_not_null(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        cr_log_warn("could not remove %s", dir);
-}
 
 static char *slurp(const char *name)
 {
@@ -69,7 +55,7 @@ static void svg_with(const char *name, const char *title)
     free(svg);
 }
 
-Test(plot, run_results_give_three_charts, .init = setup, .fini = teardown)
+Test(plot, run_results_give_three_charts, .init = tmpdir_setup, .fini = tmpdir_teardown)
 {
     ipabs_deal *deal = NULL;
     ipabs_errors errors = {0};
@@ -90,7 +76,7 @@ Test(plot, run_results_give_three_charts, .init = setup, .fini = teardown)
     ipabs_deal_free(deal);
 }
 
-Test(plot, sweep_gives_one_chart_per_measure, .init = setup, .fini = teardown)
+Test(plot, sweep_gives_one_chart_per_measure, .init = tmpdir_setup, .fini = tmpdir_teardown)
 {
     ipabs_sweep_grid grid = {0};
     ipabs_error err;
@@ -113,7 +99,7 @@ Test(plot, sweep_gives_one_chart_per_measure, .init = setup, .fini = teardown)
     cr_assert_neq(access(path, F_OK), 0, "a grid key is not a measure");
 }
 
-Test(plot, a_directory_without_results_is_an_input_error, .init = setup, .fini = teardown)
+Test(plot, a_directory_without_results_is_an_input_error, .init = tmpdir_setup, .fini = tmpdir_teardown)
 {
     int written = -1;
     ipabs_error err;

@@ -20,23 +20,9 @@
 #include "ipabs/sweep.h"
 #include "ipabs/workbook.h"
 
+#include "tmpdir.h"
+
 #define REFERENCE IPABS_SOURCE_DIR "/scenarios/shenyang-ip-abs.yaml"
-
-static char dir[] = "/tmp/ipabs-xlsx-XXXXXX";
-
-static void setup(void)
-{
-    ipabs_init();
-    cr_assert_not_null(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        cr_log_warn("could not remove %s", dir);
-}
 
 /* soffice --headless with its own profile, so parallel runs do not clash. */
 static int soffice(const char *filter, const char *file)
@@ -116,7 +102,7 @@ static void check_book(const char *xlsx, const char *const *sheets, int n)
     }
 }
 
-Test(workbook, run_workbook_opens_and_reads_back, .init = setup, .fini = teardown)
+Test(workbook, run_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini = tmpdir_teardown)
 {
     ipabs_deal *deal = NULL;
     ipabs_errors errors = {0};
@@ -138,7 +124,7 @@ Test(workbook, run_workbook_opens_and_reads_back, .init = setup, .fini = teardow
     ipabs_deal_free(deal);
 }
 
-Test(workbook, sweep_workbook_opens_and_reads_back, .init = setup, .fini = teardown)
+Test(workbook, sweep_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini = tmpdir_teardown)
 {
     ipabs_sweep_grid grid = {0};
     ipabs_error err;
@@ -153,7 +139,7 @@ Test(workbook, sweep_workbook_opens_and_reads_back, .init = setup, .fini = teard
     check_book(xlsx, sheets, 1);
 }
 
-Test(workbook, missing_csv_is_an_error_and_leaves_no_file, .init = setup, .fini = teardown)
+Test(workbook, missing_csv_is_an_error_and_leaves_no_file, .init = tmpdir_setup, .fini = tmpdir_teardown)
 {
     char xlsx[600];
     snprintf(xlsx, sizeof xlsx, "%s/results.xlsx", dir);
@@ -162,7 +148,7 @@ Test(workbook, missing_csv_is_an_error_and_leaves_no_file, .init = setup, .fini 
     cr_assert_neq(access(xlsx, F_OK), 0);
 }
 
-Test(workbook, rate_workbook_opens_and_reads_back, .init = setup, .fini = teardown)
+Test(workbook, rate_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini = tmpdir_teardown)
 {
     ipabs_deal *deal = NULL;
     ipabs_errors errors = {0};

@@ -141,6 +141,10 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
                           ipabs_mc_result **out, ipabs_error *err);
 void ipabs_mc_result_free(ipabs_mc_result *r);
 
+/* A monotonic clock in seconds, the one run.csv's wall time is measured
+ * with (for progress reports and benchmarks). */
+double ipabs_mc_seconds(void);
+
 /* ---- output --------------------------------------------------------------- */
 
 typedef struct ipabs_run_info {

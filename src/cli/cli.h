@@ -48,6 +48,10 @@ ipabs_deal *cli_load(const cli_args *a, int *exit_code);
 /* True if -o DIR was given; otherwise says so and returns false. */
 bool cli_need_out(const cli_args *a);
 
+/* cli_need_out, then cli_load: the prologue of every command that writes
+ * results (exit code 2 without -o). */
+ipabs_deal *cli_load_with_output(const cli_args *a, int *exit_code);
+
 /* Print an error and return its exit code. */
 int cli_fail(const ipabs_error *err);
 

@@ -27,12 +27,8 @@ static void print_exact(const ipabs_deal *deal, const ipabs_exact_result *r)
 
 int cmd_exact(const cli_args *a)
 {
-    if (a->out_dir == NULL) {
-        fputs("ipabs: exact needs -o DIR\n", stderr);
-        return 2;
-    }
     int code;
-    ipabs_deal *deal = cli_load(a, &code);
+    ipabs_deal *deal = cli_load_with_output(a, &code);
     if (deal == NULL)
         return code;
     ipabs_exact_options opt = {a->horizon, 0};

@@ -13,10 +13,8 @@
 
 int cmd_breakeven(const cli_args *a)
 {
-    if (!cli_need_out(a))
-        return 2;
     int code;
-    ipabs_deal *deal = cli_load(a, &code);
+    ipabs_deal *deal = cli_load_with_output(a, &code);
     if (deal == NULL)
         return code;
     ipabs_breakeven_result *be = NULL;
@@ -34,10 +32,8 @@ int cmd_breakeven(const cli_args *a)
 
 int cmd_rate(const cli_args *a)
 {
-    if (!cli_need_out(a))
-        return 2;
     int code;
-    ipabs_deal *deal = cli_load(a, &code);
+    ipabs_deal *deal = cli_load_with_output(a, &code);
     if (deal == NULL)
         return code;
     cli_install_signal_handlers();

@@ -89,6 +89,15 @@ static int run_cashflow(const ipabs_deal *deal, const ipabs_realisation *real,
     return s == IPABS_OK ? 0 : cli_fail(&err);
 }
 
+ipabs_deal *cli_load_with_output(const cli_args *a, int *exit_code)
+{
+    if (!cli_need_out(a)) {
+        *exit_code = 2;
+        return NULL;
+    }
+    return cli_load(a, exit_code);
+}
+
 bool cli_need_out(const cli_args *a)
 {
     if (a->out_dir != NULL)
@@ -99,10 +108,8 @@ bool cli_need_out(const cli_args *a)
 
 int cmd_cashflow(const cli_args *a)
 {
-    if (!cli_need_out(a))
-        return 2;
     int code;
-    ipabs_deal *deal = cli_load(a, &code);
+    ipabs_deal *deal = cli_load_with_output(a, &code);
     if (deal == NULL)
         return code;
     ipabs_realisation *real = ipabs_realisation_alloc(deal);
@@ -161,17 +168,10 @@ typedef struct progress {
     bool show;
 } progress;
 
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void show_progress(void *ctx, long long done, long long total)
 {
     progress *p = ctx;
-    double now = seconds();
+    double now = ipabs_mc_seconds();
     if (!p->show || (now - p->last < 0.2 && done < total))
         return;
     p->last = now;
@@ -206,14 +206,12 @@ static int write_results(const cli_args *a, const ipabs_deal *deal,
 
 int cmd_run(const cli_args *a)
 {
-    if (!cli_need_out(a))
-        return 2;
     int code;
-    ipabs_deal *deal = cli_load(a, &code);
+    ipabs_deal *deal = cli_load_with_output(a, &code);
     if (deal == NULL)
         return code;
     cli_install_signal_handlers();
-    progress prog = {seconds(), 0.0, !a->quiet && isatty(STDERR_FILENO)};
+    progress prog = {ipabs_mc_seconds(), 0.0, !a->quiet && isatty(STDERR_FILENO)};
     ipabs_mc_options opt = {a->paths > 0 ? a->paths : deal->simulation.paths,
                             a->has_seed ? a->seed : deal->simulation.seed,
                             a->threads, cli_stop_flag(), show_progress, &prog};
