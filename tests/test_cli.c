@@ -771,6 +771,43 @@ Test(cli, run_writes_its_files)
     cli_result_free(&r);
 }
 
+/* Issue 3: 1, 2 and 3 threads give byte-identical summary.csv (and the
+ * other result files). */
+Test(cli, thread_counts_give_byte_identical_results)
+{
+    static const char *const threads[] = {"1", "2", "3"};
+    static const char *const files[] = {"summary.csv", "default_count.csv",
+                                        "loss_distribution.csv", "cdr.csv"};
+    char *first[4] = {0};
+    size_t first_len[4] = {0};
+    for (int t = 0; t < 3; t++) {
+        char name[32], path[600];
+        snprintf(name, sizeof name, "threads-%s", threads[t]);
+        const char *out = cli_path(name);
+        cli_result r = cli_run("run", CLI_REFERENCE_YAML, "--paths", "30000", "--seed", "17",
+                               "--threads", threads[t], "--quiet", "-o", out, NULL);
+        CLI_EXPECT_NO_CRASH(r);
+        cr_assert_eq(r.exit_code, 0, "threads %s: stderr:\n%s", threads[t], r.err);
+        for (int f = 0; f < 4; f++) {
+            size_t len;
+            snprintf(path, sizeof path, "%s/%s", out, files[f]);
+            char *text = cli_read_file(path, &len);
+            cr_assert_not_null(text, "%s", path);
+            if (t == 0) {
+                first[f] = text;
+                first_len[f] = len;
+                continue;
+            }
+            cr_assert(len == first_len[f] && memcmp(text, first[f], len) == 0,
+                      "%s with %s threads differs from 1 thread", files[f], threads[t]);
+            free(text);
+        }
+        cli_result_free(&r);
+    }
+    for (int f = 0; f < 4; f++)
+        free(first[f]);
+}
+
 /* ---- output atomicity ------------------------------------------------------------ */
 
 /* Output files are written as NAME.tmp.PID and renamed: after a run none
