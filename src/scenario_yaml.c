@@ -1143,31 +1143,60 @@ static int rating_list_count(scn_ctx *c, const scn_yv *v, const char *what)
     return count;
 }
 
-static bool read_timings(scn_ctx *c, const scn_yv *v, void *base,
-                         const key_spec *k)
+/* One int of a list: a choice (an enum) or a whole number. */
+typedef bool (*int_item)(scn_ctx *c, const scn_yv *item, const key_spec *k, int *out);
+
+static bool choice_item(scn_ctx *c, const scn_yv *item, const key_spec *k, int *out)
 {
-    ipabs_rating_terms *r = base;
-    int count = rating_list_count(c, v, "timings (front, even, back)");
-    ipabs_default_timing *x = count > 0 ? calloc((size_t)count, sizeof *x) : NULL;
+    return yaml_choice(c, item, k->choices, out);
+}
+
+static bool whole_item(scn_ctx *c, const scn_yv *item, const key_spec *k, int *out)
+{
+    double d;
+    if (!yaml_number(c, item, &k->range, true, &d))
+        return false;
+    *out = (int)d;
+    return true;
+}
+
+/* A non-empty sequence of ints into *list (replacing it), or false with
+ * the errors recorded. */
+static bool read_int_list(scn_ctx *c, const scn_yv *v, const key_spec *k, const char *what,
+                          int_item read_item, int **list, int *n)
+{
+    int count = rating_list_count(c, v, what);
+    int *x = count > 0 ? calloc((size_t)count, sizeof *x) : NULL;
     bool ok = x != NULL;
     if (count > 0 && x == NULL)
         scn_oom(c);
     for (int i = 0; ok && i < count; i++) {
         char path[PATH_CAP];
         scn_yv item = seq_item(c, v, i, path);
-        int value;
-        if (yaml_choice(c, &item, k->choices, &value))
-            x[i] = (ipabs_default_timing)value;
-        else
-            ok = false;
+        ok = read_item(c, &item, k, &x[i]);
     }
     if (!ok) {
         free(x);
         return false;
     }
+    free(*list);
+    *list = x;
+    *n = count;
+    return true;
+}
+
+static bool read_timings(scn_ctx *c, const scn_yv *v, void *base,
+                         const key_spec *k)
+{
+    ipabs_rating_terms *r = base;
+    int *list = NULL, n = 0;
+    if (!read_int_list(c, v, k, "timings (front, even, back)", choice_item, &list, &n))
+        return false;
+    /* The enum has the size of an int (asserted above) and only values
+     * that an int holds. */
     free(r->timings);
-    r->timings = x;
-    r->n_timings = count;
+    r->timings = (ipabs_default_timing *)list;
+    r->n_timings = n;
     return true;
 }
 
@@ -1190,28 +1219,8 @@ static bool read_recovery_delays(scn_ctx *c, const scn_yv *v, void *base,
                                  const key_spec *k)
 {
     ipabs_rating_terms *r = base;
-    int count = rating_list_count(c, v, "recovery delays (periods)");
-    int *x = count > 0 ? calloc((size_t)count, sizeof *x) : NULL;
-    bool ok = x != NULL;
-    if (count > 0 && x == NULL)
-        scn_oom(c);
-    for (int i = 0; ok && i < count; i++) {
-        char path[PATH_CAP];
-        scn_yv item = seq_item(c, v, i, path);
-        double d;
-        if (yaml_number(c, &item, &k->range, true, &d))
-            x[i] = (int)d;
-        else
-            ok = false;
-    }
-    if (!ok) {
-        free(x);
-        return false;
-    }
-    free(r->recovery_delays);
-    r->recovery_delays = x;
-    r->n_recovery_delays = count;
-    return true;
+    return read_int_list(c, v, k, "recovery delays (periods)", whole_item,
+                         &r->recovery_delays, &r->n_recovery_delays);
 }
 
 /* One grade of rating.grades as read, before the table checks. */
