@@ -4,10 +4,10 @@
  *
  * Moments are accumulated per chunk as sums of deviations from the
  * no-default path's value (fast paths then contribute exactly zero), turned
- * into (n, mean, M2) and merged with Chan's formula inside an `ordered`
- * region, i.e. in chunk order.  Integer counts are merged there too.
- * Quantile trackers are multisets: each thread feeds its own from the
- * chunks it completed, and they are combined at the end.
+ * into (n, mean, M2) and merged with Chan's formula in chunk order, through
+ * a ring of completed chunks (see "the merge ring" below).  Integer counts
+ * are merged there too.  Quantile trackers are multisets: a thread feeds
+ * its own from the chunks it merged, and they are combined at the end.
  */
 #include <math.h>
 #include <stdlib.h>
