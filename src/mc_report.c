@@ -147,7 +147,9 @@ static void loan_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result *r
         const ipabs_loan *l = &deal->loans[i];
         add_mean(rs, r, l->id, "prob_default", r->layout.loan0 + 2 * i, 1.0);
         add_mean(rs, r, l->id, "expected_credit_loss", r->layout.loan0 + 2 * i + 1, 1.0);
-        add(rs, l->id, "all_in_cost", l->rate + l->guarantee_fee_rate, NAN, NAN);
+        add(rs, l->id, "all_in_cost",
+            l->rate + l->guarantee_fee_rate + l->other_charges_rate - l->subsidy_rate, NAN,
+            NAN);
     }
 }
 

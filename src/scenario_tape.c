@@ -25,7 +25,7 @@ enum tape_column {
     COL_LOAN_ID, COL_FIRM, COL_SECTOR, COL_PRINCIPAL, COL_RATE, COL_TERM,
     COL_AMORT, COL_GUARANTEE_FEE, COL_ANNUAL_PD, COL_IP_TYPE, COL_IP_VALUE,
     COL_RECOVERY_MEAN, COL_RECOVERY_SD, COL_RECOVERY_LAG, COL_DISPOSAL_COST,
-    COL_RATING, COL_PD_CURVE, COL_FACTOR_LOADING, COL_N
+    COL_RATING, COL_PD_CURVE, COL_FACTOR_LOADING, COL_OTHER_CHARGES, COL_SUBSIDY, COL_N
 };
 
 #define COL_BIT(col) (1u << (col))
@@ -209,9 +209,10 @@ static bool cell_pd_curve(tape_reader *t, const tape_cell *cell, scn_pos at,
                        t->c->deal->model.n_curves, &loan->pd_curve);
 }
 
-/* Empty = the default, sqrt(model.correlation). */
-static bool cell_loading(tape_reader *t, const tape_cell *cell, scn_pos at,
-                         ipabs_loan *loan, const column_spec *col)
+/* An optional number: an empty cell keeps the default (for
+ * factor_loading, sqrt(model.correlation); for the cost columns, 0). */
+static bool cell_optional_number(tape_reader *t, const tape_cell *cell, scn_pos at,
+                                 ipabs_loan *loan, const column_spec *col)
 {
     return cell->len == 0 || cell_number(t, cell, at, loan, col);
 }
@@ -249,9 +250,13 @@ static const column_spec columns[COL_N] = {
                            NUMBER(0.0, false, INFINITY, false)},
     [COL_RATING] = {"rating", false, cell_rating, 0, {0}},
     [COL_PD_CURVE] = {"pd_curve", false, cell_pd_curve, 0, {0}},
-    [COL_FACTOR_LOADING] = {"factor_loading", false, cell_loading,
+    [COL_FACTOR_LOADING] = {"factor_loading", false, cell_optional_number,
                             LOAN(factor_loading),
                             NUMBER(-1.0, false, 1.0, false)},
+    [COL_OTHER_CHARGES] = {"other_charges_rate", false, cell_optional_number,
+                           LOAN(other_charges_rate), NUMBER(0.0, false, 1.0, true)},
+    [COL_SUBSIDY] = {"subsidy_rate", false, cell_optional_number, LOAN(subsidy_rate),
+                     NUMBER(0.0, false, 1.0, true)},
 };
 
 /* ---- checks across the cells of a row ------------------------------------- */

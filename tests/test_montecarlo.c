@@ -368,3 +368,22 @@ Test(montecarlo, interrupted_run_keeps_a_prefix_of_paths, .init = setup)
     ipabs_mc_result_free(r);
     ipabs_deal_free(d);
 }
+
+/* SPEC §3: all-in annual financing cost = loan rate + guarantee fee +
+ * other charges - subsidy: 0.05 + 0.01 + 0.0015 - 0.0123 = 0.0492. */
+Test(montecarlo, all_in_cost_of_each_loan, .init = setup)
+{
+    const double pd = 0.02, principal = 1234567.0;
+    ipabs_deal *d = bullet_pool(1, 8, &pd, &principal, 0.0);
+    d->loans[0].other_charges_rate = 0.0015;
+    d->loans[0].subsidy_rate = 0.0123;
+    ipabs_error err;
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK);
+    ipabs_mc_result *r = simulate(d, 1000, 1, 1);
+    double v, se;
+    cr_assert(ipabs_mc_lookup(d, r, "L0000", "all_in_cost", &v, &se));
+    cr_assert(fabs(v - 0.0492) < 1e-15, "%.17g", v);
+    cr_assert(isnan(se), "a deterministic figure has no standard error");
+    ipabs_mc_result_free(r);
+    ipabs_deal_free(d);
+}

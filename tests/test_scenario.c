@@ -781,6 +781,28 @@ Test(scenario, loadings_leave_no_idiosyncratic_room)
     free(yaml);
 }
 
+/* SPEC §3's all-in financing cost: other charges and subsidies per loan,
+ * optional columns, empty = 0; rates must lie in [0, 1). */
+Test(scenario, cost_columns_are_optional_rates)
+{
+    char *tape = edit(BASE_TAPE, "disposal_cost\n", "disposal_cost,other_charges_rate,subsidy_rate\n");
+    char *t2 = edit(tape, "6,30000\n", "6,30000,0.0015,0.0123\n");
+    char *t3 = edit(t2, "6,20000\n", "6,20000,,\n");
+    char *t4 = edit(t3, "4,10000\n", "4,10000,0.002,\n");
+    ipabs_deal *d = load_ok(BASE_YAML, t4, NULL, 0);
+    cr_assert_eq(d->loans[0].other_charges_rate, 0.0015);
+    cr_assert_eq(d->loans[0].subsidy_rate, 0.0123);
+    cr_assert_eq(d->loans[1].other_charges_rate, 0.0);
+    cr_assert_eq(d->loans[2].subsidy_rate, 0.0);
+    ipabs_deal_free(d);
+    char *bad = edit(t4, "6,30000,0.0015,0.0123\n", "6,30000,0.0015,1.5\n");
+    ipabs_errors e = {0};
+    load_failing(BASE_YAML, bad, NULL, 0, 1, &e);
+    expect_error(&e, 0, IPABS_EINPUT, "loans.csv", 2, 17, "subsidy_rate", "1.5");
+    ipabs_errors_clear(&e);
+    free(tape), free(t2), free(t3), free(t4), free(bad);
+}
+
 Test(scenario, explicit_loading_too_large_is_reported_at_its_cell)
 {
     ipabs_errors e = {0};

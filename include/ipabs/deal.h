@@ -79,6 +79,8 @@ typedef struct ipabs_loan {
     int term;                /* periods, 1..legal_final */
     ipabs_loan_amort amort;
     double guarantee_fee_rate; /* annual, paid to the guarantor */
+    double other_charges_rate; /* annual, other financing charges borne (tape; default 0) */
+    double subsidy_rate;       /* annual, public subsidy of the financing cost (default 0) */
     double pd_annual;        /* annual PD before model.pd_multiplier */
     char *rating;            /* optional; PD from model.pd_table; NULL if none */
     char *pd_curve;          /* optional; name in model.pd_curves; NULL if none */
