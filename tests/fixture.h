@@ -88,4 +88,28 @@ static inline void fx_expense(ipabs_deal *d, int e, const char *name,
     d->expenses[e].amount = amount;
 }
 
+/* The golden deal of tests/test_waterfall.c, whose cash flows are worked
+ * by hand there (quarterly, 30/360, d(t) = 0.25): loans A 1,234,567 at
+ * 5.3% level principal and B 765,433 at 4.7% bullet, both over 4 periods;
+ * senior 1,800,000 at 3.15% and sub 200,000; fees 0.05% + 0.10%, VAT
+ * 3.26%, a 0.1% manager fee and a 12,000 audit fee a year; accelerated
+ * payout one period after default.  Not finalised: callers may change
+ * terms first, then call ipabs_deal_finalize(). */
+static inline ipabs_deal *fx_golden_deal(void)
+{
+    ipabs_deal *d = fx_deal(6, 2, 2, 2);
+    fx_loan(d, 0, "A", 1234567.0, 0.053, 4, IPABS_LOAN_LEVEL_PRINCIPAL, 0.011, 0.02);
+    fx_loan(d, 1, "B", 765433.0, 0.047, 4, IPABS_LOAN_BULLET, 0.009, 0.03);
+    d->bank_fee_rate = 0.0005;
+    d->servicing_fee_rate = 0.001;
+    d->tax_rate = 0.0326;
+    fx_tranche(d, 0, "senior", IPABS_CLASS_SENIOR, 1800000.0, 0.0315,
+               IPABS_TRANCHE_PASS_THROUGH, 5);
+    fx_tranche(d, 1, "sub", IPABS_CLASS_SUB, 200000.0, 0.0, IPABS_TRANCHE_PASS_THROUGH, 6);
+    fx_expense(d, 0, "plan_manager", IPABS_EXPENSE_SENIOR_RATE, 0.001);
+    fx_expense(d, 1, "audit", IPABS_EXPENSE_FIXED, 12000.0);
+    d->guarantor.payout_lag = 1;
+    return d;
+}
+
 #endif

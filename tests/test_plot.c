@@ -57,23 +57,14 @@ static void svg_with(const char *name, const char *title)
 
 Test(plot, run_results_give_three_charts, .init = tmpdir_setup, .fini = tmpdir_teardown)
 {
-    ipabs_deal *deal = NULL;
-    ipabs_errors errors = {0};
-    cr_assert_eq(ipabs_scenario_load(REFERENCE, NULL, 0, &deal, &errors), IPABS_OK);
-    ipabs_mc_options opt = {20000, 7, 2, NULL, NULL, NULL};
-    ipabs_mc_result *r = NULL;
+    tmpdir_reference_run(20000);
     ipabs_error err;
-    cr_assert_eq(ipabs_mc_run(deal, &opt, &r, &err), IPABS_OK);
-    ipabs_run_info info = {"test", REFERENCE, "0", NULL, NULL};
-    cr_assert_eq(ipabs_mc_write(deal, r, &info, dir, &err), IPABS_OK);
     int written = 0;
     cr_assert_eq(ipabs_plot_dir(dir, &written, &err), IPABS_OK, "%s", err.message);
     cr_assert_eq(written, 3);
     svg_with("loss_distribution.svg", "Pool static loss");
     svg_with("default_count.svg", "Number of defaults");
     svg_with("cdr.svg", "cumulative default ratio");
-    ipabs_mc_result_free(r);
-    ipabs_deal_free(deal);
 }
 
 Test(plot, sweep_gives_one_chart_per_measure, .init = tmpdir_setup, .fini = tmpdir_teardown)

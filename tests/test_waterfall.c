@@ -21,19 +21,7 @@
 
 static ipabs_deal *golden(void)
 {
-    ipabs_deal *d = fx_deal(6, 2, 2, 2);
-    fx_loan(d, 0, "A", 1234567.0, 0.053, 4, IPABS_LOAN_LEVEL_PRINCIPAL, 0.011, 0.02);
-    fx_loan(d, 1, "B", 765433.0, 0.047, 4, IPABS_LOAN_BULLET, 0.009, 0.03);
-    d->bank_fee_rate = 0.0005;
-    d->servicing_fee_rate = 0.001;
-    d->tax_rate = 0.0326;
-    fx_tranche(d, 0, "senior", IPABS_CLASS_SENIOR, 1800000.0, 0.0315,
-               IPABS_TRANCHE_PASS_THROUGH, 5);
-    fx_tranche(d, 1, "sub", IPABS_CLASS_SUB, 200000.0, 0.0,
-               IPABS_TRANCHE_PASS_THROUGH, 6);
-    fx_expense(d, 0, "plan_manager", IPABS_EXPENSE_SENIOR_RATE, 0.001);
-    fx_expense(d, 1, "audit", IPABS_EXPENSE_FIXED, 12000.0);
-    d->guarantor.payout_lag = 1;
+    ipabs_deal *d = fx_golden_deal();
     ipabs_error err;
     cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK, "%s", err.message);
     return d;

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 
 #include "ipabs/error.h"
+#include "ipabs/montecarlo.h"
+#include "ipabs/scenario.h"
 
 static char dir[] = "/tmp/ipabs-test-XXXXXX";
 
@@ -26,6 +28,24 @@ static inline void tmpdir_teardown(void)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         cr_log_warn("could not remove %s", dir);
+}
+
+/* Run the reference deal (paths, seed 7, 2 threads) and write its result
+ * CSVs into dir, as `ipabs run` does. */
+static inline void tmpdir_reference_run(long long paths)
+{
+    const char *scenario = IPABS_SOURCE_DIR "/scenarios/shenyang-ip-abs.yaml";
+    ipabs_deal *deal = NULL;
+    ipabs_errors errors = {0};
+    cr_assert_eq(ipabs_scenario_load(scenario, NULL, 0, &deal, &errors), IPABS_OK);
+    ipabs_mc_options opt = {paths, 7, 2, NULL, NULL, NULL};
+    ipabs_mc_result *r = NULL;
+    ipabs_error err;
+    cr_assert_eq(ipabs_mc_run(deal, &opt, &r, &err), IPABS_OK, "%s", err.message);
+    ipabs_run_info info = {"test", scenario, "0", NULL, NULL};
+    cr_assert_eq(ipabs_mc_write(deal, r, &info, dir, &err), IPABS_OK, "%s", err.message);
+    ipabs_mc_result_free(r);
+    ipabs_deal_free(deal);
 }
 
 #endif
