@@ -260,7 +260,7 @@ ipabs_deal *ipabs_deal_alloc(void);
 /* Free the deal and everything it owns.  NULL is a no-op. */
 void ipabs_deal_free(ipabs_deal *deal);
 
-/* A new, unfinalised deal with the terms of src (src/deal_copy.c): every
+/* A new, unfinalised deal with the terms of src (src/deal/deal_copy.c): every
  * string and terms array deep-copied, no derived array.  Its loans are
  * copies of src's loans from[0..n_loans); from == NULL copies src's loans
  * as they are (n_loans is then ignored).  The caller may edit the terms,
