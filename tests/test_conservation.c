@@ -193,20 +193,32 @@ static bool is_party(ipabs_party p, ipabs_party_kind kind, int index)
 }
 
 /* Scheduled balance of a loan after `paid` periods, from its terms alone
- * (quarterly 30/360 in the reference, so the periodic rate is rate / f). */
+ * (quarterly 30/360 in the reference, so the periodic rate is rate / f):
+ * the closed form of its schedule after g grace periods, times the share
+ * (1 - SMM)^paid that prepayment has left. */
 static double balance_after(const ipabs_deal *d, const ipabs_loan *l, int paid)
 {
     if (paid >= l->term)
         return 0.0;
+    double left = pow(1.0 - ipabs_prepayment_smm(l->cpr, d->frequency), paid);
+    int g = l->grace_periods, n = l->term - g, k = paid - g;
+    if (k <= 0 && l->amort != IPABS_LOAN_SCHEDULE)
+        return l->principal * left;
     switch (l->amort) {
     case IPABS_LOAN_BULLET:
-        return l->principal;
+        return l->principal * left;
     case IPABS_LOAN_LEVEL_PRINCIPAL:
-        return l->principal * (1.0 - (double)paid / l->term);
+        return l->principal * (1.0 - (double)k / n) * left;
     case IPABS_LOAN_ANNUITY: {
         double j = l->rate / d->frequency;
-        double grow_n = pow(1.0 + j, l->term), grow_t = pow(1.0 + j, paid);
-        return l->principal * (grow_n - grow_t) / (grow_n - 1.0);
+        double grow_n = pow(1.0 + j, n), grow_k = pow(1.0 + j, k);
+        return l->principal * (grow_n - grow_k) / (grow_n - 1.0) * left;
+    }
+    case IPABS_LOAN_SCHEDULE: {
+        double repaid = 0.0;
+        for (int t = 1; t <= paid; t++)
+            repaid += l->schedule[t];
+        return l->principal * (1.0 - repaid) * left;
     }
     }
     return NAN;
@@ -408,7 +420,7 @@ static bool check_loan(checker *c, int i, long double *new_default_balance)
     double recovery = 0.0;
     if (defaulted) {
         new_default_balance[tau - 1] += at_default;
-        double ead = at_default * (1.0 + l->rate * d->accrual[tau]);
+        double ead = at_default * (1.0 + l->rate * d->accrual_dc[l->daycount][tau]);
         if (tau + l->recovery_lag <= d->legal_final)
             recovery = fmax(0.0, fmin(ead, l->ip_value * c->r->realisation[i]) -
                                      l->disposal_cost);

@@ -36,9 +36,21 @@ typedef enum ipabs_daycount {
 
 typedef enum ipabs_loan_amort {
     IPABS_LOAN_BULLET,          /* all principal in the last period */
-    IPABS_LOAN_LEVEL_PRINCIPAL, /* equal principal each period */
-    IPABS_LOAN_ANNUITY          /* level payment at the periodic rate r/f */
+    IPABS_LOAN_LEVEL_PRINCIPAL, /* equal principal each period after the grace */
+    IPABS_LOAN_ANNUITY,         /* 等额本息: level payment at the periodic rate r/f */
+    IPABS_LOAN_SCHEDULE         /* explicit principal by period (loans.schedule file) */
 } ipabs_loan_amort;
+
+/* Business-day rule for payment dates (deal.business_day). */
+typedef enum ipabs_bday_rule {
+    IPABS_BDAY_UNADJUSTED,        /* pay on the calendar date */
+    IPABS_BDAY_FOLLOWING,         /* next business day */
+    IPABS_BDAY_MODIFIED_FOLLOWING,/* next, unless it is in the next month: previous */
+    IPABS_BDAY_PRECEDING          /* previous business day */
+} ipabs_bday_rule;
+
+/* Number of day counts, for tables indexed by ipabs_daycount. */
+enum { IPABS_N_DAYCOUNTS = 3 };
 
 typedef enum ipabs_tranche_class {
     IPABS_CLASS_SENIOR,
@@ -78,6 +90,12 @@ typedef struct ipabs_loan {
     double rate;             /* annual loan rate */
     int term;                /* periods, 1..legal_final */
     ipabs_loan_amort amort;
+    int grace_periods;       /* interest-only periods before amortising (0..term-1) */
+    ipabs_daycount daycount; /* of the loan's interest and fees (tape or loans.day_count) */
+    bool daycount_given;     /* the tape gave day_count for this loan */
+    double cpr;              /* constant annual prepayment rate; NAN = loans.prepayment_cpr */
+    double *schedule;        /* SCHEDULE: principal due by period 0..term as a
+                                fraction of principal ([0] = 0); else NULL */
     double guarantee_fee_rate; /* annual, paid to the guarantor */
     double other_charges_rate; /* annual, other financing charges borne (tape; default 0) */
     double subsidy_rate;       /* annual, public subsidy of the financing cost (default 0) */
@@ -96,7 +114,9 @@ typedef struct ipabs_loan {
     /* Derived by ipabs_deal_finalize, by period 0..legal_final. */
     double *balance;      /* scheduled balance after period t; [0] = principal */
     double *interest;     /* scheduled interest in period t; [0] = 0 */
-    double *amortisation; /* scheduled principal in period t; [0] = 0 */
+    double *amortisation; /* principal received in period t, prepayment
+                             included; [0] = 0 */
+    double *prepayment;   /* of which prepayment; [0] = 0 */
 } ipabs_loan;
 
 typedef struct ipabs_tranche {
@@ -104,6 +124,8 @@ typedef struct ipabs_tranche {
     ipabs_tranche_class cls;
     double balance;     /* original balance, yuan */
     double coupon;      /* annual fixed coupon (sub: periodic return, may be 0) */
+    ipabs_daycount daycount; /* of the coupon (plan.tranches[].day_count) */
+    bool daycount_given;
     ipabs_tranche_amort amort;
     int legal_final;    /* period; <= deal legal_final */
     double *target;     /* scheduled: target closing balance by period, else NULL */
@@ -113,6 +135,8 @@ typedef struct ipabs_expense {
     char *name;         /* payee name in the ledger */
     ipabs_expense_basis basis;
     double amount;      /* rate (SENIOR_RATE) or yuan per year (FIXED) */
+    ipabs_daycount daycount; /* of its accrual (plan.expenses[].day_count) */
+    bool daycount_given;
 } ipabs_expense;
 
 typedef struct ipabs_guarantor {
@@ -215,7 +239,15 @@ typedef struct ipabs_deal {
     ipabs_date closing;
     int frequency;           /* payments per year: 12, 4, 2 or 1 */
     int legal_final;         /* last period T */
-    ipabs_daycount daycount;
+    ipabs_daycount daycount; /* deal.day_count: the default of every instrument */
+    ipabs_daycount loan_daycount; /* loans.day_count (default deal.day_count) */
+    bool loan_daycount_given;
+    double prepayment_cpr;   /* loans.prepayment_cpr: default of the tape's cpr */
+    ipabs_bday_rule business_day; /* deal.business_day */
+    int n_holidays;          /* deal.calendar: non-business weekdays, sorted */
+    ipabs_date *holidays;
+    int n_workdays;          /* deal.calendar: business weekend days (调休), sorted */
+    ipabs_date *workdays;
 
     double bank_fee_rate;      /* entrusted bank's agency fee, annual on balance */
     double servicing_fee_rate; /* lender/servicer fee, annual on balance */
@@ -237,8 +269,10 @@ typedef struct ipabs_deal {
     ipabs_rating_terms rating;
 
     /* Derived by ipabs_deal_finalize. */
-    ipabs_date *dates;     /* payment dates by period; [0] = closing */
-    double *accrual;       /* d(t) by period; [0] = 0 */
+    ipabs_date *dates;     /* payment dates by period, business-day adjusted; [0] = closing */
+    ipabs_date *accrual_dates; /* the unadjusted dates accruals run between */
+    double *accrual;       /* d(t) under deal.day_count by period; [0] = 0 */
+    double *accrual_dc[IPABS_N_DAYCOUNTS]; /* d(t) under each day count */
     double pool_balance;   /* sum of loan principals */
     /* Pool totals by period if every loan performed (the no-default path);
      * the waterfall subtracts the defaulted loans' share, so a period
@@ -284,9 +318,26 @@ long ipabs_date_days_between(ipabs_date from, ipabs_date to);
 void ipabs_date_format(ipabs_date d, char *buf);
 bool ipabs_date_parse(const char *text, ipabs_date *out);
 
+/* A business day under the deal's calendar: Monday to Friday unless listed
+ * as a holiday, or a weekend day listed as a working day. */
+bool ipabs_deal_is_business_day(const ipabs_deal *deal, ipabs_date d);
+
+/* The date adjusted by the deal's business-day rule. */
+ipabs_date ipabs_deal_adjust(const ipabs_deal *deal, ipabs_date d);
+
+/* Day of the week, 0 = Monday .. 6 = Sunday. */
+int ipabs_date_weekday(ipabs_date d);
+
+/* Compare two dates: <0, 0, >0. */
+int ipabs_date_compare(ipabs_date a, ipabs_date b);
+
 /* Accrual fraction between two dates under a day count. */
 double ipabs_daycount_fraction(ipabs_daycount dc, ipabs_date from,
                                ipabs_date to);
+
+/* The per-period prepayment share (SMM) of a constant annual prepayment
+ * rate cpr in [0, 1) for a deal paying f times a year: 1 - (1 - cpr)^(1/f). */
+double ipabs_prepayment_smm(double cpr, int f);
 
 /* Lookups; return -1 when absent. */
 int ipabs_deal_find_loan(const ipabs_deal *deal, const char *id);

@@ -19,6 +19,8 @@ ipabs_deal *ipabs_deal_alloc(void)
         return NULL;
     deal->frequency = 4;
     deal->daycount = IPABS_DAYCOUNT_30_360;
+    deal->loan_daycount = IPABS_DAYCOUNT_30_360;
+    deal->business_day = IPABS_BDAY_UNADJUSTED;
     deal->guarantor.capacity = INFINITY;
     deal->guarantor.topup = true;
     deal->guarantor.payout_style = IPABS_PAYOUT_ACCELERATED;
@@ -51,6 +53,8 @@ static void loan_free(ipabs_loan *l)
     free(l->balance);
     free(l->interest);
     free(l->amortisation);
+    free(l->prepayment);
+    free(l->schedule);
 }
 
 static void model_free(ipabs_model *m)
@@ -98,8 +102,12 @@ void ipabs_deal_free(ipabs_deal *deal)
     free(deal->currency);
     free(deal->source_file);
     free(deal->tape_file);
+    free(deal->holidays);
+    free(deal->workdays);
     free(deal->dates);
-    free(deal->accrual);
+    free(deal->accrual_dates);
+    for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++)
+        free(deal->accrual_dc[dc]); /* deal->accrual is one of them */
     free(deal->pool_interest);
     free(deal->pool_principal);
     free(deal->pool_agency_fee);
@@ -148,6 +156,91 @@ static long day_number(ipabs_date d)
 long ipabs_date_days_between(ipabs_date from, ipabs_date to)
 {
     return day_number(to) - day_number(from);
+}
+
+/* 0000-03-01 was a Wednesday, and 400 Gregorian years are whole weeks. */
+int ipabs_date_weekday(ipabs_date d)
+{
+    return (int)((day_number(d) + 2) % 7);
+}
+
+int ipabs_date_compare(ipabs_date a, ipabs_date b)
+{
+    long x = day_number(a), y = day_number(b);
+    return (x > y) - (x < y);
+}
+
+static bool date_listed(const ipabs_date *v, int n, ipabs_date d)
+{
+    int lo = 0, hi = n - 1; /* v sorted ascending */
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = ipabs_date_compare(v[mid], d);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return false;
+}
+
+bool ipabs_deal_is_business_day(const ipabs_deal *deal, ipabs_date d)
+{
+    if (ipabs_date_weekday(d) >= 5)
+        return date_listed(deal->workdays, deal->n_workdays, d);
+    return !date_listed(deal->holidays, deal->n_holidays, d);
+}
+
+static ipabs_date add_days(ipabs_date d, int days)
+{
+    long target = day_number(d) + days;
+    /* Step through months: dates move by a few days at most here. */
+    while (day_number(d) < target) {
+        if (++d.day > days_in_month(d.year, d.month)) {
+            d.day = 1;
+            if (++d.month > 12)
+                d.month = 1, d.year++;
+        }
+    }
+    while (day_number(d) > target) {
+        if (--d.day < 1) {
+            if (--d.month < 1)
+                d.month = 12, d.year--;
+            d.day = days_in_month(d.year, d.month);
+        }
+    }
+    return d;
+}
+
+/* A calendar file lists at most a few thousand days, so a run of
+ * non-business days is short; 400 days is far beyond any real one and
+ * only stops a calendar that lists every day as a holiday. */
+enum { MAX_CLOSED_RUN = 400 };
+
+static ipabs_date roll(const ipabs_deal *deal, ipabs_date d, int dir)
+{
+    for (int i = 0; i < MAX_CLOSED_RUN && !ipabs_deal_is_business_day(deal, d); i++)
+        d = add_days(d, dir);
+    return d;
+}
+
+ipabs_date ipabs_deal_adjust(const ipabs_deal *deal, ipabs_date d)
+{
+    switch (deal->business_day) {
+    case IPABS_BDAY_UNADJUSTED:
+        return d;
+    case IPABS_BDAY_FOLLOWING:
+        return roll(deal, d, +1);
+    case IPABS_BDAY_MODIFIED_FOLLOWING: {
+        ipabs_date f = roll(deal, d, +1);
+        return f.month == d.month ? f : roll(deal, d, -1);
+    }
+    case IPABS_BDAY_PRECEDING:
+        return roll(deal, d, -1);
+    }
+    return d;
 }
 
 void ipabs_date_format(ipabs_date d, char *buf)
@@ -203,9 +296,63 @@ double ipabs_daycount_fraction(ipabs_daycount dc, ipabs_date from,
     return 0.0;
 }
 
+/* ---- calendar -------------------------------------------------------------- */
+
+/* An instrument without a day count of its own takes the deal's (loans:
+ * loans.day_count, itself deal.day_count unless given). */
+static void resolve_daycounts(ipabs_deal *deal)
+{
+    if (!deal->loan_daycount_given)
+        deal->loan_daycount = deal->daycount;
+    for (int i = 0; i < deal->n_loans; i++)
+        if (!deal->loans[i].daycount_given)
+            deal->loans[i].daycount = deal->loan_daycount;
+    for (int k = 0; k < deal->n_tranches; k++)
+        if (!deal->tranches[k].daycount_given)
+            deal->tranches[k].daycount = deal->daycount;
+    for (int e = 0; e < deal->n_expenses; e++)
+        if (!deal->expenses[e].daycount_given)
+            deal->expenses[e].daycount = deal->daycount;
+}
+
+/* Payment dates (closing plus t x 12/f months, end-of-month rule, then the
+ * business-day rule), the unadjusted dates accruals run between (a payment
+ * moved to a business day earns no extra interest: 顺延期间不另计息), and
+ * the accrual fractions under every day count. */
+static ipabs_status build_calendar(ipabs_deal *deal, ipabs_error *err)
+{
+    size_t n = (size_t)deal->legal_final + 1;
+    deal->dates = calloc(n, sizeof *deal->dates);
+    deal->accrual_dates = calloc(n, sizeof *deal->accrual_dates);
+    bool ok = deal->dates && deal->accrual_dates;
+    for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++)
+        ok = (deal->accrual_dc[dc] = calloc(n, sizeof(double))) != NULL && ok;
+    if (!ok)
+        return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                               "out of memory building the payment calendar");
+    int step = 12 / deal->frequency;
+    /* End-of-month rule: a closing on a month's last day pays on last days. */
+    bool eom = deal->closing.day == days_in_month(deal->closing.year, deal->closing.month);
+    deal->dates[0] = deal->accrual_dates[0] = deal->closing;
+    for (size_t t = 1; t < n; t++) {
+        ipabs_date u = ipabs_date_add_months(deal->closing, (int)t * step);
+        if (eom)
+            u.day = days_in_month(u.year, u.month);
+        deal->accrual_dates[t] = u;
+        deal->dates[t] = ipabs_deal_adjust(deal, u);
+        for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++)
+            deal->accrual_dc[dc][t] = ipabs_daycount_fraction(
+                (ipabs_daycount)dc, deal->accrual_dates[t - 1], u);
+    }
+    deal->accrual = deal->accrual_dc[deal->daycount];
+    return IPABS_OK;
+}
+
 /* ---- schedules ------------------------------------------------------------ */
 
-/* Scheduled principal of period t (1-based) given the opening balance. */
+/* Principal due in period t (1-based) with no prepayment, given the
+ * opening balance of that schedule.  The grace periods pay interest only;
+ * level principal and annuity then amortise over term - grace periods. */
 static double scheduled_principal(const ipabs_loan *l, int f, int t,
                                   double opening)
 {
@@ -213,22 +360,41 @@ static double scheduled_principal(const ipabs_loan *l, int f, int t,
         return 0.0;
     if (t == l->term)
         return opening;
+    if (t <= l->grace_periods)
+        return 0.0;
+    int n = l->term - l->grace_periods;
     switch (l->amort) {
     case IPABS_LOAN_BULLET:
         return 0.0;
     case IPABS_LOAN_LEVEL_PRINCIPAL:
-        return l->principal / l->term;
+        return l->principal / n;
     case IPABS_LOAN_ANNUITY: {
         double j = l->rate / f;
         if (j == 0.0)
-            return l->principal / l->term;
-        double payment = l->principal * j / (1.0 - pow(1.0 + j, -l->term));
+            return l->principal / n;
+        double payment = l->principal * j / (1.0 - pow(1.0 + j, -n));
         return payment - j * opening;
     }
+    case IPABS_LOAN_SCHEDULE:
+        return l->principal * l->schedule[t];
     }
     return 0.0;
 }
 
+/* Single monthly mortality of a constant annual prepayment rate over one
+ * period of a deal paying f times a year. */
+double ipabs_prepayment_smm(double cpr, int f)
+{
+    return cpr > 0.0 ? 1.0 - pow(1.0 - cpr, 1.0 / f) : 0.0;
+}
+
+/* The loan's balance, interest and principal by period.  Prepayment is a
+ * constant share (the SMM) of the balance left after each period's
+ * scheduled principal, in every period but the last; it shrinks every
+ * later instalment in proportion (the schedule keeps its shape), so with
+ * survival q(t) = (1 - SMM)^t the balance is q(t) times the balance of the
+ * schedule without prepayment (docs/scenario-format.md gives the closed
+ * forms the tests check). */
 static ipabs_status loan_schedule(ipabs_loan *l, const ipabs_deal *deal,
                                   ipabs_error *err)
 {
@@ -236,16 +402,27 @@ static ipabs_status loan_schedule(ipabs_loan *l, const ipabs_deal *deal,
     l->balance = calloc((size_t)n, sizeof(double));
     l->interest = calloc((size_t)n, sizeof(double));
     l->amortisation = calloc((size_t)n, sizeof(double));
-    if (!l->balance || !l->interest || !l->amortisation)
+    l->prepayment = calloc((size_t)n, sizeof(double));
+    if (!l->balance || !l->interest || !l->amortisation || !l->prepayment)
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                                "out of memory building loan schedules");
+    const double *d = deal->accrual_dc[l->daycount];
+    double smm = ipabs_prepayment_smm(l->cpr, deal->frequency);
+    double plain = l->principal; /* balance of the schedule without prepayment */
+    double q = 1.0;              /* survival from prepayment so far */
     l->balance[0] = l->principal;
     for (int t = 1; t < n; t++) {
         double open = l->balance[t - 1];
-        double p = scheduled_principal(l, deal->frequency, t, open);
-        l->interest[t] = open * l->rate * deal->accrual[t];
-        l->amortisation[t] = p;
-        l->balance[t] = t >= l->term ? 0.0 : open - p;
+        double due = scheduled_principal(l, deal->frequency, t, plain);
+        double p = q * due;
+        l->interest[t] = open * l->rate * d[t];
+        plain = t >= l->term ? 0.0 : plain - due;
+        double after = t >= l->term ? 0.0 : open - p;
+        double prepaid = t < l->term ? smm * after : 0.0;
+        l->prepayment[t] = prepaid;
+        l->amortisation[t] = p + prepaid;
+        l->balance[t] = after - prepaid;
+        q *= 1.0 - (t < l->term ? smm : 0.0);
     }
     return IPABS_OK;
 }
@@ -300,7 +477,7 @@ static ipabs_status pool_totals(ipabs_deal *deal, ipabs_error *err)
         for (int t = 0; t < l->term; t++)
             deal->loans_running_after[t]++;
         for (int t = 1; t <= l->term; t++) {
-            double base = l->balance[t - 1] * deal->accrual[t];
+            double base = l->balance[t - 1] * deal->accrual_dc[l->daycount][t];
             deal->pool_interest[t] += l->interest[t];
             deal->pool_principal[t] += l->amortisation[t];
             deal->pool_agency_fee[t] += base * deal->bank_fee_rate;
@@ -316,23 +493,10 @@ ipabs_status ipabs_deal_finalize(ipabs_deal *deal, ipabs_error *err)
     ipabs_status s0 = check_fees(deal, err);
     if (s0 != IPABS_OK)
         return s0;
-    int n = deal->legal_final + 1;
-    deal->dates = calloc((size_t)n, sizeof *deal->dates);
-    deal->accrual = calloc((size_t)n, sizeof *deal->accrual);
-    if (!deal->dates || !deal->accrual)
-        return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
-                               "out of memory building the payment calendar");
-    int step = 12 / deal->frequency;
-    /* End-of-month rule: a closing on a month's last day pays on last days. */
-    bool eom = deal->closing.day == days_in_month(deal->closing.year, deal->closing.month);
-    deal->dates[0] = deal->closing;
-    for (int t = 1; t < n; t++) {
-        deal->dates[t] = ipabs_date_add_months(deal->closing, t * step);
-        if (eom)
-            deal->dates[t].day = days_in_month(deal->dates[t].year, deal->dates[t].month);
-        deal->accrual[t] = ipabs_daycount_fraction(
-            deal->daycount, deal->dates[t - 1], deal->dates[t]);
-    }
+    resolve_daycounts(deal);
+    ipabs_status s1 = build_calendar(deal, err);
+    if (s1 != IPABS_OK)
+        return s1;
     deal->pool_balance = 0.0;
     for (int i = 0; i < deal->n_loans; i++) {
         ipabs_status s = loan_schedule(&deal->loans[i], deal, err);
@@ -376,6 +540,8 @@ const char *ipabs_loan_amort_name(ipabs_loan_amort a)
         return "level_principal";
     case IPABS_LOAN_ANNUITY:
         return "annuity";
+    case IPABS_LOAN_SCHEDULE:
+        return "schedule";
     }
     return "?";
 }

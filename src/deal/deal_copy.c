@@ -81,8 +81,12 @@ static void clear_owned(ipabs_deal *d)
     d->rating.recovery_delays = NULL;
     d->rating.grade_names = NULL;
     d->rating.grade_prob = NULL;
-    d->dates = NULL;
+    d->n_holidays = d->n_workdays = 0;
+    d->holidays = d->workdays = NULL;
+    d->dates = d->accrual_dates = NULL;
     d->accrual = NULL;
+    for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++)
+        d->accrual_dc[dc] = NULL;
     d->pool_interest = d->pool_principal = d->pool_agency_fee = NULL;
     d->pool_servicing_fee = d->pool_guarantee_fee = NULL;
     d->loans_running_after = NULL;
@@ -93,7 +97,9 @@ static void clear_owned(ipabs_deal *d)
 static void copy_loan(ipabs_loan *dst, const ipabs_loan *src, bool *ok)
 {
     *dst = *src;
-    dst->balance = dst->interest = dst->amortisation = NULL;
+    dst->balance = dst->interest = dst->amortisation = dst->prepayment = NULL;
+    dst->schedule = dup_array(src->schedule, (size_t)src->term + 1,
+                              sizeof(double), ok);
     dst->id = dup_text(src->id, ok);
     dst->firm = dup_text(src->firm, ok);
     dst->sector = dup_text(src->sector, ok);
@@ -166,6 +172,18 @@ static void copy_curves(ipabs_model *m, const ipabs_model *src, bool *ok)
         m->curves[i].cum_pd = dup_array(src->curves[i].cum_pd,
                                         (size_t)src->curves[i].n, sizeof(double), ok);
     }
+}
+
+static void copy_calendar(ipabs_deal *d, const ipabs_deal *src, bool *ok)
+{
+    d->holidays = dup_array(src->holidays, (size_t)src->n_holidays,
+                            sizeof(ipabs_date), ok);
+    if (d->holidays != NULL)
+        d->n_holidays = src->n_holidays;
+    d->workdays = dup_array(src->workdays, (size_t)src->n_workdays,
+                            sizeof(ipabs_date), ok);
+    if (d->workdays != NULL)
+        d->n_workdays = src->n_workdays;
 }
 
 static void copy_model(ipabs_model *m, const ipabs_model *src, bool *ok)
@@ -247,6 +265,7 @@ ipabs_status ipabs_deal_copy(const ipabs_deal *src, const int *from,
     copy_expenses(d, src, &ok);
     copy_model(&d->model, &src->model, &ok);
     copy_rating(&d->rating, &src->rating, &ok);
+    copy_calendar(d, src, &ok);
     if (!ok) {
         ipabs_deal_free(d);
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,

@@ -614,6 +614,9 @@ static void resolve_defaults(scn_ctx *c)
     }
     if (d->currency == NULL)
         d->currency = scn_strdup(c, "CNY");
+    for (int i = 0; i < d->n_loans; i++)
+        if (isnan(d->loans[i].cpr))
+            d->loans[i].cpr = d->prepayment_cpr;
 }
 
 /* Tranche balances against the pool; only when both are known cleanly, so
@@ -641,10 +644,9 @@ static void check_tranches_against_pool(scn_ctx *c)
                   notes, c->tape_path, pool, notes - pool);
 }
 
-/* The tape path: relative to the scenario's directory unless absolute. */
-static char *join_tape_path(scn_ctx *c)
+char *scn_join_path(scn_ctx *c, const char *given)
 {
-    const char *tape = c->tape_given;
+    const char *tape = given;
     while (tape[0] == '.' && tape[1] == '/')
         tape += 2;
     const char *slash = strrchr(c->yaml_path, '/');
@@ -673,8 +675,11 @@ static void read_scenario(scn_ctx *c, const char *const *overrides,
     c->deal->guarantor.loading = NAN; /* = not given */
     if (c->doc != NULL)
         scn_read_document(c);
-    if (c->tape_given != NULL && (c->tape_path = join_tape_path(c)) != NULL)
+    if (c->tape_given != NULL &&
+        (c->tape_path = scn_join_path(c, c->tape_given)) != NULL)
         scn_read_tape(c);
+    scn_read_calendar(c);
+    scn_read_schedule(c);
     resolve_defaults(c);
     check_tranches_against_pool(c);
     fy_document_destroy(c->doc);
@@ -726,6 +731,8 @@ ipabs_status ipabs_scenario_load(const char *yaml_path,
     read_scenario(&c, overrides, overrides ? n_overrides : 0);
     free(c.override_nodes);
     free(c.tape_given);
+    free(c.calendar_given);
+    free(c.schedule_given);
     c.deal->tape_file = c.tape_path; /* the deal owns it now (NULL if none) */
     return finish(&c, first, out);
 }

@@ -59,6 +59,11 @@ typedef struct scn_ctx {
     scn_pos tape_key_pos;    /* where loans.tape is, for messages */
     char *tape_path;         /* tape_given joined to the YAML's directory */
 
+    char *calendar_given;    /* deal.calendar as written, and where */
+    scn_pos calendar_key_pos;
+    char *schedule_given;    /* loans.schedule as written, and where */
+    scn_pos schedule_key_pos;
+
     scn_pos tranches_key_pos; /* where plan.tranches is, for the pool check */
     bool guarantor_given;    /* the scenario has a guarantor section */
     bool model_lists_ok;     /* sectors, pd_table and pd_curves read cleanly */
@@ -140,6 +145,46 @@ void scn_read_document(scn_ctx *c);
 /* The pair of a mapping whose key is the scalar text name[0..len), or NULL. */
 struct fy_node_pair *scn_map_find(struct fy_node *map, const char *name,
                                   size_t len);
+
+/* ---- small CSV files with positions (scenario_csv.c) ---------------------- */
+
+typedef struct scn_csv_cell {
+    char *text;  /* NUL-terminated */
+    size_t len;
+    int line;    /* physical line the field starts on */
+    int field;   /* 1-based number in its row */
+} scn_csv_cell;
+
+/* Called for every non-empty row, the header included; line = where the row
+ * starts.  The cells are valid during the call only. */
+typedef void (*scn_csv_row_fn)(void *user, const scn_csv_cell *cells, int n,
+                               int line);
+
+/* Read the CSV file at path (UTF-8, BOM skipped) row by row.  An
+ * unreadable file is an IPABS_EIO error naming key and where it was given
+ * (named_at); malformed CSV an input error at its line.  False when the
+ * file could not be read to its end. */
+bool scn_csv_read(scn_ctx *c, const char *path, const char *key,
+                  scn_pos named_at, scn_csv_row_fn row, void *user);
+
+/* Match a header row against the expected column names: field_of[k] is the
+ * field index (0-based) of names[k].  Unknown, repeated and missing columns
+ * are errors; false if any. */
+bool scn_csv_columns(scn_ctx *c, const char *path, const scn_csv_cell *cells,
+                     int n, int line, const char *const *names, int n_names,
+                     int *field_of);
+
+/* A path named in the scenario: relative to the scenario's directory unless
+ * absolute (NULL on ENOMEM, recorded). */
+char *scn_join_path(scn_ctx *c, const char *given);
+
+/* ---- files named by the scenario (scenario_files.c) ------------------------ */
+
+/* deal.calendar: the holidays and working weekend days into c->deal. */
+void scn_read_calendar(scn_ctx *c);
+
+/* loans.schedule: each schedule loan's principal by period. */
+void scn_read_schedule(scn_ctx *c);
 
 /* ---- the loan tape (scenario_tape.c) -------------------------------------- */
 

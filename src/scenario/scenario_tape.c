@@ -25,7 +25,8 @@ enum tape_column {
     COL_LOAN_ID, COL_FIRM, COL_SECTOR, COL_PRINCIPAL, COL_RATE, COL_TERM,
     COL_AMORT, COL_GUARANTEE_FEE, COL_ANNUAL_PD, COL_IP_TYPE, COL_IP_VALUE,
     COL_RECOVERY_MEAN, COL_RECOVERY_SD, COL_RECOVERY_LAG, COL_DISPOSAL_COST,
-    COL_RATING, COL_PD_CURVE, COL_FACTOR_LOADING, COL_OTHER_CHARGES, COL_SUBSIDY, COL_N
+    COL_RATING, COL_PD_CURVE, COL_FACTOR_LOADING, COL_OTHER_CHARGES, COL_SUBSIDY,
+    COL_DAY_COUNT, COL_GRACE, COL_CPR, COL_N
 };
 
 #define COL_BIT(col) (1u << (col))
@@ -135,7 +136,8 @@ static bool cell_amortisation(tape_reader *t, const tape_cell *cell, scn_pos at,
                               ipabs_loan *loan, const column_spec *col)
 {
     static const ipabs_loan_amort kinds[] = {
-        IPABS_LOAN_BULLET, IPABS_LOAN_LEVEL_PRINCIPAL, IPABS_LOAN_ANNUITY};
+        IPABS_LOAN_BULLET, IPABS_LOAN_LEVEL_PRINCIPAL, IPABS_LOAN_ANNUITY,
+        IPABS_LOAN_SCHEDULE};
     char text[TEXT_CAP], hint[96];
     scn_suggest s;
     scn_suggest_init(&s, cell->text);
@@ -150,7 +152,8 @@ static bool cell_amortisation(tape_reader *t, const tape_cell *cell, scn_pos at,
     scn_clip(cell->text, text, sizeof text);
     scn_hint_text(scn_suggest_best(&s), hint, sizeof hint);
     scn_error(t->c, at, col->name,
-              "expected one of bullet, level_principal, annuity, got '%s'%s",
+              "expected one of bullet, level_principal, annuity, schedule, "
+              "got '%s'%s",
               text, hint);
     return false;
 }
@@ -217,6 +220,34 @@ static bool cell_optional_number(tape_reader *t, const tape_cell *cell, scn_pos 
     return cell->len == 0 || cell_number(t, cell, at, loan, col);
 }
 
+static bool cell_optional_int(tape_reader *t, const tape_cell *cell, scn_pos at,
+                              ipabs_loan *loan, const column_spec *col)
+{
+    return cell->len == 0 || cell_int(t, cell, at, loan, col);
+}
+
+/* A loan's own day count; an empty cell takes loans.day_count. */
+static bool cell_daycount(tape_reader *t, const tape_cell *cell, scn_pos at,
+                          ipabs_loan *loan, const column_spec *col)
+{
+    static const ipabs_daycount kinds[] = {
+        IPABS_DAYCOUNT_30_360, IPABS_DAYCOUNT_ACT_365F, IPABS_DAYCOUNT_ACT_360};
+    if (cell->len == 0)
+        return true;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(cell->text, ipabs_daycount_name(kinds[i])) == 0) {
+            loan->daycount = kinds[i];
+            loan->daycount_given = true;
+            return true;
+        }
+    char text[TEXT_CAP];
+    scn_clip(cell->text, text, sizeof text);
+    scn_error(t->c, at, col->name,
+              "expected one of 30/360, ACT/365F, ACT/360 (or empty for "
+              "loans.day_count), got '%s'", text);
+    return false;
+}
+
 #define LOAN(f) offsetof(ipabs_loan, f)
 #define NUMBER(lo, lo_open, hi, hi_open) {(lo), (hi), (lo_open), (hi_open)}
 
@@ -257,6 +288,11 @@ static const column_spec columns[COL_N] = {
                            LOAN(other_charges_rate), NUMBER(0.0, false, 1.0, true)},
     [COL_SUBSIDY] = {"subsidy_rate", false, cell_optional_number, LOAN(subsidy_rate),
                      NUMBER(0.0, false, 1.0, true)},
+    [COL_DAY_COUNT] = {"day_count", false, cell_daycount, 0, {0}},
+    [COL_GRACE] = {"grace_periods", false, cell_optional_int, LOAN(grace_periods),
+                   NUMBER(0.0, false, 599.0, false)},
+    [COL_CPR] = {"prepayment_cpr", false, cell_optional_number, LOAN(cpr),
+                 NUMBER(0.0, false, 1.0, true)},
 };
 
 /* ---- checks across the cells of a row ------------------------------------- */
@@ -278,6 +314,24 @@ static void check_term(tape_reader *t, const ipabs_loan *loan, unsigned ok)
         scn_error(t->c, column_pos(t, COL_TERM), "term",
                   "must be <= deal.legal_final (%d) (got %d)", legal_final,
                   loan->term);
+}
+
+/* Grace periods pay interest only before a level or annuity schedule
+ * starts; the last period always repays, so at most term - 1 of them. */
+static void check_grace(tape_reader *t, const ipabs_loan *loan, unsigned ok)
+{
+    unsigned need = COL_BIT(COL_GRACE) | COL_BIT(COL_TERM) | COL_BIT(COL_AMORT);
+    if ((ok & need) != need || loan->grace_periods == 0)
+        return;
+    if (loan->amort != IPABS_LOAN_LEVEL_PRINCIPAL && loan->amort != IPABS_LOAN_ANNUITY)
+        scn_error(t->c, column_pos(t, COL_GRACE), "grace_periods",
+                  "applies to level_principal and annuity loans only (this "
+                  "loan is %s; leave the cell empty or 0)",
+                  ipabs_loan_amort_name(loan->amort));
+    else if (loan->grace_periods >= loan->term)
+        scn_error(t->c, column_pos(t, COL_GRACE), "grace_periods",
+                  "must be < term (%d) so that the loan amortises (got %d)",
+                  loan->term, loan->grace_periods);
 }
 
 /* A Beta distribution with mean m and standard deviation s > 0 exists iff
@@ -351,6 +405,7 @@ static ipabs_loan *new_loan(tape_reader *t)
     memset(loan, 0, sizeof *loan);
     loan->sector_index = -1;
     loan->factor_loading = NAN; /* = not given */
+    loan->cpr = NAN;            /* = loans.prepayment_cpr */
     return loan;
 }
 
@@ -370,6 +425,7 @@ static void take_loan(tape_reader *t)
             ok |= COL_BIT(col);
     }
     check_term(t, loan, ok);
+    check_grace(t, loan, ok);
     check_beta(t, loan, ok);
     resolve_loadings(t, loan, ok);
 }

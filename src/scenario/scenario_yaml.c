@@ -537,6 +537,44 @@ static bool read_tape_key(scn_ctx *c, const scn_yv *v, void *base,
     return c->tape_given != NULL;
 }
 
+/* A file named by the scenario, kept as written with its position; read
+ * once the tape is (scenario_files.c). */
+static bool read_file_key(scn_ctx *c, const scn_yv *v, char **given,
+                          scn_pos *at)
+{
+    const char *t = yaml_string(c, v);
+    if (t == NULL)
+        return false;
+    free(*given);
+    *given = scn_strdup(c, t);
+    *at = v->pos;
+    return *given != NULL;
+}
+
+static bool read_calendar_key(scn_ctx *c, const scn_yv *v, void *base,
+                              const key_spec *k)
+{
+    (void)base, (void)k;
+    return read_file_key(c, v, &c->calendar_given, &c->calendar_key_pos);
+}
+
+static bool read_schedule_key(scn_ctx *c, const scn_yv *v, void *base,
+                              const key_spec *k)
+{
+    (void)base, (void)k;
+    return read_file_key(c, v, &c->schedule_given, &c->schedule_key_pos);
+}
+
+/* loans.day_count: the day count of every loan without its own. */
+static bool read_loan_daycount(scn_ctx *c, const scn_yv *v, void *base,
+                               const key_spec *k)
+{
+    if (!read_choice(c, v, base, k))
+        return false;
+    c->deal->loan_daycount_given = true;
+    return true;
+}
+
 static bool read_paths(scn_ctx *c, const scn_yv *v, void *base,
                        const key_spec *k)
 {
@@ -720,8 +758,16 @@ static void check_unique_name(scn_ctx *c, const scn_yv *seq, int i,
 
 /* ---- tranches ------------------------------------------------------------- */
 
+static const scn_choice daycount_choices[] = {
+    {"30/360", IPABS_DAYCOUNT_30_360},
+    {"ACT/365F", IPABS_DAYCOUNT_ACT_365F},
+    {"ACT/360", IPABS_DAYCOUNT_ACT_360},
+    {NULL, 0}};
+
+
 enum { TR_NAME, TR_CLASS, TR_BALANCE, TR_COUPON, TR_AMORT, TR_LEGAL_FINAL,
-       TR_SCHEDULE, TR_N };
+       TR_SCHEDULE, TR_DAY_COUNT, TR_N };
+
 
 static const scn_choice class_choices[] = {
     {"senior", IPABS_CLASS_SENIOR}, {"sub", IPABS_CLASS_SUB}, {NULL, 0}};
@@ -767,6 +813,9 @@ static const key_spec tranche_keys[TR_N] = {
                         .offset = offsetof(ipabs_tranche, legal_final),
                         .range = R_PERIODS},
     [TR_SCHEDULE] = {.name = "schedule", .read = read_later},
+    [TR_DAY_COUNT] = {.name = "day_count", .read = read_choice,
+                      .offset = offsetof(ipabs_tranche, daycount),
+                      .choices = daycount_choices},
 };
 
 /* target[t] for t = 0..deal.legal_final: the balance, then the schedule,
@@ -841,6 +890,7 @@ static key_set read_tranche(scn_ctx *c, const scn_yv *seq, int i)
     ipabs_tranche *tr = &c->deal->tranches[i];
     tr->legal_final = c->deal->legal_final; /* default */
     key_set s = read_mapping(c, &item, tr, tranche_keys, TR_N);
+    tr->daycount_given = (s.ok & BIT(TR_DAY_COUNT)) != 0;
     check_tranche_schedule(c, &item, tr, s);
     check_unique_name(c, seq, i, "tranche");
     return s;
@@ -918,7 +968,7 @@ static bool read_tranches(scn_ctx *c, const scn_yv *v, void *base,
 
 /* ---- expenses ------------------------------------------------------------- */
 
-enum { EX_NAME, EX_RATE, EX_FIXED, EX_N };
+enum { EX_NAME, EX_RATE, EX_FIXED, EX_DAY_COUNT, EX_N };
 
 static bool read_expense_amount(scn_ctx *c, const scn_yv *v, ipabs_expense *e,
                                 const key_spec *k, ipabs_expense_basis basis)
@@ -948,6 +998,9 @@ static const key_spec expense_keys[EX_N] = {
                  .range = R_UNIT_OPEN},
     [EX_FIXED] = {.name = "fixed_per_year", .read = read_expense_fixed,
                   .range = R_NON_NEGATIVE},
+    [EX_DAY_COUNT] = {.name = "day_count", .read = read_choice,
+                      .offset = offsetof(ipabs_expense, daycount),
+                      .choices = daycount_choices},
 };
 
 static void read_expense(scn_ctx *c, const scn_yv *seq, int i)
@@ -955,6 +1008,7 @@ static void read_expense(scn_ctx *c, const scn_yv *seq, int i)
     char path[PATH_CAP];
     scn_yv item = seq_item(c, seq, i, path);
     key_set s = read_mapping(c, &item, &c->deal->expenses[i], expense_keys, EX_N);
+    c->deal->expenses[i].daycount_given = (s.ok & BIT(EX_DAY_COUNT)) != 0;
     bool rate = (s.seen & BIT(EX_RATE)) != 0;
     bool fixed = (s.seen & BIT(EX_FIXED)) != 0;
     if (rate && fixed)
@@ -996,10 +1050,11 @@ static const scn_choice frequency_choices[] = {
     {"monthly", 12}, {"quarterly", 4}, {"semiannual", 2}, {"annual", 1},
     {NULL, 0}};
 
-static const scn_choice daycount_choices[] = {
-    {"30/360", IPABS_DAYCOUNT_30_360},
-    {"ACT/365F", IPABS_DAYCOUNT_ACT_365F},
-    {"ACT/360", IPABS_DAYCOUNT_ACT_360},
+static const scn_choice business_day_choices[] = {
+    {"unadjusted", IPABS_BDAY_UNADJUSTED},
+    {"following", IPABS_BDAY_FOLLOWING},
+    {"modified_following", IPABS_BDAY_MODIFIED_FOLLOWING},
+    {"preceding", IPABS_BDAY_PRECEDING},
     {NULL, 0}};
 
 static const scn_choice payout_choices[] = {
@@ -1030,10 +1085,18 @@ static const key_spec deal_keys[] = {
      .offset = DEAL(legal_final), .range = R_PERIODS},
     {.name = "day_count", .read = read_choice, .offset = DEAL(daycount),
      .choices = daycount_choices},
+    {.name = "business_day", .read = read_choice, .offset = DEAL(business_day),
+     .choices = business_day_choices},
+    {.name = "calendar", .read = read_calendar_key},
 };
 
 static const key_spec loans_keys[] = {
     {.name = "tape", .read = read_tape_key, .required = true},
+    {.name = "day_count", .read = read_loan_daycount,
+     .offset = DEAL(loan_daycount), .choices = daycount_choices},
+    {.name = "prepayment_cpr", .read = read_number,
+     .offset = DEAL(prepayment_cpr), .range = R_UNIT_OPEN},
+    {.name = "schedule", .read = read_schedule_key},
 };
 
 static const key_spec fee_keys[] = {

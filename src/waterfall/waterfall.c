@@ -57,12 +57,17 @@ typedef struct step {
     ipabs_period_flows *fl;
     ipabs_ledger *ledger; /* may be NULL */
     int t;
-    double d;             /* accrual fraction of the period */
     bool guarantor_alive;
     bool final;           /* no cash can reach the plan after this period */
     double avail;         /* plan funds not yet paid out */
     double senior_principal_due; /* part of the amounts due that is principal */
 } step;
+
+/* The period's accrual fraction under an instrument's own day count. */
+static inline double accrual(const step *s, ipabs_daycount dc)
+{
+    return s->deal->accrual_dc[dc][s->t];
+}
 
 static void record(step *s, ipabs_party payer, ipabs_party payee,
                    ipabs_flow_kind kind, int loan, int tranche, double amount)
@@ -104,7 +109,7 @@ static void ledger_collections(step *s)
         const ipabs_loan *l = &deal->loans[i];
         if (s->st->ead[i] > 0.0 || s->t > l->term)
             continue;
-        double base = l->balance[s->t - 1] * s->d;
+        double base = l->balance[s->t - 1] * accrual(s, l->daycount);
         double agency = base * deal->bank_fee_rate;
         double servicing = base * deal->servicing_fee_rate;
         ipabs_party obligor = party(IPABS_PARTY_LOAN, i);
@@ -132,7 +137,7 @@ static void collect(step *s)
         const ipabs_loan *l = &deal->loans[s->real->order[j]];
         if (t > l->term)
             continue;
-        double base = l->balance[t - 1] * s->d;
+        double base = l->balance[t - 1] * accrual(s, l->daycount);
         interest -= l->interest[t];
         principal -= l->amortisation[t];
         agency -= base * deal->bank_fee_rate;
@@ -337,8 +342,8 @@ static double expense_accrual(const step *s, int e, double senior_open)
 {
     const ipabs_expense *x = &s->deal->expenses[e];
     if (x->basis == IPABS_EXPENSE_SENIOR_RATE)
-        return x->amount * senior_open * s->d;
-    return x->amount * s->d;
+        return x->amount * senior_open * accrual(s, x->daycount);
+    return x->amount * accrual(s, x->daycount);
 }
 
 /* Accrue this period's taxes, expenses and coupons onto what is owed, and
@@ -363,7 +368,8 @@ static double amounts_due(step *s)
     for (int k = 0; k < deal->n_tranches; k++) {
         fl->balance_open[k] = st->tranche_balance[k];
         fl->interest_due[k] = st->interest_arrears[k] +
-                              st->tranche_balance[k] * deal->tranches[k].coupon * s->d;
+                              st->tranche_balance[k] * deal->tranches[k].coupon *
+                              accrual(s, deal->tranches[k].daycount);
         if (k < deal->n_senior) {
             double principal = principal_due(s, k);
             s->senior_principal_due += principal;
@@ -673,7 +679,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
 {
     int t = st->period + 1;
     int tau_g = real->guarantor_default_period;
-    step s = {deal, real, st, fl, ledger, t, deal->accrual[t],
+    step s = {deal, real, st, fl, ledger, t,
               tau_g <= 0 || t < tau_g, false, st->plan_cash, 0.0};
     double performing_open = st->performing_balance;
     double guarantor_open = st->guarantor_paid_total;
