@@ -537,6 +537,54 @@ static void vary_deal(ipabs_deal *d, gsl_rng *g)
     d->reserve_target = coin(g, 0.5) ? 0.0 : 2e6 * gsl_rng_uniform(g);
 }
 
+/* A random explicit schedule: each period's share of the principal. */
+static double *random_schedule(int term, gsl_rng *g)
+{
+    double *x = calloc((size_t)term + 1, sizeof *x), sum = 0.0;
+    for (int t = 1; t <= term; t++)
+        sum += x[t] = coin(g, 0.4) && t < term ? 0.0 : gsl_rng_uniform(g) + 1e-3;
+    for (int t = 1; t <= term; t++)
+        x[t] /= sum;
+    return x;
+}
+
+/* The loans' time terms (issue 10): a copy of the deal with random day
+ * counts per loan, class and expense, grace periods, explicit schedules
+ * and prepayment rates, finalised afresh. */
+static ipabs_deal *vary_loans(ipabs_deal *d, gsl_rng *g)
+{
+    ipabs_deal *c = NULL;
+    ipabs_error err = {0};
+    cr_assert_eq(ipabs_deal_copy(d, NULL, 0, &c, &err), IPABS_OK, "%s", err.message);
+    for (int i = 0; i < c->n_loans; i++) {
+        ipabs_loan *l = &c->loans[i];
+        l->daycount = (ipabs_daycount)gsl_rng_uniform_int(g, IPABS_N_DAYCOUNTS);
+        l->daycount_given = true;
+        l->cpr = coin(g, 0.5) ? 0.0 : 0.3 * gsl_rng_uniform(g);
+        double u = gsl_rng_uniform(g);
+        if (u < 0.25) {
+            l->amort = IPABS_LOAN_SCHEDULE;
+            free(l->schedule);
+            l->schedule = random_schedule(l->term, g);
+        } else if (u < 0.5 && l->term > 1) {
+            l->amort = coin(g, 0.5) ? IPABS_LOAN_ANNUITY : IPABS_LOAN_LEVEL_PRINCIPAL;
+            l->grace_periods = (int)gsl_rng_uniform_int(g, (unsigned long)l->term);
+        }
+    }
+    for (int k = 0; k < c->n_tranches; k++) {
+        c->tranches[k].daycount = (ipabs_daycount)gsl_rng_uniform_int(g, IPABS_N_DAYCOUNTS);
+        c->tranches[k].daycount_given = true;
+    }
+    for (int e = 0; e < c->n_expenses; e++) {
+        c->expenses[e].daycount = (ipabs_daycount)gsl_rng_uniform_int(g, IPABS_N_DAYCOUNTS);
+        c->expenses[e].daycount_given = true;
+    }
+    c->business_day = (ipabs_bday_rule)gsl_rng_uniform_int(g, 4);
+    cr_assert_eq(ipabs_deal_finalize(c, &err), IPABS_OK, "%s", err.message);
+    ipabs_deal_free(d);
+    return c;
+}
+
 static void draw_realisation(const ipabs_deal *d, ipabs_realisation *r, gsl_rng *g)
 {
     for (int i = 0; i < d->n_loans; i++) {
@@ -564,6 +612,12 @@ static void describe(const ipabs_deal *d, const ipabs_realisation *r, int n)
         if (r->default_period[i] > 0)
             fprintf(stderr, " %s@%d:%.6f", d->loans[i].id, r->default_period[i],
                     r->realisation[i]);
+    fprintf(stderr, "\n  business day rule %d; loans:", (int)d->business_day);
+    for (int i = 0; i < d->n_loans; i++)
+        fprintf(stderr, " %s %s term %d grace %d cpr %.4f %s;", d->loans[i].id,
+                ipabs_loan_amort_name(d->loans[i].amort), d->loans[i].term,
+                d->loans[i].grace_periods, d->loans[i].cpr,
+                ipabs_daycount_name(d->loans[i].daycount));
     fputc('\n', stderr);
 }
 
@@ -574,6 +628,8 @@ Test(conservation, holds_over_random_realisations_of_the_reference, .timeout = 1
     int with_defaults = 0, with_topup = 0, with_loss = 0, capped = 0, guarantor_failed = 0;
     for (int n = 0; n < N_REALISATIONS; n++) {
         ipabs_deal *d = load_reference();
+        if (coin(g, 0.5))
+            d = vary_loans(d, g);
         vary_deal(d, g);
         ipabs_realisation *r = ipabs_realisation_alloc(d);
         cr_assert_not_null(r, "expected a realisation");

@@ -376,7 +376,8 @@ static double scheduled_principal(const ipabs_loan *l, int f, int t,
         return payment - j * opening;
     }
     case IPABS_LOAN_SCHEDULE:
-        return l->principal * l->schedule[t];
+        /* The shares sum to 1 only to rounding: never past the balance. */
+        return fmin(l->principal * l->schedule[t], opening);
     }
     return 0.0;
 }
@@ -406,6 +407,12 @@ static ipabs_status loan_schedule(ipabs_loan *l, const ipabs_deal *deal,
     if (!l->balance || !l->interest || !l->amortisation || !l->prepayment)
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                                "out of memory building loan schedules");
+    /* A loan repaid before its term would "default" with nothing exposed. */
+    if (l->amort == IPABS_LOAN_SCHEDULE && (l->schedule == NULL || !(l->schedule[l->term] > 0.0)))
+        return ipabs_error_set(err, IPABS_EINPUT, deal->tape_file, l->tape_line, 0,
+                               "amortisation",
+                               "loan %s: an explicit schedule must repay principal "
+                               "in the loan's last period (term %d)", l->id, l->term);
     const double *d = deal->accrual_dc[l->daycount];
     double smm = ipabs_prepayment_smm(l->cpr, deal->frequency);
     double plain = l->principal; /* balance of the schedule without prepayment */

@@ -316,8 +316,14 @@ static void schedule_finish(schedule_reader *r)
         double sum = 0.0;
         for (int t = 1; t <= l->term; t++)
             sum += l->schedule[t];
-        if (fabs(sum - l->principal) > 0.005)
-            scn_error(r->c, (scn_pos){d->tape_file, l->tape_line, 0}, "principal",
+        if (l->schedule[l->term] == 0.0)
+            scn_error(r->c, (scn_pos){r->c->tape_path, l->tape_line, 0}, "term",
+                      "loan %s: its schedule in %s has no row for its last "
+                      "period %d; a loan repays in its term's last period "
+                      "(shorten term to the last scheduled period)", l->id,
+                      r->path, l->term);
+        else if (fabs(sum - l->principal) > 0.005)
+            scn_error(r->c, (scn_pos){r->c->tape_path, l->tape_line, 0}, "principal",
                       "loan %s: its rows in %s repay %.2f, not its principal "
                       "%.2f (difference %.2f)", l->id, r->path, sum,
                       l->principal, sum - l->principal);
