@@ -169,6 +169,29 @@ Test(deal, loan_and_class_accrue_on_their_own_day_counts)
     ipabs_deal_free(d);
 }
 
+/* A coupon step-up at period 3 (the reset after a put, or a scheduled
+ * step): the class is owed 3.1% a year before and 4.57% from then on. */
+Test(deal, coupon_steps_change_the_coupon_from_their_period)
+{
+    ipabs_deal *d = one_loan_deal(4, 4, IPABS_LOAN_LEVEL_PRINCIPAL);
+    d->tranches[0].n_coupon_steps = 1;
+    d->tranches[0].coupon_steps = malloc(sizeof(ipabs_coupon_step));
+    d->tranches[0].coupon_steps[0] = (ipabs_coupon_step){3, 0.0457};
+    finalise(d);
+    NEAR(d->tranches[0].coupon_at[2], 0.031);
+    NEAR(d->tranches[0].coupon_at[3], 0.0457);
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    ipabs_cashflow *cf = NULL;
+    ipabs_error err = {0};
+    cr_assert_eq(ipabs_cashflow_compute(d, r, &cf, &err), IPABS_OK, "%s", err.message);
+    double p = 3721409.37;
+    NEAR(cf->periods[1].interest_due[0], 0.75 * p * 0.031 / 4);
+    NEAR(cf->periods[2].interest_due[0], 0.5 * p * 0.0457 / 4);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
 /* ---- schedules ----------------------------------------------------------------------------- */
 
 /* 等额本息: interest plus principal is the annuity payment every period. */
@@ -479,5 +502,45 @@ Test(deal, schedule_and_calendar_errors_have_positions, .init = tmpdir_setup,
     errors = (ipabs_errors){0};
     cr_assert_eq(load(dir, &d, &errors, NULL, 0), IPABS_EINPUT);
     cr_assert(has_error(&errors, "loans.csv", 2, 0, "needs a schedule file (loans.schedule)"));
+    ipabs_errors_clear(&errors);
+}
+
+Test(deal, coupon_steps_in_the_scenario, .init = tmpdir_setup, .fini = tmpdir_teardown)
+{
+    write_scenario(dir, "", "", "", ROW("L1", "1200000", "bullet", ""),
+                   ROW("L2", "800000", "bullet", ""));
+    write_file(dir, "s.yaml",
+               "deal:\n  name: t\n  closing_date: 2025-05-31\n  legal_final: 8\n"
+               "loans:\n  tape: loans.csv\n"
+               "plan:\n  tranches:\n"
+               "    - name: A\n      class: senior\n      balance: 1500000\n"
+               "      coupon: 0.03\n      day_count: ACT/365F\n"
+               "      coupon_steps:\n        - {period: 5, coupon: 0.041}\n"
+               "        - {period: 7, coupon: 0.0525}\n"
+               "    - {name: S, class: sub, balance: 500000}\n");
+    ipabs_deal *d = NULL;
+    ipabs_errors errors = {0};
+    cr_assert_eq(load(dir, &d, &errors, NULL, 0), IPABS_OK);
+    NEAR(d->tranches[0].coupon_at[4], 0.03);
+    NEAR(d->tranches[0].coupon_at[5], 0.041);
+    NEAR(d->tranches[0].coupon_at[8], 0.0525);
+    cr_assert_eq(d->tranches[0].daycount, IPABS_DAYCOUNT_ACT_365F);
+    cr_assert_eq(d->tranches[1].daycount, IPABS_DAYCOUNT_30_360);
+    ipabs_deal_free(d);
+
+    write_file(dir, "s.yaml",
+               "deal:\n  name: t\n  closing_date: 2025-05-31\n  legal_final: 8\n"
+               "loans:\n  tape: loans.csv\n"
+               "plan:\n  tranches:\n"
+               "    - name: A\n      class: senior\n      balance: 1500000\n"
+               "      legal_final: 6\n"
+               "      coupon_steps:\n        - {period: 5, coupon: 0.041}\n"
+               "        - {period: 4, coupon: 0.05}\n"
+               "        - {period: 7, coupon: 1.5}\n"
+               "    - {name: S, class: sub, balance: 500000}\n");
+    cr_assert_eq(load(dir, &d, &errors, NULL, 0), IPABS_EINPUT);
+    cr_assert(has_error(&errors, "s.yaml", 15, 12, "periods must increase: 4 follows 5"));
+    cr_assert(has_error(&errors, "s.yaml", 16, 31, "must be a number in [0, 1) (got 1.5)"));
+    cr_assert(has_error(&errors, "s.yaml", 16, 12, "period 7 is after the tranche's legal final (6)"));
     ipabs_errors_clear(&errors);
 }

@@ -119,6 +119,13 @@ typedef struct ipabs_loan {
     double *prepayment;   /* of which prepayment; [0] = 0 */
 } ipabs_loan;
 
+/* A coupon change of a class: from `period` on, the annual coupon is
+ * `coupon` (a step-up on a schedule, or the reset at a put date). */
+typedef struct ipabs_coupon_step {
+    int period;
+    double coupon;
+} ipabs_coupon_step;
+
 typedef struct ipabs_tranche {
     char *name;
     ipabs_tranche_class cls;
@@ -126,6 +133,9 @@ typedef struct ipabs_tranche {
     double coupon;      /* annual fixed coupon (sub: periodic return, may be 0) */
     ipabs_daycount daycount; /* of the coupon (plan.tranches[].day_count) */
     bool daycount_given;
+    int n_coupon_steps;      /* coupon changes (step-ups, resets): from period */
+    ipabs_coupon_step *coupon_steps; /* steps[j].period on, the coupon is steps[j].coupon */
+    double *coupon_at;       /* derived: the coupon of period t, 0..legal_final */
     ipabs_tranche_amort amort;
     int legal_final;    /* period; <= deal legal_final */
     double *target;     /* scheduled: target closing balance by period, else NULL */

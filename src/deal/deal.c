@@ -89,6 +89,8 @@ void ipabs_deal_free(ipabs_deal *deal)
     for (int i = 0; i < deal->n_tranches; i++) {
         free(deal->tranches[i].name);
         free(deal->tranches[i].target);
+        free(deal->tranches[i].coupon_steps);
+        free(deal->tranches[i].coupon_at);
     }
     free(deal->tranches);
     for (int i = 0; i < deal->n_expenses; i++)
@@ -434,6 +436,25 @@ static ipabs_status loan_schedule(ipabs_loan *l, const ipabs_deal *deal,
     return IPABS_OK;
 }
 
+/* The coupon of every period: the initial coupon, changed by each step
+ * from its period on (steps are validated in increasing period order). */
+static ipabs_status tranche_coupons(ipabs_tranche *tr, const ipabs_deal *deal,
+                                    ipabs_error *err)
+{
+    tr->coupon_at = calloc((size_t)deal->legal_final + 1, sizeof(double));
+    if (tr->coupon_at == NULL)
+        return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                               "out of memory building coupon schedules");
+    int j = 0;
+    double coupon = tr->coupon;
+    for (int t = 0; t <= deal->legal_final; t++) {
+        while (j < tr->n_coupon_steps && tr->coupon_steps[j].period <= t)
+            coupon = tr->coupon_steps[j++].coupon;
+        tr->coupon_at[t] = coupon;
+    }
+    return IPABS_OK;
+}
+
 static ipabs_status tranche_targets(ipabs_tranche *tr, const ipabs_deal *deal,
                                     ipabs_error *err)
 {
@@ -514,6 +535,8 @@ ipabs_status ipabs_deal_finalize(ipabs_deal *deal, ipabs_error *err)
     deal->n_senior = 0;
     for (int k = 0; k < deal->n_tranches; k++) {
         ipabs_status s = tranche_targets(&deal->tranches[k], deal, err);
+        if (s == IPABS_OK)
+            s = tranche_coupons(&deal->tranches[k], deal, err);
         if (s != IPABS_OK)
             return s;
         if (deal->tranches[k].cls == IPABS_CLASS_SENIOR)

@@ -137,6 +137,12 @@ static void copy_tranches(ipabs_deal *d, const ipabs_deal *src, bool *ok)
         d->tranches[k].name = dup_text(src->tranches[k].name, ok);
         d->tranches[k].target = dup_array(src->tranches[k].target, periods,
                                           sizeof(double), ok);
+        d->tranches[k].coupon_steps = dup_array(
+            src->tranches[k].coupon_steps, (size_t)src->tranches[k].n_coupon_steps,
+            sizeof(ipabs_coupon_step), ok);
+        if (d->tranches[k].coupon_steps == NULL)
+            d->tranches[k].n_coupon_steps = 0;
+        d->tranches[k].coupon_at = NULL;
     }
 }
 

@@ -766,7 +766,7 @@ static const scn_choice daycount_choices[] = {
 
 
 enum { TR_NAME, TR_CLASS, TR_BALANCE, TR_COUPON, TR_AMORT, TR_LEGAL_FINAL,
-       TR_SCHEDULE, TR_DAY_COUNT, TR_N };
+       TR_SCHEDULE, TR_DAY_COUNT, TR_COUPON_STEPS, TR_N };
 
 
 static const scn_choice class_choices[] = {
@@ -816,7 +816,59 @@ static const key_spec tranche_keys[TR_N] = {
     [TR_DAY_COUNT] = {.name = "day_count", .read = read_choice,
                       .offset = offsetof(ipabs_tranche, daycount),
                       .choices = daycount_choices},
+    [TR_COUPON_STEPS] = {.name = "coupon_steps", .read = read_later},
 };
+
+enum { CS_PERIOD, CS_COUPON, CS_N };
+
+static const key_spec coupon_step_keys[CS_N] = {
+    [CS_PERIOD] = {.name = "period", .read = read_int, .required = true,
+                   .offset = offsetof(ipabs_coupon_step, period),
+                   .range = R_PERIODS},
+    [CS_COUPON] = {.name = "coupon", .read = read_number, .required = true,
+                   .offset = offsetof(ipabs_coupon_step, coupon),
+                   .range = R_UNIT_OPEN},
+};
+
+/* coupon_steps: [{period, coupon}, ...], periods increasing and within the
+ * tranche's legal final. */
+static void read_coupon_steps(scn_ctx *c, const scn_yv *item, ipabs_tranche *tr,
+                              key_set s)
+{
+    char path[PATH_CAP];
+    if (!(s.seen & BIT(TR_COUPON_STEPS)))
+        return;
+    scn_yv v = pair_child(c, item, scn_map_find(item->node, "coupon_steps", 12),
+                          "coupon_steps", path);
+    if (!fy_node_is_sequence(v.node)) {
+        expected(c, &v, "a sequence of {period, coupon} mappings");
+        return;
+    }
+    int n = fy_node_sequence_item_count(v.node);
+    if (n == 0)
+        return;
+    if ((tr->coupon_steps = calloc((size_t)n, sizeof *tr->coupon_steps)) == NULL) {
+        scn_oom(c);
+        return;
+    }
+    tr->n_coupon_steps = n;
+    int final = (s.ok & BIT(TR_LEGAL_FINAL)) ? tr->legal_final : c->deal->legal_final;
+    for (int j = 0; j < n; j++) {
+        char ipath[PATH_CAP];
+        scn_yv step = seq_item(c, &v, j, ipath);
+        key_set ks = read_mapping(c, &step, &tr->coupon_steps[j], coupon_step_keys, CS_N);
+        if (!(ks.ok & BIT(CS_PERIOD)))
+            continue;
+        int p = tr->coupon_steps[j].period;
+        if (j > 0 && p <= tr->coupon_steps[j - 1].period)
+            scn_error(c, step.pos, step.path,
+                      "periods must increase: %d follows %d", p,
+                      tr->coupon_steps[j - 1].period);
+        else if (final > 0 && p > final)
+            scn_error(c, step.pos, step.path,
+                      "period %d is after the tranche's legal final (%d)", p, final);
+    }
+}
 
 /* target[t] for t = 0..deal.legal_final: the balance, then the schedule,
  * held at its last value. */
@@ -892,6 +944,7 @@ static key_set read_tranche(scn_ctx *c, const scn_yv *seq, int i)
     key_set s = read_mapping(c, &item, tr, tranche_keys, TR_N);
     tr->daycount_given = (s.ok & BIT(TR_DAY_COUNT)) != 0;
     check_tranche_schedule(c, &item, tr, s);
+    read_coupon_steps(c, &item, tr, s);
     check_unique_name(c, seq, i, "tranche");
     return s;
 }

@@ -368,7 +368,7 @@ static double amounts_due(step *s)
     for (int k = 0; k < deal->n_tranches; k++) {
         fl->balance_open[k] = st->tranche_balance[k];
         fl->interest_due[k] = st->interest_arrears[k] +
-                              st->tranche_balance[k] * deal->tranches[k].coupon *
+                              st->tranche_balance[k] * deal->tranches[k].coupon_at[s->t] *
                               accrual(s, deal->tranches[k].daycount);
         if (k < deal->n_senior) {
             double principal = principal_due(s, k);
