@@ -572,8 +572,17 @@ static ipabs_deal *vary_loans(ipabs_deal *d, gsl_rng *g)
         }
     }
     for (int k = 0; k < c->n_tranches; k++) {
-        c->tranches[k].daycount = (ipabs_daycount)gsl_rng_uniform_int(g, IPABS_N_DAYCOUNTS);
-        c->tranches[k].daycount_given = true;
+        ipabs_tranche *tr = &c->tranches[k];
+        tr->daycount = (ipabs_daycount)gsl_rng_uniform_int(g, IPABS_N_DAYCOUNTS);
+        tr->daycount_given = true;
+        if (coin(g, 0.5) && tr->legal_final > 1) {
+            free(tr->coupon_steps);
+            tr->n_coupon_steps = 1;
+            tr->coupon_steps = malloc(sizeof *tr->coupon_steps);
+            tr->coupon_steps[0] = (ipabs_coupon_step){
+                1 + (int)gsl_rng_uniform_int(g, (unsigned long)tr->legal_final),
+                0.08 * gsl_rng_uniform(g)};
+        }
     }
     for (int e = 0; e < c->n_expenses; e++) {
         c->expenses[e].daycount = (ipabs_daycount)gsl_rng_uniform_int(g, IPABS_N_DAYCOUNTS);
