@@ -242,6 +242,46 @@ static void weighted_averages(const ipabs_deal *deal, double *rate, double *pd,
     }
 }
 
+static const char *business_day_name(ipabs_bday_rule r)
+{
+    switch (r) {
+    case IPABS_BDAY_UNADJUSTED:
+        return "unadjusted";
+    case IPABS_BDAY_FOLLOWING:
+        return "following";
+    case IPABS_BDAY_MODIFIED_FOLLOWING:
+        return "modified following";
+    case IPABS_BDAY_PRECEDING:
+        return "preceding";
+    }
+    return "?";
+}
+
+/* The loans' time terms, when any differ from the plain case: day counts,
+ * grace, explicit schedules, prepayment and the calendar. */
+static void print_time_terms(FILE *out, const ipabs_deal *deal)
+{
+    int by_dc[IPABS_N_DAYCOUNTS] = {0}, grace = 0, scheduled = 0, prepaying = 0;
+    double cpr = 0.0;
+    for (int i = 0; i < deal->n_loans; i++) {
+        const ipabs_loan *l = &deal->loans[i];
+        by_dc[l->daycount]++;
+        grace += l->grace_periods > 0;
+        scheduled += l->amort == IPABS_LOAN_SCHEDULE;
+        prepaying += l->cpr > 0.0;
+        cpr += l->principal / deal->pool_balance * l->cpr;
+    }
+    fprintf(out, "loan day counts:");
+    for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++)
+        if (by_dc[dc] > 0)
+            fprintf(out, " %s %d", ipabs_daycount_name((ipabs_daycount)dc), by_dc[dc]);
+    fprintf(out, "; %d with grace periods, %d on explicit schedules, %d prepaying "
+                 "(weighted CPR %.4f%%); payment dates %s, %d holidays and %d "
+                 "worked weekend days in the calendar\n",
+            grace, scheduled, prepaying, 100 * cpr, business_day_name(deal->business_day),
+            deal->n_holidays, deal->n_workdays);
+}
+
 void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
 {
     double rate, pd, term;
@@ -254,13 +294,19 @@ void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
     fprintf(out, "pool: %d loans, %.2f; weighted average rate %.4f%%, annual PD %.4f%%, "
                  "term %.2f years\n",
             deal->n_loans, deal->pool_balance, 100 * rate, 100 * pd, term);
-    fprintf(out, "%-16s %-7s %16s %8s %-13s %s\n", "tranche", "class", "balance",
-            "coupon", "amortisation", "legal final");
+    print_time_terms(out, deal);
+    fprintf(out, "%-16s %-7s %16s %8s %-13s %-11s %s\n", "tranche", "class", "balance",
+            "coupon", "amortisation", "legal final", "day count");
     for (int k = 0; k < deal->n_tranches; k++) {
         const ipabs_tranche *t = &deal->tranches[k];
-        fprintf(out, "%-16s %-7s %16.2f %7.3f%% %-13s %d\n", t->name,
+        fprintf(out, "%-16s %-7s %16.2f %7.3f%% %-13s %-11d %s", t->name,
                 t->cls == IPABS_CLASS_SENIOR ? "senior" : "sub", t->balance,
-                100 * t->coupon, ipabs_tranche_amort_name(t->amort), t->legal_final);
+                100 * t->coupon, ipabs_tranche_amort_name(t->amort), t->legal_final,
+                ipabs_daycount_name(t->daycount));
+        for (int j = 0; j < t->n_coupon_steps; j++)
+            fprintf(out, "%s%.3f%% from period %d", j == 0 ? "; coupon " : ", ",
+                    100 * t->coupon_steps[j].coupon, t->coupon_steps[j].period);
+        fputc('\n', out);
     }
     const ipabs_guarantor *g = &deal->guarantor;
     char capacity[64] = "unlimited";
