@@ -4,10 +4,10 @@
  *
  * The file is fed to libcsv one physical line at a time, so that every
  * field knows the line it starts on; a byte-order mark is skipped; blank
- * lines are ignored.  Each row (the header first) goes to the caller's
- * callback with its cells; the header is matched against the caller's
- * column names with scn_csv_columns().  Errors name the file, the line and
- * the field's 1-based number, like the tape's.
+ * lines are ignored.  The header is matched against the caller's column
+ * names; each later row goes to the caller's callback with its cells in
+ * the caller's column order.  Errors name the file, the line and the
+ * field's 1-based number, like the tape's.
  */
 #include "scenario_internal.h"
 
@@ -19,6 +19,11 @@
 typedef struct csv_reader {
     scn_ctx *c;
     const char *path;
+    const char *const *names; /* the expected columns */
+    int n_names;
+    int *field_of;            /* column -> field of the header */
+    const scn_csv_cell **by_column;
+    bool header_seen, header_ok;
     scn_csv_row_fn row;
     void *user;
     int line;            /* physical line being fed */
@@ -74,6 +79,29 @@ static void clear_cells(csv_reader *r)
     r->n_cells = 0;
 }
 
+static bool match_header(csv_reader *r);
+
+/* A data row: as many fields as the header, handed over by column. */
+static void take_row(csv_reader *r)
+{
+    if (!r->header_seen) {
+        r->header_seen = true;
+        r->header_ok = match_header(r);
+        return;
+    }
+    if (!r->header_ok)
+        return;
+    if (r->n_cells != r->n_names) {
+        scn_error(r->c, (scn_pos){r->path, r->row_line, 0}, NULL,
+                  "expected %d fields as in the header, got %d; the row is "
+                  "skipped", r->n_names, r->n_cells);
+        return;
+    }
+    for (int k = 0; k < r->n_names; k++)
+        r->by_column[k] = &r->cells[r->field_of[k]];
+    r->row(r->user, r->by_column, r->row_line);
+}
+
 static void on_row(int terminator, void *arg)
 {
     csv_reader *r = arg;
@@ -81,7 +109,7 @@ static void on_row(int terminator, void *arg)
     r->in_row = false;
     if (!r->stopped && r->n_cells > 0 &&
         !(r->n_cells == 1 && r->cells[0].len == 0))
-        r->row(r->user, r->cells, r->n_cells, r->row_line);
+        take_row(r);
     clear_cells(r);
 }
 
@@ -114,8 +142,34 @@ static size_t feed_line(csv_reader *r, struct csv_parser *p, const char *buf,
     return off + n;
 }
 
+static void parse(csv_reader *r, const char *buf, size_t len)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        scn_oom(r->c);
+        r->stopped = true;
+        return;
+    }
+    size_t off = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    while (off < len && !r->stopped)
+        off = feed_line(r, &p, buf, len, off);
+    if (!r->stopped && csv_fini(&p, on_field, on_row, r) != 0)
+        parse_failure(r, &p, r->row_line,
+                      "a quoted field is not closed before the end of the file");
+    csv_free(&p);
+}
+
+static void describe_header(const csv_reader *r, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < r->n_names && n < cap; k++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", k ? "," : "", r->names[k]);
+}
+
 bool scn_csv_read(scn_ctx *c, const char *path, const char *key,
-                  scn_pos named_at, scn_csv_row_fn row, void *user)
+                  scn_pos named_at, const char *const *names, int n_names,
+                  scn_csv_row_fn row, void *user)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -138,30 +192,32 @@ bool scn_csv_read(scn_ctx *c, const char *path, const char *key,
         free(buf);
         return false;
     }
-    csv_reader r = {.c = c, .path = path, .row = row, .user = user, .line = 1};
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-        scn_oom(c);
-        free(buf);
-        return false;
+    int field_of[SCN_CSV_MAX_COLUMNS];
+    const scn_csv_cell *by_column[SCN_CSV_MAX_COLUMNS];
+    csv_reader r = {.c = c, .path = path, .names = names, .n_names = n_names,
+                    .field_of = field_of, .by_column = by_column, .row = row,
+                    .user = user, .line = 1};
+    parse(&r, buf, len);
+    if (!r.stopped && !r.header_seen) {
+        char header[256];
+        describe_header(&r, header, sizeof header);
+        scn_error(c, (scn_pos){path, 1, 0}, NULL,
+                  "the file is empty; expected the header %s", header);
     }
-    size_t off = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    while (off < len && !r.stopped)
-        off = feed_line(&r, &p, buf, len, off);
-    if (!r.stopped && csv_fini(&p, on_field, on_row, &r) != 0)
-        parse_failure(&r, &p, r.row_line,
-                      "a quoted field is not closed before the end of the file");
-    csv_free(&p);
     clear_cells(&r);
     free(r.cells);
     free(buf);
-    return !r.stopped;
+    return !r.stopped && r.header_ok;
 }
 
-bool scn_csv_columns(scn_ctx *c, const char *path, const scn_csv_cell *cells,
-                     int n, int line, const char *const *names, int n_names,
-                     int *field_of)
+/* Match the header row against the expected column names. */
+static bool match_header(csv_reader *r)
 {
+    scn_ctx *c = r->c;
+    const char *path = r->path, *const *names = r->names;
+    const scn_csv_cell *cells = r->cells;
+    int n = r->n_cells, line = r->row_line, n_names = r->n_names;
+    int *field_of = r->field_of;
     bool ok = true;
     for (int k = 0; k < n_names; k++)
         field_of[k] = -1;

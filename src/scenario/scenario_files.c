@@ -30,8 +30,6 @@ static const char *const calendar_columns[CAL_N] = {"date", "type"};
 typedef struct calendar_reader {
     scn_ctx *c;
     const char *path;
-    int field_of[CAL_N];
-    bool header_ok, header_seen;
     ipabs_date *days[2]; /* holidays, workdays */
     int n[2], cap[2];
     int *lines[2];       /* where each was given, for duplicate messages */
@@ -58,24 +56,10 @@ static bool push_day(calendar_reader *r, int kind, ipabs_date d, int line)
     return true;
 }
 
-static void calendar_row(void *user, const scn_csv_cell *cells, int n, int line)
+static void calendar_row(void *user, const scn_csv_cell *const *col, int line)
 {
     calendar_reader *r = user;
-    if (!r->header_seen) {
-        r->header_seen = true;
-        r->header_ok = scn_csv_columns(r->c, r->path, cells, n, line,
-                                       calendar_columns, CAL_N, r->field_of);
-        return;
-    }
-    if (!r->header_ok)
-        return;
-    if (n != CAL_N) {
-        scn_error(r->c, (scn_pos){r->path, line, 0}, NULL,
-                  "expected %d fields (date,type), got %d", CAL_N, n);
-        return;
-    }
-    const scn_csv_cell *date = &cells[r->field_of[CAL_DATE]];
-    const scn_csv_cell *type = &cells[r->field_of[CAL_TYPE]];
+    const scn_csv_cell *date = col[CAL_DATE], *type = col[CAL_TYPE];
     ipabs_date d;
     char text[TEXT_CAP];
     if (!ipabs_date_parse(date->text, &d)) {
@@ -148,10 +132,8 @@ void scn_read_calendar(scn_ctx *c)
         return;
     calendar_reader r = {.c = c, .path = path};
     size_t before = c->errors->count;
-    if (scn_csv_read(c, path, "deal.calendar", c->calendar_key_pos,
-                     calendar_row, &r) && !r.header_seen)
-        scn_error(c, (scn_pos){path, 1, 0}, NULL,
-                  "the calendar is empty; expected the header date,type");
+    scn_csv_read(c, path, "deal.calendar", c->calendar_key_pos,
+                 calendar_columns, CAL_N, calendar_row, &r);
     sort_days(&r, 0);
     sort_days(&r, 1);
     if (c->errors->count == before) {
@@ -174,8 +156,6 @@ static const char *const schedule_columns[SCH_N] = {"loan_id", "period", "princi
 typedef struct schedule_reader {
     scn_ctx *c;
     const char *path;
-    int field_of[SCH_N];
-    bool header_ok, header_seen;
     struct loan_key *by_id; /* loans sorted by id, for O(log n) lookups */
     int **line_of;  /* per schedule loan: line of each period's row (0 = none) */
 } schedule_reader;
@@ -220,9 +200,10 @@ static bool schedule_cell_number(schedule_reader *r, const scn_csv_cell *cell,
     return false;
 }
 
-static void schedule_entry(schedule_reader *r, const scn_csv_cell *cells, int line)
+static void schedule_row(void *user, const scn_csv_cell *const *col, int line)
 {
-    const scn_csv_cell *id = &cells[r->field_of[SCH_LOAN]];
+    schedule_reader *r = user;
+    const scn_csv_cell *id = col[SCH_LOAN];
     int i = find_loan(r, id->text);
     char text[TEXT_CAP];
     if (i < 0) {
@@ -241,40 +222,21 @@ static void schedule_entry(schedule_reader *r, const scn_csv_cell *cells, int li
         return;
     }
     double period, amount;
-    bool ok = schedule_cell_number(r, &cells[r->field_of[SCH_PERIOD]], "period",
-                                   true, 1.0, l->term, &period);
-    ok = schedule_cell_number(r, &cells[r->field_of[SCH_PRINCIPAL]], "principal",
-                              false, 1e-300, INFINITY, &amount) && ok;
+    bool ok = schedule_cell_number(r, col[SCH_PERIOD], "period", true, 1.0,
+                                   l->term, &period);
+    ok = schedule_cell_number(r, col[SCH_PRINCIPAL], "principal", false, 1e-300,
+                              INFINITY, &amount) && ok;
     if (!ok || l->schedule == NULL)
         return;
     int t = (int)period;
     if (r->line_of[i][t] != 0) {
-        scn_error(r->c, (scn_pos){r->path, line, cells[r->field_of[SCH_PERIOD]].field},
+        scn_error(r->c, (scn_pos){r->path, line, col[SCH_PERIOD]->field},
                   "period", "loan %s: period %d is given twice (first at line %d)",
                   l->id, t, r->line_of[i][t]);
         return;
     }
     r->line_of[i][t] = line;
     l->schedule[t] = amount;
-}
-
-static void schedule_row(void *user, const scn_csv_cell *cells, int n, int line)
-{
-    schedule_reader *r = user;
-    if (!r->header_seen) {
-        r->header_seen = true;
-        r->header_ok = scn_csv_columns(r->c, r->path, cells, n, line,
-                                       schedule_columns, SCH_N, r->field_of);
-        return;
-    }
-    if (!r->header_ok)
-        return;
-    if (n != SCH_N)
-        scn_error(r->c, (scn_pos){r->path, line, 0}, NULL,
-                  "expected %d fields (loan_id,period,principal), got %d",
-                  SCH_N, n);
-    else
-        schedule_entry(r, cells, line);
 }
 
 static int compare_ids(const void *a, const void *b)
@@ -358,13 +320,8 @@ void scn_read_schedule(scn_ctx *c)
     if (!schedule_alloc(&r))
         scn_oom(c);
     else if (scn_csv_read(c, path, "loans.schedule", c->schedule_key_pos,
-                          schedule_row, &r)) {
-        if (!r.header_seen)
-            scn_error(c, (scn_pos){path, 1, 0}, NULL, "the schedule is empty; "
-                      "expected the header loan_id,period,principal");
-        else if (r.header_ok)
-            schedule_finish(&r);
-    }
+                          schedule_columns, SCH_N, schedule_row, &r))
+        schedule_finish(&r);
     for (int i = 0; r.line_of != NULL && i < c->deal->n_loans; i++)
         free(r.line_of[i]);
     free(r.line_of);

@@ -155,24 +155,24 @@ typedef struct scn_csv_cell {
     int field;   /* 1-based number in its row */
 } scn_csv_cell;
 
-/* Called for every non-empty row, the header included; line = where the row
- * starts.  The cells are valid during the call only. */
-typedef void (*scn_csv_row_fn)(void *user, const scn_csv_cell *cells, int n,
+enum { SCN_CSV_MAX_COLUMNS = 8 };
+
+/* Called for every data row with its cells in the caller's column order
+ * (col[k] is the cell of names[k]) and the line the row starts on.  The
+ * cells are valid during the call only. */
+typedef void (*scn_csv_row_fn)(void *user, const scn_csv_cell *const *col,
                                int line);
 
-/* Read the CSV file at path (UTF-8, BOM skipped) row by row.  An
- * unreadable file is an IPABS_EIO error naming key and where it was given
- * (named_at); malformed CSV an input error at its line.  False when the
- * file could not be read to its end. */
+/* Read the CSV file at path (UTF-8, BOM skipped): a header naming exactly
+ * the n_names (<= SCN_CSV_MAX_COLUMNS) columns names[] in any order, then
+ * data rows, each passed to row().  An unreadable file is an IPABS_EIO
+ * error naming key and where it was given (named_at); malformed CSV, an
+ * empty file, unknown, repeated or missing columns and rows of the wrong
+ * length are input errors at their line and field.  False when the rows
+ * could not be read (the errors are recorded). */
 bool scn_csv_read(scn_ctx *c, const char *path, const char *key,
-                  scn_pos named_at, scn_csv_row_fn row, void *user);
-
-/* Match a header row against the expected column names: field_of[k] is the
- * field index (0-based) of names[k].  Unknown, repeated and missing columns
- * are errors; false if any. */
-bool scn_csv_columns(scn_ctx *c, const char *path, const scn_csv_cell *cells,
-                     int n, int line, const char *const *names, int n_names,
-                     int *field_of);
+                  scn_pos named_at, const char *const *names, int n_names,
+                  scn_csv_row_fn row, void *user);
 
 /* A path named in the scenario: relative to the scenario's directory unless
  * absolute (NULL on ENOMEM, recorded). */
