@@ -771,6 +771,31 @@ Test(cli, run_writes_its_files)
     cli_result_free(&r);
 }
 
+/* Issue 12, finding 2: on a pool whose losses lie exactly on the edges of
+ * the loss buckets (two loans of 50 yuan, static loss exactly 7 each, pool
+ * 100: losses 7 and 14), `run` and `exact` put them in the same buckets, so
+ * --check-exact passes (it used to exit 3 with |z| near 500) and the
+ * losses are in (6, 7] and (13, 14]. */
+Test(cli, check_exact_agrees_on_bucket_edges)
+{
+    const char *out = cli_path("edges");
+    cli_result r = cli_run("run", IPABS_SOURCE_DIR "/scenarios/validation/bucket-edges.yaml",
+                           "--paths", "50000", "--quiet", "--check-exact", "-o", out, NULL);
+    CLI_EXPECT_NO_CRASH(r);
+    cr_expect_eq(r.exit_code, 0, "expected exit 0 from --check-exact, got %d; stdout:\n%s",
+                 r.exit_code, r.out);
+    char path[600];
+    snprintf(path, sizeof path, "%s/loss_distribution.csv", out);
+    char *law = cli_read_file(path, NULL);
+    cr_assert_not_null(law, "expected %s", path);
+    cr_expect(strstr(law, "\n6.00,7.00,0,") == NULL && strstr(law, "\n7.00,8.00,0,") != NULL,
+              "expected the loss of 7 in (6, 7] and none in (7, 8]:\n%s", law);
+    cr_expect(strstr(law, "\n13.00,14.00,0,") == NULL && strstr(law, "\n14.00,15.00,0,") != NULL,
+              "expected the loss of 14 in (13, 14] and none in (14, 15]:\n%s", law);
+    free(law);
+    cli_result_free(&r);
+}
+
 /* Issue 3: 1, 2 and 3 threads give byte-identical summary.csv (and the
  * other result files). */
 Test(cli, thread_counts_give_byte_identical_results)

@@ -146,3 +146,32 @@ Test(stats, add_n_equals_repeated_adds)
     ipabs_quantiles_release(&a);
     ipabs_quantiles_release(&b);
 }
+
+/* Issue 12, finding 2: one bucket rule for run and exact.  Values on an
+ * edge (whose floating-point quotient lands just above it: 7 / 100 x 100 is
+ * 7.000000000000001, 5.04e6 / 7.2e7 x 100 likewise) belong to the bucket
+ * below; a value beyond the tolerance (1e-9 x total) to the bucket above. */
+Test(stats, grid_bucket_puts_edges_in_the_bucket_below)
+{
+    cr_expect_gt(7.0 / 100.0 * 100.0, 7.0, "the floating-point trap this guards against");
+    cr_expect_eq(ipabs_grid_bucket(7.0, 100.0, 100), 6);
+    cr_expect_eq(ipabs_grid_bucket(14.0, 100.0, 100), 13);
+    cr_expect_eq(ipabs_grid_bucket(5.04e6, 7.2e7, 100), 6);
+    cr_expect_eq(ipabs_grid_bucket(3 * 5.04e6, 7.2e7, 100), 20);
+    cr_expect_eq(ipabs_grid_bucket(7.0 + 1e-6, 100.0, 100), 7);
+    cr_expect_eq(ipabs_grid_bucket(6.99, 100.0, 100), 6);
+    cr_expect_eq(ipabs_grid_bucket(0.0, 100.0, 100), -1);
+    cr_expect_eq(ipabs_grid_bucket(5e-8, 100.0, 100), -1);
+    cr_expect_eq(ipabs_grid_bucket(2e-7, 100.0, 100), 0);
+    cr_expect_eq(ipabs_grid_bucket(100.0, 100.0, 100), 99);
+    cr_expect_eq(ipabs_grid_bucket(150.0, 100.0, 100), 99);
+    /* Every edge k w of a grid of 72M in 100 buckets, and every multiple
+     * of 0.72M computed as a sum, lands in bucket k - 1. */
+    for (int k = 1; k <= 100; k++) {
+        double sum = 0.0;
+        for (int i = 0; i < k; i++)
+            sum += 720000.0;
+        cr_expect_eq(ipabs_grid_bucket(sum, 7.2e7, 100), k - 1, "edge %d", k);
+        cr_expect_eq(ipabs_grid_bucket(k * (7.2e7 / 100), 7.2e7, 100), k - 1, "edge %d", k);
+    }
+}

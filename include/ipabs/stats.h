@@ -37,6 +37,18 @@ void ipabs_moments_merge(ipabs_moments *into, const ipabs_moments *from);
 /* Standard error of the mean; NaN with fewer than two samples. */
 double ipabs_moments_se(const ipabs_moments *m);
 
+/* The bucket rule of every loss grid (loss_distribution.csv of `run` and
+ * `exact`, and their comparison in --check-exact).  A value x of a grid of
+ * `buckets` equal buckets over (0, total] lies in bucket k when
+ * k w < x <= (k + 1) w, w = total / buckets, up to a tolerance of
+ * IPABS_GRID_TOL x total: a value within it of an edge belongs to the
+ * bucket below the edge (losses of homogeneous pools fall exactly on edges,
+ * and 7 / 100 x 100 is 7.000000000000001 in floating point), and a value
+ * within it of zero to the atom at zero.  Returns -1 for the atom at zero,
+ * else the bucket index, clamped to buckets - 1. */
+#define IPABS_GRID_TOL 1e-9
+int ipabs_grid_bucket(double x, double total, int buckets);
+
 #define IPABS_HIST_BINS 4096
 #define IPABS_TAIL_SIZE 16384
 

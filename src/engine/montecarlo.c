@@ -198,12 +198,11 @@ static void chunk_reset(chunk_acc *c, int M, int n_loans)
 
 static void chunk_add_static_loss(chunk_acc *c, double loss, double pool)
 {
-    if (loss <= 0.0) {
+    int b = ipabs_grid_bucket(loss, pool, IPABS_LOSS_BUCKETS);
+    if (b < 0)
         c->loss_zero++;
-        return;
-    }
-    int b = (int)ceil(loss / pool * IPABS_LOSS_BUCKETS) - 1;
-    c->loss_bucket[b < 0 ? 0 : b >= IPABS_LOSS_BUCKETS ? IPABS_LOSS_BUCKETS - 1 : b]++;
+    else
+        c->loss_bucket[b]++;
 }
 
 static void chunk_add_path(const driver *d, thread_ws *t, const double *v)

@@ -29,6 +29,22 @@ double ipabs_moments_se(const ipabs_moments *m)
     return sqrt(m->m2 / (m->n - 1.0) / m->n);
 }
 
+/* ---- the loss grid ---------------------------------------------------------- */
+
+int ipabs_grid_bucket(double x, double total, int buckets)
+{
+    if (!(x > IPABS_GRID_TOL * total))
+        return -1;
+    /* In bucket units the tolerance is IPABS_GRID_TOL x buckets; the
+     * rounding error of x / total x buckets is a few ulp of buckets, far
+     * below it. */
+    double pos = x / total * (double)buckets - IPABS_GRID_TOL * (double)buckets;
+    double k = ceil(pos) - 1.0;
+    if (k < 0.0)
+        return 0;
+    return k >= (double)buckets ? buckets - 1 : (int)k;
+}
+
 /* ---- quantiles ------------------------------------------------------------ */
 
 bool ipabs_quantiles_init(ipabs_quantiles *q, double lo, double hi, bool upper)
