@@ -107,6 +107,15 @@ static bool trackers_init(const ipabs_deal *deal, ipabs_quantiles *q)
     return ok;
 }
 
+/* The no-default path's values are the atoms of the trackers (most paths
+ * share them: a loss of 0, the promised yield): their counts are kept
+ * exactly, so a quantile on one is it (docs/measures.md). */
+static void trackers_declare_atoms(ipabs_quantiles *q, const double *base, int n)
+{
+    for (int j = 0; j < n; j++)
+        ipabs_quantiles_set_atom(&q[j], base[j]);
+}
+
 /* The tracked values of one path record. */
 static void tracker_values(const ipabs_mc_layout *L, const double *v, double *out)
 {
@@ -176,7 +185,10 @@ static bool thread_init(thread_ws *t, const driver *d, const ipabs_model_plan *p
     t->path->baseline = d->base;
     t->chunk = chunk_alloc(d);
     t->q = calloc((size_t)d->n_trackers, sizeof *t->q);
-    if (!t->chunk || !t->q || !trackers_init(deal, t->q)) {
+    bool ok = t->chunk && t->q && trackers_init(deal, t->q);
+    if (ok)
+        trackers_declare_atoms(t->q, d->tracker_base, d->n_trackers);
+    if (!ok) {
         ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                         "out of memory for a thread's workspace");
         return false;
@@ -545,6 +557,7 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
         s = ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     } else {
         tracker_values(&d.res->layout, base->values, d.tracker_base);
+        trackers_declare_atoms(d.res->q, d.tracker_base, d.n_trackers);
         d.res->threads = thread_count(opt);
         d.res->requested = opt->paths;
         d.res->seed = opt->seed;

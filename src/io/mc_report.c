@@ -15,6 +15,7 @@ typedef struct row {
     const char *measure;
     double value;
     double se;    /* NaN: none */
+    double lower, upper; /* IPABS_CI_LEVEL confidence interval; NaN: none */
     double paths; /* NaN: not a Monte Carlo figure */
 } row;
 
@@ -24,8 +25,9 @@ typedef struct rows {
     bool oom;
 } rows;
 
-static void add(rows *rs, const char *subject, const char *measure,
-                double value, double se, double paths)
+/* A row whose interval is given (quantiles: from order statistics). */
+static void add_ci(rows *rs, const char *subject, const char *measure, double value,
+                   double se, double lower, double upper, double paths)
 {
     if (rs->n == rs->cap) {
         int cap = rs->cap ? 2 * rs->cap : 256;
@@ -37,7 +39,16 @@ static void add(rows *rs, const char *subject, const char *measure,
         rs->v = v;
         rs->cap = cap;
     }
-    rs->v[rs->n++] = (row){subject, measure, value, se, paths};
+    rs->v[rs->n++] = (row){subject, measure, value, se, lower, upper, paths};
+}
+
+/* A row whose estimator is asymptotically normal (means, expected
+ * shortfall): the interval is value -+ z se. */
+static void add(rows *rs, const char *subject, const char *measure,
+                double value, double se, double paths)
+{
+    add_ci(rs, subject, measure, value, se, value - IPABS_CI_Z * se,
+           value + IPABS_CI_Z * se, paths);
 }
 
 static void add_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
@@ -50,10 +61,9 @@ static void add_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
 static void add_quantile(rows *rs, const ipabs_mc_result *r, const char *subject,
                          const char *measure, int tracker, double p)
 {
-    double se;
     const ipabs_quantiles *q = &r->q[tracker];
-    double v = ipabs_quantiles_value(q, p, &se, NULL);
-    add(rs, subject, measure, v, se, (double)q->n);
+    ipabs_quantile_est e = ipabs_quantiles_estimate(q, p);
+    add_ci(rs, subject, measure, e.value, e.se, e.lower, e.upper, (double)q->n);
 }
 
 static void add_tail_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
@@ -183,7 +193,8 @@ static ipabs_status write_summary(const rows *rs, const char *dir, ipabs_error *
     ipabs_status s = ipabs_csv_open(&w, dir, "summary.csv", err);
     if (s != IPABS_OK)
         return s;
-    static const char *const head[] = {"subject", "measure", "value", "std_error", "paths", NULL};
+    static const char *const head[] = {"subject", "measure", "value", "std_error",
+                                       "ci_lower", "ci_upper", "paths", NULL};
     ipabs_csv_header(&w, head);
     for (int i = 0; i < rs->n; i++) {
         const row *x = &rs->v[i];
@@ -191,6 +202,8 @@ static ipabs_status write_summary(const rows *rs, const char *dir, ipabs_error *
         ipabs_csv_text(&w, x->measure);
         num_or_empty(&w, x->value);
         num_or_empty(&w, x->se);
+        num_or_empty(&w, x->lower);
+        num_or_empty(&w, x->upper);
         if (isnan(x->paths))
             ipabs_csv_empty(&w);
         else
