@@ -940,7 +940,7 @@ Test(exact, write_produces_three_csv_files)
     cr_assert_eq(strncmp(lines[1], "0,0,", 4), 0, "first row is the atom at zero: %s", lines[1]);
     NEAR(last_column_sum(lines, n), 1.0, 1e-12);
     n = read_lines(out, "summary.csv", lines, 128);
-    cr_assert_str_eq(lines[0], "subject,measure,value,std_error,paths");
+    cr_assert_str_eq(lines[0], "subject,measure,value,std_error,ci_lower,ci_upper,paths");
     static const char *const rows[] = {
         "pool,prob_no_default,", "pool,expected_defaults,", "pool,expected_loss,",
         "pool,loss_q95,", "pool,loss_q99,", "pool,loss_q999,",

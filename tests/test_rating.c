@@ -472,8 +472,8 @@ Test(rating, rate_command_on_the_reference_scenario)
     expect_header(dir, "rating_summary.csv",
                   "tranche,guarantor_support,implied_rating,min_bdr,min_bdr_stress,"
                   "tenor_years,target_default_prob,tdr,mc_support,mc_prob_loss,"
-                  "mc_prob_loss_std_error,mc_expected_loss_pct,"
-                  "mc_expected_loss_pct_std_error,mc_implied_rating,paths,seed");
+                  "mc_prob_loss_std_error,mc_expected_loss_fraction,"
+                  "mc_expected_loss_fraction_std_error,mc_implied_rating,paths,seed");
     cr_expect(strstr(r.out, "stand-alone (no guarantor support):") != NULL, "%s", r.out);
     cr_expect(strstr(r.out, "supported (guarantor never fails):") != NULL);
     cr_expect(strstr(r.out, "Monte Carlo view") != NULL);

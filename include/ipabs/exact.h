@@ -108,7 +108,7 @@ void ipabs_exact_free(ipabs_exact_result *r);
  *   DIR/default_count.csv      defaults,probability
  *   DIR/loss_distribution.csv  loss_from,loss_to,probability (first row the
  *                              atom at zero: 0,0,P(L = 0); then the buckets)
- *   DIR/summary.csv            subject,measure,value,std_error,paths
+ *   DIR/summary.csv            subject,measure,value,std_error,ci_lower,ci_upper,paths
  *                              (std_error and paths empty: nothing is sampled)
  * Numbers carry 17 significant digits.  Returns IPABS_EINPUT for a NULL
  * argument or a result that does not belong to the deal, IPABS_EIO when a

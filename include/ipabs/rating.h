@@ -86,7 +86,7 @@ typedef struct ipabs_rating_view {
     int tranche;
     ipabs_support support;
     double prob_loss, prob_loss_se;
-    double el_pct, el_pct_se;  /* expected loss, % of the original balance */
+    double el_fraction, el_fraction_se; /* expected loss / original balance */
     int grade;                 /* best grade with target prob >= prob_loss; -1 none */
 } ipabs_rating_view;
 

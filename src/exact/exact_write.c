@@ -57,8 +57,8 @@ static void summary_row(ipabs_csv_out *w, const char *subject,
     ipabs_csv_text(w, subject);
     ipabs_csv_text(w, measure);
     ipabs_csv_num(w, value, -1);
-    ipabs_csv_empty(w);
-    ipabs_csv_empty(w);
+    for (int k = 0; k < 4; k++) /* std_error, ci_lower, ci_upper, paths */
+        ipabs_csv_empty(w);
     ipabs_csv_end_row(w);
 }
 
@@ -91,7 +91,8 @@ static ipabs_status write_summary(const ipabs_deal *deal,
                                   ipabs_error *err)
 {
     static const char *const header[] = {"subject", "measure", "value",
-                                         "std_error", "paths", NULL};
+                                         "std_error", "ci_lower", "ci_upper",
+                                         "paths", NULL};
     ipabs_csv_out w;
     ipabs_status s = ipabs_csv_open(&w, dir, "summary.csv", err);
     if (s != IPABS_OK)

@@ -86,7 +86,7 @@ static void tranche_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result
     add(rs, s, "promised_cash", promised, NAN, NAN);
     add_mean(rs, r, s, "expected_cash_received", m0 + IPABS_TM_CASH, 1.0);
     add_mean(rs, r, s, "expected_loss", m0 + IPABS_TM_LOSS, 1.0);
-    add_mean(rs, r, s, "expected_loss_pct", m0 + IPABS_TM_LOSS, 100.0 / tr->balance);
+    add_mean(rs, r, s, "expected_loss_fraction", m0 + IPABS_TM_LOSS, 1.0 / tr->balance);
     add_mean(rs, r, s, "expected_loss_pv", m0 + IPABS_TM_LOSS_PV, 1.0);
     add_mean(rs, r, s, "expected_interest_loss", m0 + IPABS_TM_INTEREST_LOSS, 1.0);
     add_mean(rs, r, s, "prob_loss", m0 + IPABS_TM_ANY_LOSS, 1.0);
@@ -398,7 +398,8 @@ void ipabs_mc_print(FILE *out, const ipabs_deal *deal, const ipabs_mc_result *r)
         const char *s = deal->tranches[k].name;
         fprintf(out, "%s (%.2f)\n", s, deal->tranches[k].balance);
         line(out, &rs, s, "expected_loss", "expected loss (yuan)", "%14.2f");
-        line(out, &rs, s, "expected_loss_pct", "expected loss (% of balance)", "%14.6f");
+        line(out, &rs, s, "expected_loss_fraction", "expected loss (fraction of balance)",
+             "%14.8f");
         line(out, &rs, s, "prob_loss", "P(principal loss)", "%14.8f");
         line(out, &rs, s, "prob_interest_shortfall", "P(interest shortfall)", "%14.8f");
         line(out, &rs, s, "loss_q99", "loss 99% quantile", "%14.2f");

@@ -59,9 +59,10 @@ static bool starts(const char *s, const char *prefix)
 static cell_kind measure_kind(const char *m)
 {
     if (starts(m, "prob_") || contains(m, "share") || starts(m, "irr") ||
+        contains(m, "fraction") || contains(m, "coverage") ||
         starts(m, "cumulative_default_ratio") || contains(m, "all_in_cost"))
         return FMT_PCT;
-    if (contains(m, "defaults") || contains(m, "years") || contains(m, "_pct") ||
+    if (contains(m, "defaults") || contains(m, "years") ||
         starts(m, "quadrature") || starts(m, "precision") || starts(m, "horizon"))
         return FMT_GENERAL;
     return FMT_YUAN;
