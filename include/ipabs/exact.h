@@ -115,6 +115,6 @@ void ipabs_exact_free(ipabs_exact_result *r);
  * file cannot be written (no partial file is left behind). */
 ipabs_status ipabs_exact_write(const ipabs_deal *deal,
                                const ipabs_exact_result *r, const char *dir,
-                               ipabs_error *err);
+                               bool bom, ipabs_error *err);
 
 #endif

@@ -153,6 +153,7 @@ typedef struct ipabs_run_info {
     const char *sha256;        /* of the scenario file, hex */
     const char *tape_sha256;   /* of the loan tape, hex; NULL = not recorded */
     const char *overrides;     /* the --set overrides, ';'-separated; NULL = none */
+    bool no_bom;               /* true: CSVs without the UTF-8 byte-order mark */
 } ipabs_run_info;
 
 /* Write DIR/summary.csv, default_count.csv, loss_distribution.csv, cdr.csv

@@ -129,7 +129,7 @@ void ipabs_rating_free(ipabs_rating_result *r);
 ipabs_status ipabs_rating_write(const ipabs_deal *deal,
                                 const ipabs_breakeven_result *be,
                                 const ipabs_rating_result *r, const char *dir,
-                                ipabs_error *err);
+                                bool bom, ipabs_error *err);
 
 /* The TDR table, the implied ratings and the Monte Carlo view. */
 void ipabs_rating_print(FILE *out, const ipabs_deal *deal,

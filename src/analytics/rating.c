@@ -342,13 +342,13 @@ static void stress_of_min(const ipabs_breakeven_result *be, int m, char *buf, si
 
 static ipabs_status write_rating_table(const ipabs_breakeven_result *be,
                                        const ipabs_rating_result *r,
-                                       const char *dir, ipabs_error *err)
+                                       const char *dir, bool bom, ipabs_error *err)
 {
     static const char *const head[] = {
         "grade", "target_default_prob", "tdr", "min_bdr", "margin", "passes",
         "guarantor_support", "tdr_std_error", "tenor_years", "min_bdr_stress", NULL};
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "rating.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "rating.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     ipabs_csv_header(&w, head);
@@ -415,7 +415,7 @@ static void summary_row(ipabs_csv_out *w, const ipabs_deal *deal,
 static ipabs_status write_summary(const ipabs_deal *deal,
                                   const ipabs_breakeven_result *be,
                                   const ipabs_rating_result *r, const char *dir,
-                                  ipabs_error *err)
+                                  bool bom, ipabs_error *err)
 {
     static const char *const head[] = {
         "tranche", "guarantor_support", "implied_rating", "min_bdr", "min_bdr_stress",
@@ -423,7 +423,7 @@ static ipabs_status write_summary(const ipabs_deal *deal,
         "mc_prob_loss_std_error", "mc_expected_loss_fraction", "mc_expected_loss_fraction_std_error",
         "mc_implied_rating", "paths", "seed", NULL};
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "rating_summary.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "rating_summary.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     ipabs_csv_header(&w, head);
@@ -435,15 +435,15 @@ static ipabs_status write_summary(const ipabs_deal *deal,
 ipabs_status ipabs_rating_write(const ipabs_deal *deal,
                                 const ipabs_breakeven_result *be,
                                 const ipabs_rating_result *r, const char *dir,
-                                ipabs_error *err)
+                                bool bom, ipabs_error *err)
 {
     ipabs_status s = ipabs_mkdir_p(dir, err);
     if (s == IPABS_OK)
-        s = ipabs_breakeven_write(deal, be, dir, err);
+        s = ipabs_breakeven_write(deal, be, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_rating_table(be, r, dir, err);
+        s = write_rating_table(be, r, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_summary(deal, be, r, dir, err);
+        s = write_summary(deal, be, r, dir, bom, err);
     return s;
 }
 

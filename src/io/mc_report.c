@@ -187,10 +187,11 @@ static void num_or_empty(ipabs_csv_out *w, double v)
     ipabs_csv_num(w, v, -1);
 }
 
-static ipabs_status write_summary(const rows *rs, const char *dir, ipabs_error *err)
+static ipabs_status write_summary(const rows *rs, const char *dir, bool bom,
+                                  ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "summary.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "summary.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {"subject", "measure", "value", "std_error",
@@ -221,10 +222,10 @@ static void prob_cells(ipabs_csv_out *w, uint64_t count, long long n)
 }
 
 static ipabs_status write_default_count(const ipabs_deal *deal, const ipabs_mc_result *r,
-                                        const char *dir, ipabs_error *err)
+                                        const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "default_count.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "default_count.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {"defaults", "probability", "std_error", NULL};
@@ -238,10 +239,10 @@ static ipabs_status write_default_count(const ipabs_deal *deal, const ipabs_mc_r
 }
 
 static ipabs_status write_loss_distribution(const ipabs_deal *deal, const ipabs_mc_result *r,
-                                            const char *dir, ipabs_error *err)
+                                            const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "loss_distribution.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "loss_distribution.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {"loss_from", "loss_to", "probability", "std_error", NULL};
@@ -261,10 +262,10 @@ static ipabs_status write_loss_distribution(const ipabs_deal *deal, const ipabs_
 }
 
 static ipabs_status write_cdr(const ipabs_deal *deal, const ipabs_mc_result *r,
-                              const char *dir, ipabs_error *err)
+                              const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "cdr.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "cdr.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {"period", "date", "expected_cumulative_default_ratio",
@@ -286,8 +287,9 @@ static ipabs_status write_cdr(const ipabs_deal *deal, const ipabs_mc_result *r,
 static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *info,
                               const char *dir, ipabs_error *err)
 {
+    bool bom = !info->no_bom;
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "run.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "run.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {
@@ -324,14 +326,15 @@ ipabs_status ipabs_mc_write(const ipabs_deal *deal, const ipabs_mc_result *r,
         free(rs.v);
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     }
-    s = write_summary(&rs, dir, err);
+    bool bom = !info->no_bom;
+    s = write_summary(&rs, dir, bom, err);
     free(rs.v);
     if (s == IPABS_OK)
-        s = write_default_count(deal, r, dir, err);
+        s = write_default_count(deal, r, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_loss_distribution(deal, r, dir, err);
+        s = write_loss_distribution(deal, r, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_cdr(deal, r, dir, err);
+        s = write_cdr(deal, r, dir, bom, err);
     /* run.csv last: its presence says the others are complete. */
     if (s == IPABS_OK)
         s = write_run(r, info, dir, err);

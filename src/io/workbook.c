@@ -165,9 +165,12 @@ static void add_chart(book *b, lxw_worksheet *ws, const char *sheet, const ipabs
     chart_series_set_values(series, sheet, 1, (lxw_col_t)y, (lxw_row_t)(t->n_rows - 1),
                             (lxw_col_t)y);
     (void)vals;
+    char xtitle[300], ytitle[300];
+    ipabs_axis_title(cs->x, xtitle, sizeof xtitle);
+    ipabs_axis_title(cs->y, ytitle, sizeof ytitle);
     chart_title_set_name(chart, cs->title);
-    chart_axis_set_name(chart->x_axis, cs->x);
-    chart_axis_set_name(chart->y_axis, cs->y);
+    chart_axis_set_name(chart->x_axis, xtitle);
+    chart_axis_set_name(chart->y_axis, ytitle);
     chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
     worksheet_insert_chart(ws, (lxw_row_t)(1 + 18 * slot), (lxw_col_t)(t->row_len[0] + 1), chart);
 }
