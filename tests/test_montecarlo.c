@@ -278,7 +278,9 @@ static bool same_result(const ipabs_mc_result *a, const ipabs_mc_result *b, int 
     return a->paths == b->paths &&
            memcmp(a->moments, b->moments, (size_t)a->layout.count * sizeof *a->moments) == 0 &&
            memcmp(a->default_count, b->default_count, (size_t)(n_loans + 1) * sizeof(uint64_t)) == 0 &&
-           memcmp(a->loss_bucket, b->loss_bucket, sizeof a->loss_bucket) == 0;
+           memcmp(a->loss_bucket, b->loss_bucket, sizeof a->loss_bucket) == 0 &&
+           memcmp(a->default_count_by_period, b->default_count_by_period,
+                  (size_t)a->layout.n_periods * (size_t)(n_loans + 1) * sizeof(uint64_t)) == 0;
 }
 
 Test(montecarlo, thread_counts_agree_bit_for_bit, .init = setup)
@@ -477,5 +479,74 @@ Test(montecarlo, expected_shortfall_error_matches_the_spread_over_seeds, .init =
         cr_expect(fabs(log(se[r] / spread)) <= tol,
                   "seed %d: reported %g, observed spread %g (tolerance %.3f in log)", r, se[r],
                   spread, tol);
+    ipabs_deal_free(d);
+}
+
+/* Issue 12, item 5: the committee's figures on the guarantor-wrapped deal,
+ * whose laws are known by hand.  The senior (10M, bullet) loses its whole
+ * balance exactly when the loan defaults in a period t by which the
+ * guarantor has failed, so P(wiped out) = P(loss) = p, every loss comes
+ * with a guarantor default: E[L 1{G}] = 1e7 p and E[L | G] = 1e7 p / P(G),
+ * P(G) = 1 - 0.97^2 (two years).  The number of defaults by period t is
+ * 1 with probability cumPD(0.06, t).  Coverage: the loan pays 5% on 10M a
+ * quarter (125,000) and the senior is promised 3% (75,000), then at period
+ * 8 both principals: 5/3 on periods 1-7, 10,125,000 / 10,075,000 at 8,
+ * its minimum; a path on which the loan defaults (IP worth 0) collects
+ * nothing in the default period: its least coverage is 0, with
+ * probability cumPD(0.06, 8) = 11.64%, so the 5% and 1% quantiles are 0. */
+Test(montecarlo, committee_figures_on_the_wrapped_deal, .init = setup, .timeout = 300)
+{
+    ipabs_deal *d = wrapped_deal(0.0);
+    long long n = 400000;
+    ipabs_mc_result *r = simulate(d, n, 99, 2);
+    double p = 0.0;
+    for (int t = 1; t <= 8; t++)
+        p += (cum_pd(0.06, t) - cum_pd(0.06, t - 1)) * cum_pd(0.03, t);
+    double pg = cum_pd(0.03, 8), se, v;
+    int m0 = r->layout.tranche0;
+    v = mean_of(r, m0 + IPABS_TM_WIPED_OUT, &se);
+    cr_expect(fabs(v - p) <= 4.0 * sqrt(p * (1 - p) / n), "P(wiped out) %g vs %g", v, p);
+    v = mean_of(r, m0 + IPABS_TM_LOSS_AND_G_DEFAULT, &se);
+    cr_expect(fabs(v - 1e7 * p) <= 4.0 * 1e7 * sqrt(p * (1 - p) / n), "E[L 1G] %g vs %g", v,
+              1e7 * p);
+    v = mean_of(r, m0 + IPABS_TM_LOSS_IF_G_DEFAULT, &se);
+    double q = p / pg; /* P(loss | G) */
+    double n_g = r->moments[m0 + IPABS_TM_LOSS_IF_G_DEFAULT].n;
+    cr_expect(fabs(n_g / n - pg) <= 4.0 * sqrt(pg * (1 - pg) / n), "P(G) %g vs %g", n_g / n, pg);
+    cr_expect(fabs(v - 1e7 * q) <= 4.0 * 1e7 * sqrt(q * (1 - q) / n_g), "E[L | G] %g vs %g", v,
+              1e7 * q);
+    cr_expect(fabs(se - 1e7 * sqrt(q * (1 - q) / n_g)) <= 0.05 * se, "its error %g", se);
+    /* Default-count law by period. */
+    for (int t = 1; t <= 8; t++) {
+        double want = cum_pd(0.06, t);
+        double got = (double)r->default_count_by_period[(size_t)(t - 1) * 2 + 1] / (double)n;
+        cr_expect(fabs(got - want) <= 4.0 * sqrt(want * (1 - want) / n), "P(N_%d = 1) %g vs %g",
+                  t, got, want);
+        cr_expect_eq(r->default_count_by_period[(size_t)(t - 1) * 2] +
+                     r->default_count_by_period[(size_t)(t - 1) * 2 + 1], (uint64_t)n);
+    }
+    /* Coverage on the no-default path, by period and its minimum. */
+    for (int t = 1; t <= 7; t++)
+        cr_expect(fabs(r->baseline[r->layout.coverage0 + t - 1] - 5.0 / 3.0) < 1e-12,
+                  "period %d: %.15g", t, r->baseline[r->layout.coverage0 + t - 1]);
+    double last = 10125000.0 / 10075000.0;
+    cr_expect(fabs(r->baseline[r->layout.coverage0 + 7] - last) < 1e-12);
+    cr_expect(fabs(r->baseline[r->layout.pool0 + IPABS_PM_MIN_COVERAGE] - last) < 1e-12);
+    /* Its distribution over the paths. */
+    double pd8 = cum_pd(0.06, 8);
+    v = mean_of(r, r->layout.pool0 + IPABS_PM_MIN_COVERAGE, &se);
+    cr_expect(fabs(v - (1 - pd8) * last) <= 4.0 * last * sqrt(pd8 * (1 - pd8) / n),
+              "mean least coverage %g vs %g", v, (1 - pd8) * last);
+    int qc = d->n_tranches * IPABS_QT_PER_TRANCHE_ + IPABS_QG_MIN_COVERAGE;
+    ipabs_quantile_est e05 = ipabs_quantiles_estimate(&r->q[qc], 0.05);
+    ipabs_quantile_est e50 = ipabs_quantiles_estimate(&r->q[qc], 0.50);
+    cr_expect(e05.exact && e05.value == 0.0 && e05.upper == 0.0, "q05 %g", e05.value);
+    cr_expect(e50.exact && fabs(e50.value - last) < 1e-12, "q50 %.15g", e50.value);
+    /* WAL: 2 years when the loan performs; t/4 when it defaults in t (the
+     * guarantor pays at once) or the write-off leaves none. */
+    int qw = IPABS_QT_TRANCHE_WAL;
+    ipabs_quantile_est w95 = ipabs_quantiles_estimate(&r->q[qw], 0.95);
+    cr_expect(w95.exact && w95.value == 2.0, "WAL q95 %g", w95.value);
+    ipabs_mc_result_free(r);
     ipabs_deal_free(d);
 }

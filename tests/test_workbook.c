@@ -111,8 +111,8 @@ Test(workbook, run_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini = 
     cr_assert_eq(ipabs_workbook_write(xlsx, dir, IPABS_RESULT_RUN, &err), IPABS_OK, "%s",
                  err.message);
     static const char *const sheets[] = {"summary", "default_count", "loss_distribution",
-                                         "cdr", "run"};
-    check_book(xlsx, sheets, 5);
+                                         "cdr", "coverage", "default_count_by_period", "run"};
+    check_book(xlsx, sheets, (int)(sizeof sheets / sizeof sheets[0]));
 }
 
 Test(workbook, sweep_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini = tmpdir_teardown)

@@ -94,8 +94,18 @@ static void tranche_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result
     add_quantile(rs, r, s, "loss_q95", q0 + IPABS_QT_TRANCHE_LOSS, 0.95);
     add_quantile(rs, r, s, "loss_q99", q0 + IPABS_QT_TRANCHE_LOSS, 0.99);
     add_quantile(rs, r, s, "loss_q999", q0 + IPABS_QT_TRANCHE_LOSS, 0.999);
+    add_tail_mean(rs, r, s, "expected_shortfall_95", q0 + IPABS_QT_TRANCHE_LOSS, 0.95);
     add_tail_mean(rs, r, s, "expected_shortfall_99", q0 + IPABS_QT_TRANCHE_LOSS, 0.99);
+    add_tail_mean(rs, r, s, "expected_shortfall_999", q0 + IPABS_QT_TRANCHE_LOSS, 0.999);
+    add_mean(rs, r, s, "prob_wiped_out", m0 + IPABS_TM_WIPED_OUT, 1.0);
+    add_mean(rs, r, s, "expected_loss_given_guarantor_default",
+             m0 + IPABS_TM_LOSS_IF_G_DEFAULT, 1.0);
+    add_mean(rs, r, s, "expected_loss_and_guarantor_default",
+             m0 + IPABS_TM_LOSS_AND_G_DEFAULT, 1.0);
     add_mean(rs, r, s, "wal_years", m0 + IPABS_TM_WAL, 1.0);
+    add_quantile(rs, r, s, "wal_years_q05", q0 + IPABS_QT_TRANCHE_WAL, 0.05);
+    add_quantile(rs, r, s, "wal_years_q50", q0 + IPABS_QT_TRANCHE_WAL, 0.50);
+    add_quantile(rs, r, s, "wal_years_q95", q0 + IPABS_QT_TRANCHE_WAL, 0.95);
     add_mean(rs, r, s, "irr_mean", m0 + IPABS_TM_IRR, 1.0);
     add_quantile(rs, r, s, "irr_q05", q0 + IPABS_QT_TRANCHE_IRR, 0.05);
     add_quantile(rs, r, s, "irr_q01", q0 + IPABS_QT_TRANCHE_IRR, 0.01);
@@ -136,7 +146,9 @@ static void pool_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result *r
     add_quantile(rs, r, s, "loss_q95", q + IPABS_QG_POOL_STATIC_LOSS, 0.95);
     add_quantile(rs, r, s, "loss_q99", q + IPABS_QG_POOL_STATIC_LOSS, 0.99);
     add_quantile(rs, r, s, "loss_q999", q + IPABS_QG_POOL_STATIC_LOSS, 0.999);
+    add_tail_mean(rs, r, s, "expected_shortfall_95", q + IPABS_QG_POOL_STATIC_LOSS, 0.95);
     add_tail_mean(rs, r, s, "expected_shortfall_99", q + IPABS_QG_POOL_STATIC_LOSS, 0.99);
+    add_tail_mean(rs, r, s, "expected_shortfall_999", q + IPABS_QG_POOL_STATIC_LOSS, 0.999);
     add_mean(rs, r, s, "expected_credit_loss", p + IPABS_PM_CREDIT_LOSS, 1.0);
     add_quantile(rs, r, s, "credit_loss_q99", q + IPABS_QG_POOL_CREDIT_LOSS, 0.99);
     add_mean(rs, r, s, "loss_borne_guarantor", p + IPABS_PM_BORNE_GUARANTOR, 1.0);
@@ -147,6 +159,11 @@ static void pool_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result *r
              r->layout.period0 + deal->legal_final - 1, 1.0);
     add_quantile(rs, r, s, "cumulative_default_ratio_q99", q + IPABS_QG_POOL_CDR, 0.99);
     add_quantile(rs, r, s, "cumulative_default_ratio_q999", q + IPABS_QG_POOL_CDR, 0.999);
+    add(rs, s, "coverage_ratio_min_no_default", r->baseline[p + IPABS_PM_MIN_COVERAGE], NAN,
+        NAN);
+    add_mean(rs, r, s, "coverage_ratio_min_mean", p + IPABS_PM_MIN_COVERAGE, 1.0);
+    add_quantile(rs, r, s, "coverage_ratio_min_q05", q + IPABS_QG_MIN_COVERAGE, 0.05);
+    add_quantile(rs, r, s, "coverage_ratio_min_q01", q + IPABS_QG_MIN_COVERAGE, 0.01);
     double n = (double)r->paths;
     add(rs, s, "fast_path_share", (double)r->fast_paths / n, NAN, n);
 }
@@ -284,6 +301,60 @@ static ipabs_status write_cdr(const ipabs_deal *deal, const ipabs_mc_result *r,
     return ipabs_csv_commit(&w, err);
 }
 
+/* The cash-flow coverage ratio by payment date: on the no-default path,
+ * and its mean over the paths on which it is defined. */
+static ipabs_status write_coverage(const ipabs_deal *deal, const ipabs_mc_result *r,
+                                   const char *dir, bool bom, ipabs_error *err)
+{
+    ipabs_csv_out w;
+    ipabs_status s = ipabs_csv_open(&w, dir, "coverage.csv", bom, err);
+    if (s != IPABS_OK)
+        return s;
+    static const char *const head[] = {"period", "date", "coverage_ratio_no_default",
+                                       "expected_coverage_ratio", "std_error", "paths", NULL};
+    ipabs_csv_header(&w, head);
+    for (int t = 1; t <= deal->legal_final; t++) {
+        int j = r->layout.coverage0 + t - 1;
+        const ipabs_moments *m = &r->moments[j];
+        char date[11];
+        ipabs_date_format(deal->dates[t], date);
+        ipabs_csv_int(&w, t);
+        ipabs_csv_text(&w, date);
+        ipabs_csv_num(&w, r->baseline[j], -1);
+        ipabs_csv_num(&w, m->n > 0 ? m->mean : NAN, -1);
+        ipabs_csv_num(&w, ipabs_moments_se(m), -1);
+        ipabs_csv_int(&w, (long long)m->n);
+        ipabs_csv_end_row(&w);
+    }
+    return ipabs_csv_commit(&w, err);
+}
+
+/* The law of the number of loans defaulted by each payment date. */
+static ipabs_status write_count_by_period(const ipabs_deal *deal, const ipabs_mc_result *r,
+                                          const char *dir, bool bom, ipabs_error *err)
+{
+    ipabs_csv_out w;
+    ipabs_status s = ipabs_csv_open(&w, dir, "default_count_by_period.csv", bom, err);
+    if (s != IPABS_OK)
+        return s;
+    static const char *const head[] = {"period", "date", "defaults", "probability",
+                                       "std_error", NULL};
+    ipabs_csv_header(&w, head);
+    int n1 = deal->n_loans + 1;
+    for (int t = 1; t <= deal->legal_final; t++) {
+        char date[11];
+        ipabs_date_format(deal->dates[t], date);
+        for (int k = 0; k < n1; k++) {
+            ipabs_csv_int(&w, t);
+            ipabs_csv_text(&w, date);
+            ipabs_csv_int(&w, k);
+            prob_cells(&w, r->default_count_by_period[(size_t)(t - 1) * n1 + k], r->paths);
+            ipabs_csv_end_row(&w);
+        }
+    }
+    return ipabs_csv_commit(&w, err);
+}
+
 static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *info,
                               const char *dir, ipabs_error *err)
 {
@@ -335,6 +406,10 @@ ipabs_status ipabs_mc_write(const ipabs_deal *deal, const ipabs_mc_result *r,
         s = write_loss_distribution(deal, r, dir, bom, err);
     if (s == IPABS_OK)
         s = write_cdr(deal, r, dir, bom, err);
+    if (s == IPABS_OK)
+        s = write_coverage(deal, r, dir, bom, err);
+    if (s == IPABS_OK)
+        s = write_count_by_period(deal, r, dir, bom, err);
     /* run.csv last: its presence says the others are complete. */
     if (s == IPABS_OK)
         s = write_run(r, info, dir, err);

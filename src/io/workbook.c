@@ -224,6 +224,10 @@ static const sheet_spec RUN_SHEETS[] = {
     {"cdr.csv", "cdr",
      {{LXW_CHART_LINE, "date", "expected_cumulative_default_ratio",
        "Expected cumulative default ratio"}}, 1, false},
+    {"coverage.csv", "coverage",
+     {{LXW_CHART_LINE, "date", "coverage_ratio_no_default",
+       "Cash-flow coverage ratio, no-default path"}}, 1, false},
+    {"default_count_by_period.csv", "default_count_by_period", {{0}}, 0, false},
     {"run.csv", "run", {{0}}, 0, false},
 };
 
