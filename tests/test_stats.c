@@ -368,12 +368,12 @@ static void es_error_check(double p, int n, int R)
     free(se);
 }
 
-Test(stats, expected_shortfall_error_matches_the_spread_in_the_tail, .timeout = 120)
+Test(stats, expected_shortfall_error_matches_the_spread_in_the_tail, .timeout = 600)
 {
     es_error_check(0.99, 100000, 100);
 }
 
-Test(stats, expected_shortfall_error_matches_the_spread_beyond_the_tail, .timeout = 120)
+Test(stats, expected_shortfall_error_matches_the_spread_beyond_the_tail, .timeout = 600)
 {
     es_error_check(0.95, 400000, 40);
 }
