@@ -160,6 +160,7 @@ Test(plot, units_follow_the_names)
     cr_expect_str_eq(ipabs_unit_of("model.pd_multiplier"), "multiple");
     cr_expect_str_eq(ipabs_unit_of("cumulative_default_ratio_q99"), "fraction");
     cr_expect_str_eq(ipabs_unit_of("stress"), "");
+    cr_expect_str_eq(ipabs_unit_of("coverage_ratio_no_default"), "multiple");
     char buf[64];
     ipabs_axis_title("bdr", buf, sizeof buf);
     cr_expect_str_eq(buf, "bdr (fraction)");

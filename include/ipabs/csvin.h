@@ -31,7 +31,8 @@ bool ipabs_table_num(const ipabs_table *t, int row, int col, double *out);
 
 /* The unit of a result column or measure by its name, for axis titles:
  * "yuan", "fraction" (probabilities, ratios, yields, rates: 0.03 = 3%),
- * "years", "count", "payment period", "date", "multiple" or "" (none
+ * "years", "count", "payment period", "date", "multiple" (multipliers,
+ * coverage ratios) or "" (none
  * known).  docs/measures.md states the convention. */
 const char *ipabs_unit_of(const char *name);
 /* "NAME (UNIT)" into buf (just NAME when the unit is unknown). */

@@ -124,6 +124,13 @@ typedef struct ipabs_quantile_est {
  * q->n == 0. */
 ipabs_quantile_est ipabs_quantiles_estimate(const ipabs_quantiles *q, double p);
 
+/* The number of kept values below x (*below) and at or below x (*upto):
+ * the empirical distribution function at x and just left of it, times n.
+ * Exact when x is not strictly inside a cell's (smallest, largest) range
+ * (an atom, a cell's extreme value, or between cells); otherwise the
+ * interior of that cell is taken as spread evenly between its extremes. */
+void ipabs_quantiles_count(const ipabs_quantiles *q, double x, double *below, double *upto);
+
 /* ipabs_quantiles_estimate() reduced to the value; *se and *exact may be
  * NULL. */
 double ipabs_quantiles_value(const ipabs_quantiles *q, double p, double *se,

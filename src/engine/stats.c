@@ -368,6 +368,31 @@ double ipabs_quantiles_value(const ipabs_quantiles *q, double p, double *se,
     return e.value;
 }
 
+void ipabs_quantiles_count(const ipabs_quantiles *q, double x, double *below, double *upto)
+{
+    int cx = cell_of(q, x);
+    double before = 0.0;
+    for (int c = 0; c < cx; c++)
+        before += (double)q->cells[c].n;
+    const ipabs_qcell *c = &q->cells[cx];
+    double lt = 0.0, le = 0.0; /* within the cell */
+    if (c->n == 0 || x < c->min) {
+        lt = le = 0.0;
+    } else if (x > c->max) {
+        lt = le = (double)c->n;
+    } else if (x == c->min) {
+        le = c->min == c->max ? (double)c->n : (double)c->n_min;
+    } else if (x == c->max) {
+        lt = (double)(c->n - c->n_max);
+        le = (double)c->n;
+    } else {
+        double mid = (double)(c->n - c->n_min - c->n_max);
+        lt = le = (double)c->n_min + mid * (x - c->min) / (c->max - c->min);
+    }
+    *below = before + lt;
+    *upto = before + le;
+}
+
 /* ---- expected shortfall --------------------------------------------------- */
 
 /* Sums over the m most extreme values x of y = d (x - v) (d = +1 on the

@@ -148,12 +148,12 @@ static bool has_any(const char *s, const char *const *words)
 }
 
 /* The first matching group wins: "prob_loss" is a fraction, not an amount,
- * "expected_defaults" a count. */
+ * "expected_defaults" a count, a coverage ratio (现金流覆盖倍数) a multiple. */
 const char *ipabs_unit_of(const char *name)
 {
     static const char *const years[] = {"years", NULL};
     static const char *const dates[] = {"date", NULL};
-    static const char *const multiple[] = {"multiplier", NULL};
+    static const char *const multiple[] = {"multiplier", "coverage", NULL};
     static const char *const fraction[] = {
         "prob", "irr", "ratio", "share", "fraction", "coverage", "correlation", "rate",
         "bdr", "tdr", "margin", "annual_pd", "loading", NULL};

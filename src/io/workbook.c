@@ -59,7 +59,7 @@ static bool starts(const char *s, const char *prefix)
 static cell_kind measure_kind(const char *m)
 {
     if (starts(m, "prob_") || contains(m, "share") || starts(m, "irr") ||
-        contains(m, "fraction") || contains(m, "coverage") ||
+        contains(m, "fraction") ||
         starts(m, "cumulative_default_ratio") || contains(m, "all_in_cost"))
         return FMT_PCT;
     if (contains(m, "defaults") || contains(m, "years") ||
@@ -76,6 +76,8 @@ static cell_kind column_kind(const char *h)
     for (const char *const *p = ints; *p != NULL; p++)
         if (strcmp(h, *p) == 0)
             return FMT_INT;
+    if (contains(h, "coverage")) /* a multiple, not a percentage */
+        return FMT_GENERAL;
     if (contains(h, "prob") || contains(h, "ratio") || contains(h, "share") ||
         contains(h, "efficiency") || contains(h, "bdr") || contains(h, "tdr") ||
         contains(h, "margin") || contains(h, "irr") || contains(h, "coupon") ||
