@@ -56,13 +56,16 @@ static void svg_with(const char *name, const char *title)
     free(svg);
 }
 
-Test(plot, run_results_give_three_charts, .init = tmpdir_setup, .fini = tmpdir_teardown)
+Test(plot, run_results_give_four_charts, .init = tmpdir_setup, .fini = tmpdir_teardown)
 {
     tmpdir_reference_run(20000);
     ipabs_error err;
     int written = 0;
     cr_assert_eq(ipabs_plot_dir(dir, &written, &err), IPABS_OK, "%s", err.message);
-    cr_assert_eq(written, 3);
+    cr_assert_eq(written, 4);
+    svg_with("coverage.svg", "Cash-flow coverage ratio");
+    svg_with("coverage.svg", "coverage ratio (multiple)");
+    svg_with("coverage.svg", "payment period");
     svg_with("loss_distribution.svg", "Pool static loss");
     svg_with("default_count.svg", "Number of defaults");
     svg_with("cdr.svg", "cumulative default ratio");

@@ -260,6 +260,31 @@ static ipabs_status cdr_chart(job *j, const ipabs_table *t)
     return draw(j, "cdr.svg", &c, &s);
 }
 
+/* The cash-flow coverage ratio by payment date: the no-default path and
+ * the mean over paths, one line each. */
+static ipabs_status coverage_chart(job *j, const ipabs_table *t)
+{
+    series s[2] = {{0}, {0}};
+    bool ok = column_series(t, "period", "coverage_ratio_no_default", 1, &s[0]) &&
+              column_series(t, "period", "expected_coverage_ratio", 1, &s[1]);
+    ipabs_status st;
+    if (!ok) {
+        st = ipabs_error_set(j->err, IPABS_EINPUT, "coverage.csv", 0, 0, NULL,
+                             "not a coverage ratio table");
+    } else {
+        static const char *const labels[2] = {"no default", "mean"};
+        char path[1100];
+        snprintf(path, sizeof path, "%s/coverage.svg", j->dir);
+        chart c = {"Cash-flow coverage ratio (collections / senior due)", "payment period",
+                   "coverage ratio (multiple)", false, 0, NULL, 0};
+        st = render_many(path, &c, s, 2, labels, j->err);
+        j->written += st == IPABS_OK;
+    }
+    series_free(&s[0]);
+    series_free(&s[1]);
+    return st;
+}
+
 /* Grid key columns come first; a measure column is followed by its
  * standard error "<name>_se". */
 static int key_columns(const ipabs_table *t)
@@ -382,6 +407,8 @@ ipabs_status ipabs_plot_dir(const char *dir, int *written, ipabs_error *err)
         s = with_table(&j, "default_count.csv", count_chart);
     if (s == IPABS_OK)
         s = with_table(&j, "cdr.csv", cdr_chart);
+    if (s == IPABS_OK)
+        s = with_table(&j, "coverage.csv", coverage_chart);
     if (s == IPABS_OK)
         s = with_table(&j, "sweep.csv", sweep_charts);
     if (s == IPABS_OK)
