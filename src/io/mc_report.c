@@ -482,6 +482,10 @@ void ipabs_mc_print(FILE *out, const ipabs_deal *deal, const ipabs_mc_result *r)
         line(out, &rs, s, "prob_interest_shortfall", "P(interest shortfall)", "%14.8f");
         line(out, &rs, s, "loss_q99", "loss 99% quantile", "%14.2f");
         line(out, &rs, s, "loss_q999", "loss 99.9% quantile", "%14.2f");
+        line(out, &rs, s, "expected_shortfall_99", "expected shortfall 99%", "%14.2f");
+        line(out, &rs, s, "prob_wiped_out", "P(wiped out)", "%14.8f");
+        line(out, &rs, s, "expected_loss_and_guarantor_default", "E[loss x 1{guarantor default}]",
+             "%14.2f");
         line(out, &rs, s, "wal_years", "WAL (years)", "%14.4f");
         line(out, &rs, s, "irr_mean", "IRR mean", "%14.6f");
     }
@@ -501,5 +505,9 @@ void ipabs_mc_print(FILE *out, const ipabs_deal *deal, const ipabs_mc_result *r)
     line(out, &rs, "pool", "loss_borne_sub", "  borne by the sub", "%14.2f");
     line(out, &rs, "pool", "loss_borne_senior", "  borne by the senior", "%14.2f");
     line(out, &rs, "pool", "loss_borne_excess_spread", "  absorbed by excess spread", "%14.2f");
+    line(out, &rs, "pool", "coverage_ratio_min_no_default", "least coverage ratio, no default",
+         "%14.4f");
+    line(out, &rs, "pool", "coverage_ratio_min_q05", "least coverage ratio, 5% quantile",
+         "%14.4f");
     free(rs.v);
 }
