@@ -145,7 +145,7 @@ int main(int argc, char **argv)
             strcpy(csv_dir, "/");
         csv_name = slash + 1;
     }
-    bool csv = c.csv != NULL && ipabs_csv_open(&w, csv_dir, csv_name, &err) == IPABS_OK;
+    bool csv = c.csv != NULL && ipabs_csv_open(&w, csv_dir, csv_name, false, &err) == IPABS_OK;
     if (c.csv != NULL && !csv)
         ipabs_error_print(stderr, &err);
     static const char *const head[] = {"scenario", "loans", "periods", "paths", "threads",

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,26 @@ static inline char *cli_read_file(const char *path, size_t *len)
     }
     fclose(f);
     buf[n] = '\0';
+    if (len != NULL)
+        *len = n;
+    return buf;
+}
+
+/* A result CSV as cli_read_file() reads it, less the UTF-8 byte-order mark
+ * every result CSV begins with by default (issue 12), whose presence is
+ * checked. */
+static inline char *cli_read_csv(const char *path, size_t *len)
+{
+    size_t n;
+    char *buf = cli_read_file(path, &n);
+    if (buf == NULL)
+        return NULL;
+    bool bom = n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0;
+    cr_expect(bom, "expected %s to begin with the UTF-8 byte-order mark", path);
+    if (bom) {
+        memmove(buf, buf + 3, n - 2);
+        n -= 3;
+    }
     if (len != NULL)
         *len = n;
     return buf;

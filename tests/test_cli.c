@@ -72,7 +72,7 @@ static int split_row(char *line, char **cells, int max)
 static table read_table(const char *path)
 {
     table t = {0};
-    t.text = cli_read_file(path, NULL);
+    t.text = cli_read_csv(path, NULL);
     cr_assert_not_null(t.text, "expected %s to exist", path);
     cr_assert_null(strchr(t.text, '"'), "expected no quoted cell in %s", path);
     char *nl = strchr(t.text, '\n');
@@ -421,7 +421,7 @@ Test(cli, cashflow_without_default_repays_everyone)
     char *files[3];
     for (int f = 0; f < 3; f++) {
         snprintf(path, sizeof path, "%s/%s", out, names[f]);
-        files[f] = cli_read_file(path, NULL);
+        files[f] = cli_read_csv(path, NULL);
         cr_assert_not_null(files[f], "expected %s", path);
     }
     for (int i = 0; i < deal->n_loans; i++) {
@@ -762,13 +762,88 @@ Test(cli, run_writes_its_files)
                   "expected a non-empty %s", path);
     }
     snprintf(path, sizeof path, "%s/summary.csv", out);
-    char *summary = cli_read_file(path, NULL);
+    char *summary = cli_read_csv(path, NULL);
     cr_assert_not_null(summary, "expected %s", path);
-    cr_expect(strncmp(summary, "subject,measure,value,std_error,paths\n", 38) == 0,
-              "expected the summary.csv header 'subject,measure,value,std_error,paths'");
+    static const char head[] = "subject,measure,value,std_error,ci_lower,ci_upper,paths\n";
+    cr_expect(strncmp(summary, head, strlen(head)) == 0, "expected the summary.csv header %s",
+              head);
     free(summary);
     cr_expect_eq(count_tmp_files(out), 0, "expected no *.tmp.* file left in %s", out);
     cli_result_free(&r);
+}
+
+/* Issue 12, finding 2: on a pool whose losses lie exactly on the edges of
+ * the loss buckets (two loans of 50 yuan, static loss exactly 7 each, pool
+ * 100: losses 7 and 14), `run` and `exact` put them in the same buckets, so
+ * --check-exact passes (it used to exit 3 with |z| near 500) and the
+ * losses are in (6, 7] and (13, 14]. */
+Test(cli, check_exact_agrees_on_bucket_edges)
+{
+    const char *out = cli_path("edges");
+    cli_result r = cli_run("run", IPABS_SOURCE_DIR "/scenarios/validation/bucket-edges.yaml",
+                           "--paths", "50000", "--quiet", "--check-exact", "-o", out, NULL);
+    CLI_EXPECT_NO_CRASH(r);
+    cr_expect_eq(r.exit_code, 0, "expected exit 0 from --check-exact, got %d; stdout:\n%s",
+                 r.exit_code, r.out);
+    char path[600];
+    snprintf(path, sizeof path, "%s/loss_distribution.csv", out);
+    char *law = cli_read_csv(path, NULL);
+    cr_assert_not_null(law, "expected %s", path);
+    cr_expect(strstr(law, "\n6.00,7.00,0,") == NULL && strstr(law, "\n7.00,8.00,0,") != NULL,
+              "expected the loss of 7 in (6, 7] and none in (7, 8]:\n%s", law);
+    cr_expect(strstr(law, "\n13.00,14.00,0,") == NULL && strstr(law, "\n14.00,15.00,0,") != NULL,
+              "expected the loss of 14 in (13, 14] and none in (14, 15]:\n%s", law);
+    free(law);
+    cli_result_free(&r);
+}
+
+/* Issue 12, item 7: a class named 优先A1 is written as UTF-8 after a
+ * byte-order mark, so that Excel on a Chinese-locale Windows shows it
+ * (without one it reads GBK and shows 浼樺厛A1); --csv-bom no drops the mark
+ * and changes nothing else. */
+Test(cli, csv_files_begin_with_a_byte_order_mark_unless_told_not_to)
+{
+    char *yaml = reference_yaml(), *tape = reference_tape();
+    char *renamed = cli_edit(yaml, "- name: senior", "- name: 优先A1");
+    const char *path = write_scenario(renamed, tape);
+    const char *with = cli_path("with"), *without = cli_path("without");
+    cli_result a = cli_run("run", path, "--paths", "5000", "--quiet", "-o", with, NULL);
+    cli_result b = cli_run("run", path, "--paths", "5000", "--quiet", "--csv-bom", "no", "-o",
+                           without, NULL);
+    CLI_EXPECT_NO_CRASH(a);
+    CLI_EXPECT_NO_CRASH(b);
+    cr_assert_eq(a.exit_code, 0, "stderr:\n%s", a.err);
+    cr_assert_eq(b.exit_code, 0, "stderr:\n%s", b.err);
+    static const char *const files[] = {"summary.csv", "default_count.csv",
+                                        "loss_distribution.csv", "cdr.csv"};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char pa[600], pb[600];
+        size_t na, nb;
+        snprintf(pa, sizeof pa, "%s/%s", with, files[f]);
+        snprintf(pb, sizeof pb, "%s/%s", without, files[f]);
+        char *ta = cli_read_file(pa, &na), *tb = cli_read_file(pb, &nb);
+        cr_assert(ta != NULL && tb != NULL, "expected %s and %s", pa, pb);
+        cr_expect(na == nb + 3 && memcmp(ta, "\xEF\xBB\xBF", 3) == 0 &&
+                  memcmp(ta + 3, tb, nb) == 0,
+                  "%s: expected the same bytes after a byte-order mark", files[f]);
+        cr_expect(nb < 3 || memcmp(tb, "\xEF\xBB\xBF", 3) != 0, "%s: no mark with --csv-bom no",
+                  files[f]);
+        if (f == 0)
+            cr_expect(strstr(ta, "\n优先A1,expected_loss,") != NULL,
+                      "expected the class name in UTF-8 in summary.csv");
+        free(ta);
+        free(tb);
+    }
+    cli_result c = cli_run("run", path, "--paths", "5000", "--csv-bom", "maybe", "-o", with, NULL);
+    CLI_EXPECT_NO_CRASH(c);
+    cr_expect_eq(c.exit_code, 2, "expected a usage error for --csv-bom maybe");
+    cr_expect(strstr(c.err, "--csv-bom expects yes or no") != NULL, "%s", c.err);
+    free(renamed);
+    free(yaml);
+    free(tape);
+    cli_result_free(&a);
+    cli_result_free(&b);
+    cli_result_free(&c);
 }
 
 /* Issue 3: 1, 2 and 3 threads give byte-identical summary.csv (and the

@@ -888,6 +888,9 @@ static int read_lines(const char *dir, const char *name, char lines[][256], int 
         n++;
     }
     fclose(f);
+    /* Result CSVs begin with the UTF-8 byte-order mark (issue 12). */
+    cr_assert(n > 0 && strncmp(lines[0], "\xEF\xBB\xBF", 3) == 0, "%s: no byte-order mark", path);
+    memmove(lines[0], lines[0] + 3, strlen(lines[0]) - 2);
     return n;
 }
 
@@ -928,7 +931,7 @@ Test(exact, write_produces_three_csv_files)
     cr_assert_not_null(mkdtemp(dir));
     snprintf(out, sizeof out, "%s/run", dir);
     ipabs_error err = {0};
-    cr_assert_eq(ipabs_exact_write(d, r, out, &err), IPABS_OK, "%s", err.message);
+    cr_assert_eq(ipabs_exact_write(d, r, out, true, &err), IPABS_OK, "%s", err.message);
     static char lines[128][256];
     int n = read_lines(out, "default_count.csv", lines, 128);
     cr_assert_str_eq(lines[0], "defaults,probability");
@@ -940,7 +943,7 @@ Test(exact, write_produces_three_csv_files)
     cr_assert_eq(strncmp(lines[1], "0,0,", 4), 0, "first row is the atom at zero: %s", lines[1]);
     NEAR(last_column_sum(lines, n), 1.0, 1e-12);
     n = read_lines(out, "summary.csv", lines, 128);
-    cr_assert_str_eq(lines[0], "subject,measure,value,std_error,paths");
+    cr_assert_str_eq(lines[0], "subject,measure,value,std_error,ci_lower,ci_upper,paths");
     static const char *const rows[] = {
         "pool,prob_no_default,", "pool,expected_defaults,", "pool,expected_loss,",
         "pool,loss_q95,", "pool,loss_q99,", "pool,loss_q999,",
@@ -1016,12 +1019,12 @@ Test(exact, write_errors)
     finalize(d);
     ipabs_exact_result *r = exact(d, 0, 0);
     ipabs_error err = {0};
-    cr_assert_eq(ipabs_exact_write(NULL, r, "/tmp", &err), IPABS_EINPUT);
-    cr_assert_eq(ipabs_exact_write(d, NULL, "/tmp", &err), IPABS_EINPUT);
-    cr_assert_eq(ipabs_exact_write(d, r, NULL, &err), IPABS_EINPUT);
+    cr_assert_eq(ipabs_exact_write(NULL, r, "/tmp", true, &err), IPABS_EINPUT);
+    cr_assert_eq(ipabs_exact_write(d, NULL, "/tmp", true, &err), IPABS_EINPUT);
+    cr_assert_eq(ipabs_exact_write(d, r, NULL, true, &err), IPABS_EINPUT);
     /* A result of another deal. */
     ipabs_deal *other = heterogeneous(0.0);
-    cr_assert_eq(ipabs_exact_write(other, r, "/tmp", &err), IPABS_EINPUT);
+    cr_assert_eq(ipabs_exact_write(other, r, "/tmp", true, &err), IPABS_EINPUT);
     cr_assert_not_null(strstr(err.message, "not of this deal"));
     /* A directory below a regular file cannot be created. */
     char file[64] = "/tmp/ipabs-exact-file-XXXXXX", below[96];
@@ -1029,7 +1032,7 @@ Test(exact, write_errors)
     cr_assert_geq(fd, 0);
     close(fd);
     snprintf(below, sizeof below, "%s/out", file);
-    cr_assert_eq(ipabs_exact_write(d, r, below, &err), IPABS_EIO);
+    cr_assert_eq(ipabs_exact_write(d, r, below, true, &err), IPABS_EIO);
     unlink(file);
     ipabs_deal_free(other);
     ipabs_exact_free(r);

@@ -278,7 +278,9 @@ static bool same_result(const ipabs_mc_result *a, const ipabs_mc_result *b, int 
     return a->paths == b->paths &&
            memcmp(a->moments, b->moments, (size_t)a->layout.count * sizeof *a->moments) == 0 &&
            memcmp(a->default_count, b->default_count, (size_t)(n_loans + 1) * sizeof(uint64_t)) == 0 &&
-           memcmp(a->loss_bucket, b->loss_bucket, sizeof a->loss_bucket) == 0;
+           memcmp(a->loss_bucket, b->loss_bucket, sizeof a->loss_bucket) == 0 &&
+           memcmp(a->default_count_by_period, b->default_count_by_period,
+                  (size_t)a->layout.n_periods * (size_t)(n_loans + 1) * sizeof(uint64_t)) == 0;
 }
 
 Test(montecarlo, thread_counts_agree_bit_for_bit, .init = setup)
@@ -293,6 +295,12 @@ Test(montecarlo, thread_counts_agree_bit_for_bit, .init = setup)
             double a = ipabs_quantiles_value(&one->q[j], 0.99, NULL, NULL);
             double b = ipabs_quantiles_value(&many->q[j], 0.99, NULL, NULL);
             cr_assert(memcmp(&a, &b, sizeof a) == 0, "tracker %d", j);
+            cr_assert(memcmp(one->q[j].cells, many->q[j].cells,
+                             IPABS_QCELLS * sizeof *one->q[j].cells) == 0, "tracker %d cells", j);
+            double ea = ipabs_quantiles_tail_mean(&one->q[j], 0.99, &a);
+            double eb = ipabs_quantiles_tail_mean(&many->q[j], 0.99, &b);
+            cr_assert(memcmp(&ea, &eb, sizeof ea) == 0 && memcmp(&a, &b, sizeof a) == 0,
+                      "tracker %d expected shortfall", j);
         }
         ipabs_mc_result_free(many);
     }
@@ -384,6 +392,161 @@ Test(montecarlo, all_in_cost_of_each_loan, .init = setup)
     cr_assert(ipabs_mc_lookup(d, r, "L0000", "all_in_cost", &v, &se));
     cr_assert(fabs(v - 0.0492) < 1e-15, "%.17g", v);
     cr_assert(isnan(se), "a deterministic figure has no standard error");
+    ipabs_mc_result_free(r);
+    ipabs_deal_free(d);
+}
+
+/* Issue 12, finding 1, on the reference deal with the issue's path counts
+ * (1M and 2M; 200,000 in sanitizer builds, where the property is the same):
+ * only about 0.234% of paths cost the senior anything, so its 95% and 99%
+ * loss quantiles are exactly 0, with the interval [0, 0] (they were 15,901
+ * ± 3.6 at 1M and 16,571 ± 1.2 at 2M); its yield quantiles are monotone
+ * (the 1% no higher than the 5%), and expected shortfall has a standard
+ * error at every path count (it had none above 1.64M). */
+#if defined(__SANITIZE_ADDRESS__)
+#define ATOM_PATHS_1 200000LL
+#define ATOM_PATHS_2 200000LL
+#else
+#define ATOM_PATHS_1 1000000LL
+#define ATOM_PATHS_2 2000000LL
+#endif
+Test(montecarlo, senior_quantiles_on_the_atom_at_zero, .init = setup, .timeout = 600)
+{
+    ipabs_deal *d = reference();
+    const long long paths[] = {ATOM_PATHS_1, ATOM_PATHS_2};
+    int loss_q = IPABS_QT_TRANCHE_LOSS, irr_q = IPABS_QT_TRANCHE_IRR;
+    for (int c = 0; c < 2; c++) {
+        ipabs_mc_result *r = simulate(d, paths[c], d->simulation.seed, 2);
+        double se, p_loss = mean_of(r, r->layout.tranche0 + IPABS_TM_ANY_LOSS, &se);
+        cr_assert_lt(p_loss + 4.0 * se, 0.01, "the premise: P(senior loss) %g well below 1%%",
+                     p_loss);
+        for (int k = 0; k < 2; k++) {
+            double p = k == 0 ? 0.95 : 0.99;
+            ipabs_quantile_est e = ipabs_quantiles_estimate(&r->q[loss_q], p);
+            cr_expect(e.exact && e.value == 0.0 && e.lower == 0.0 && e.upper == 0.0,
+                      "%lld paths, %g: %g [%g, %g]", paths[c], p, e.value, e.lower, e.upper);
+        }
+        ipabs_quantile_est q999 = ipabs_quantiles_estimate(&r->q[loss_q], 0.999);
+        cr_expect(q999.value > 0.0 && q999.lower < q999.value && q999.value < q999.upper);
+        double q05 = ipabs_quantiles_value(&r->q[irr_q], 0.05, NULL, NULL);
+        double q01 = ipabs_quantiles_value(&r->q[irr_q], 0.01, NULL, NULL);
+        cr_expect_leq(q01, q05, "%lld paths: yield 1%% %.17g above 5%% %.17g", paths[c], q01, q05);
+        double es_se;
+        double es = ipabs_quantiles_tail_mean(&r->q[loss_q], 0.99, &es_se);
+        cr_expect(isfinite(es_se) && es_se > 0.0, "%lld paths: ES99 %g with error %g", paths[c],
+                  es, es_se);
+        /* All the senior's losses are within its worst 1%: ES99 = EL / 0.01. */
+        double el = mean_of(r, r->layout.tranche0 + IPABS_TM_LOSS, &se);
+        cr_expect(fabs(es - el * (double)r->paths / (double)(r->paths / 100)) <= 1e-6 * es,
+                  "ES99 %.10g vs EL / 1%% %.10g", es, el / 0.01);
+        ipabs_mc_result_free(r);
+    }
+    ipabs_deal_free(d);
+}
+
+/* Issue 12, finding 3, on the engine: the pool's 99% expected shortfall of
+ * a homogeneous pool (a lattice law, the threshold on an atom) over R = 24
+ * independent seeds of 20,000 paths.  ln(se_i / s), s the observed spread,
+ * has a standard deviation of about sqrt(1 / (2 (R - 1)) + cv^2) (the
+ * sampling error of a standard deviation of R estimates and the spread cv
+ * of the reported errors); each reported error must be within 4 of those. */
+Test(montecarlo, expected_shortfall_error_matches_the_spread_over_seeds, .init = setup,
+     .timeout = 600)
+{
+    ipabs_deal *d = NULL;
+    ipabs_errors errors = {0};
+    cr_assert_eq(ipabs_scenario_load(IPABS_SOURCE_DIR "/scenarios/validation/homog-rho30.yaml",
+                                     NULL, 0, &d, &errors), IPABS_OK);
+    ipabs_errors_clear(&errors);
+    enum { R = 24 };
+    double est[R], se[R];
+    int tracker = d->n_tranches * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_STATIC_LOSS;
+    for (int r = 0; r < R; r++) {
+        ipabs_mc_result *res = simulate(d, 20000, 1000 + (uint64_t)r, 2);
+        est[r] = ipabs_quantiles_tail_mean(&res->q[tracker], 0.99, &se[r]);
+        ipabs_mc_result_free(res);
+    }
+    double m_est = 0, m_se = 0, v_est = 0, v_se = 0;
+    for (int r = 0; r < R; r++)
+        m_est += est[r] / R, m_se += se[r] / R;
+    for (int r = 0; r < R; r++) {
+        v_est += (est[r] - m_est) * (est[r] - m_est) / (R - 1);
+        v_se += (se[r] - m_se) * (se[r] - m_se) / (R - 1);
+    }
+    double spread = sqrt(v_est), cv = sqrt(v_se) / m_se;
+    double tol = 4.0 * sqrt(1.0 / (2.0 * (R - 1)) + cv * cv);
+    for (int r = 0; r < R; r++)
+        cr_expect(fabs(log(se[r] / spread)) <= tol,
+                  "seed %d: reported %g, observed spread %g (tolerance %.3f in log)", r, se[r],
+                  spread, tol);
+    ipabs_deal_free(d);
+}
+
+/* Issue 12, item 5: the committee's figures on the guarantor-wrapped deal,
+ * whose laws are known by hand.  The senior (10M, bullet) loses its whole
+ * balance exactly when the loan defaults in a period t by which the
+ * guarantor has failed, so P(wiped out) = P(loss) = p, every loss comes
+ * with a guarantor default: E[L 1{G}] = 1e7 p and E[L | G] = 1e7 p / P(G),
+ * P(G) = 1 - 0.97^2 (two years).  The number of defaults by period t is
+ * 1 with probability cumPD(0.06, t).  Coverage: the loan pays 5% on 10M a
+ * quarter (125,000) and the senior is promised 3% (75,000), then at period
+ * 8 both principals: 5/3 on periods 1-7, 10,125,000 / 10,075,000 at 8,
+ * its minimum; a path on which the loan defaults (IP worth 0) collects
+ * nothing in the default period: its least coverage is 0, with
+ * probability cumPD(0.06, 8) = 11.64%, so the 5% and 1% quantiles are 0. */
+Test(montecarlo, committee_figures_on_the_wrapped_deal, .init = setup, .timeout = 300)
+{
+    ipabs_deal *d = wrapped_deal(0.0);
+    long long n = 400000;
+    ipabs_mc_result *r = simulate(d, n, 99, 2);
+    double p = 0.0;
+    for (int t = 1; t <= 8; t++)
+        p += (cum_pd(0.06, t) - cum_pd(0.06, t - 1)) * cum_pd(0.03, t);
+    double pg = cum_pd(0.03, 8), se, v;
+    int m0 = r->layout.tranche0;
+    v = mean_of(r, m0 + IPABS_TM_WIPED_OUT, &se);
+    cr_expect(fabs(v - p) <= 4.0 * sqrt(p * (1 - p) / n), "P(wiped out) %g vs %g", v, p);
+    v = mean_of(r, m0 + IPABS_TM_LOSS_AND_G_DEFAULT, &se);
+    cr_expect(fabs(v - 1e7 * p) <= 4.0 * 1e7 * sqrt(p * (1 - p) / n), "E[L 1G] %g vs %g", v,
+              1e7 * p);
+    v = mean_of(r, m0 + IPABS_TM_LOSS_IF_G_DEFAULT, &se);
+    double q = p / pg; /* P(loss | G) */
+    double n_g = r->moments[m0 + IPABS_TM_LOSS_IF_G_DEFAULT].n;
+    cr_expect(fabs(n_g / n - pg) <= 4.0 * sqrt(pg * (1 - pg) / n), "P(G) %g vs %g", n_g / n, pg);
+    cr_expect(fabs(v - 1e7 * q) <= 4.0 * 1e7 * sqrt(q * (1 - q) / n_g), "E[L | G] %g vs %g", v,
+              1e7 * q);
+    cr_expect(fabs(se - 1e7 * sqrt(q * (1 - q) / n_g)) <= 0.05 * se, "its error %g", se);
+    /* Default-count law by period. */
+    for (int t = 1; t <= 8; t++) {
+        double want = cum_pd(0.06, t);
+        double got = (double)r->default_count_by_period[(size_t)(t - 1) * 2 + 1] / (double)n;
+        cr_expect(fabs(got - want) <= 4.0 * sqrt(want * (1 - want) / n), "P(N_%d = 1) %g vs %g",
+                  t, got, want);
+        cr_expect_eq(r->default_count_by_period[(size_t)(t - 1) * 2] +
+                     r->default_count_by_period[(size_t)(t - 1) * 2 + 1], (uint64_t)n);
+    }
+    /* Coverage on the no-default path, by period and its minimum. */
+    for (int t = 1; t <= 7; t++)
+        cr_expect(fabs(r->baseline[r->layout.coverage0 + t - 1] - 5.0 / 3.0) < 1e-12,
+                  "period %d: %.15g", t, r->baseline[r->layout.coverage0 + t - 1]);
+    double last = 10125000.0 / 10075000.0;
+    cr_expect(fabs(r->baseline[r->layout.coverage0 + 7] - last) < 1e-12);
+    cr_expect(fabs(r->baseline[r->layout.pool0 + IPABS_PM_MIN_COVERAGE] - last) < 1e-12);
+    /* Its distribution over the paths. */
+    double pd8 = cum_pd(0.06, 8);
+    v = mean_of(r, r->layout.pool0 + IPABS_PM_MIN_COVERAGE, &se);
+    cr_expect(fabs(v - (1 - pd8) * last) <= 4.0 * last * sqrt(pd8 * (1 - pd8) / n),
+              "mean least coverage %g vs %g", v, (1 - pd8) * last);
+    int qc = d->n_tranches * IPABS_QT_PER_TRANCHE_ + IPABS_QG_MIN_COVERAGE;
+    ipabs_quantile_est e05 = ipabs_quantiles_estimate(&r->q[qc], 0.05);
+    ipabs_quantile_est e50 = ipabs_quantiles_estimate(&r->q[qc], 0.50);
+    cr_expect(e05.exact && e05.value == 0.0 && e05.upper == 0.0, "q05 %g", e05.value);
+    cr_expect(e50.exact && fabs(e50.value - last) < 1e-12, "q50 %.15g", e50.value);
+    /* WAL: 2 years when the loan performs; t/4 when it defaults in t (the
+     * guarantor pays at once) or the write-off leaves none. */
+    int qw = IPABS_QT_TRANCHE_WAL;
+    ipabs_quantile_est w95 = ipabs_quantiles_estimate(&r->q[qw], 0.95);
+    cr_expect(w95.exact && w95.value == 2.0, "WAL q95 %g", w95.value);
     ipabs_mc_result_free(r);
     ipabs_deal_free(d);
 }

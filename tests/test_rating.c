@@ -411,7 +411,7 @@ Test(rating, bad_grade_tables)
 
 static char *first_line(const char *path)
 {
-    char *text = cli_read_file(path, NULL);
+    char *text = cli_read_csv(path, NULL);
     cr_assert_not_null(text, "expected %s to exist", path);
     char *nl = strchr(text, '\n');
     if (nl != NULL)
@@ -443,7 +443,7 @@ static void implied_ratings(const char *dir, int *alone, int *supported)
 {
     char path[600], cells[2][64];
     snprintf(path, sizeof path, "%s/rating_summary.csv", dir);
-    char *text = cli_read_file(path, NULL);
+    char *text = cli_read_csv(path, NULL);
     cr_assert_not_null(text);
     char *row = strchr(text, '\n') + 1;
     for (int i = 0; i < 2; i++) {
@@ -472,8 +472,8 @@ Test(rating, rate_command_on_the_reference_scenario)
     expect_header(dir, "rating_summary.csv",
                   "tranche,guarantor_support,implied_rating,min_bdr,min_bdr_stress,"
                   "tenor_years,target_default_prob,tdr,mc_support,mc_prob_loss,"
-                  "mc_prob_loss_std_error,mc_expected_loss_pct,"
-                  "mc_expected_loss_pct_std_error,mc_implied_rating,paths,seed");
+                  "mc_prob_loss_std_error,mc_expected_loss_fraction,"
+                  "mc_expected_loss_fraction_std_error,mc_implied_rating,paths,seed");
     cr_expect(strstr(r.out, "stand-alone (no guarantor support):") != NULL, "%s", r.out);
     cr_expect(strstr(r.out, "supported (guarantor never fails):") != NULL);
     cr_expect(strstr(r.out, "Monte Carlo view") != NULL);
@@ -492,7 +492,7 @@ Test(rating, breakeven_command_and_usage_errors)
     cr_expect(strstr(r.out, "minimum, support none") != NULL, "%s", r.out);
     char path[600];
     snprintf(path, sizeof path, "%s/breakeven.csv", dir);
-    char *text = cli_read_file(path, NULL);
+    char *text = cli_read_csv(path, NULL);
     cr_assert_not_null(text);
     int rows = 0;
     for (const char *p = text; (p = strchr(p, '\n')) != NULL; p++)

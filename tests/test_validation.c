@@ -32,6 +32,7 @@ ParameterizedTestParameters(validation, monte_carlo_agrees_with_exact)
         {"validation/student-t-10.yaml"}, {"validation/two-sectors.yaml"},
         {"validation/vasicek-1000.yaml"}, {"validation/guarantor-load-0.yaml"},
         {"validation/guarantor-load-30.yaml"}, {"validation/guarantor-load-60.yaml"},
+        {"validation/bucket-edges.yaml"},
         {"shenyang-ip-abs.yaml"},
     };
     return cr_make_param_array(case_, cases, sizeof cases / sizeof cases[0]);

@@ -111,8 +111,8 @@ Test(workbook, run_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini = 
     cr_assert_eq(ipabs_workbook_write(xlsx, dir, IPABS_RESULT_RUN, &err), IPABS_OK, "%s",
                  err.message);
     static const char *const sheets[] = {"summary", "default_count", "loss_distribution",
-                                         "cdr", "run"};
-    check_book(xlsx, sheets, 5);
+                                         "cdr", "coverage", "default_count_by_period", "run"};
+    check_book(xlsx, sheets, (int)(sizeof sheets / sizeof sheets[0]));
 }
 
 Test(workbook, sweep_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini = tmpdir_teardown)
@@ -120,7 +120,7 @@ Test(workbook, sweep_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini 
     ipabs_sweep_grid grid = {0};
     ipabs_error err;
     cr_assert_eq(ipabs_sweep_add_axis(&grid, "model.correlation=0.1,0.2,0.4", &err), IPABS_OK);
-    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 5000, 1, 3, 2, NULL};
+    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 5000, 1, 3, 2, NULL, false};
     ipabs_errors errors = {0};
     cr_assert_eq(ipabs_sweep_run(&opt, &grid, dir, &errors), IPABS_OK);
     char xlsx[600];
@@ -149,7 +149,7 @@ Test(workbook, rate_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini =
     ipabs_rating_result *r = NULL;
     ipabs_error err;
     cr_assert_eq(ipabs_rating_run(deal, &opt, &be, &r, &err), IPABS_OK, "%s", err.message);
-    cr_assert_eq(ipabs_rating_write(deal, be, r, dir, &err), IPABS_OK);
+    cr_assert_eq(ipabs_rating_write(deal, be, r, dir, true, &err), IPABS_OK);
     char xlsx[600];
     snprintf(xlsx, sizeof xlsx, "%s/results.xlsx", dir);
     cr_assert_eq(ipabs_workbook_write(xlsx, dir, IPABS_RESULT_RATE, &err), IPABS_OK, "%s",

@@ -42,7 +42,7 @@ static inline void tmpdir_reference_run(long long paths)
     ipabs_mc_result *r = NULL;
     ipabs_error err;
     cr_assert_eq(ipabs_mc_run(deal, &opt, &r, &err), IPABS_OK, "%s", err.message);
-    ipabs_run_info info = {"test", scenario, "0", NULL, NULL};
+    ipabs_run_info info = {"test", scenario, "0", NULL, NULL, false};
     cr_assert_eq(ipabs_mc_write(deal, r, &info, dir, &err), IPABS_OK, "%s", err.message);
     ipabs_mc_result_free(r);
     ipabs_deal_free(deal);

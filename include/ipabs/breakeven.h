@@ -182,7 +182,7 @@ void ipabs_breakeven_free(ipabs_breakeven_result *r);
  * max_default_rate,senior_impaired.  Errors: IPABS_EIO. */
 ipabs_status ipabs_breakeven_write(const ipabs_deal *deal,
                                    const ipabs_breakeven_result *r,
-                                   const char *dir, ipabs_error *err);
+                                   const char *dir, bool bom, ipabs_error *err);
 
 /* The table, one row per stress, a column per support mode, and the
  * minimum of each. */

@@ -18,8 +18,9 @@ typedef struct ipabs_table {
     int *row_len;
 } ipabs_table;
 
-/* Read PATH into *t.  IPABS_EIO if unreadable, IPABS_EINPUT if it is not
- * valid CSV (with the line), IPABS_ENOMEM. */
+/* Read PATH into *t.  A leading UTF-8 byte-order mark (result CSVs have one
+ * unless written with --csv-bom no) is skipped.  IPABS_EIO if unreadable,
+ * IPABS_EINPUT if it is not valid CSV (with the line), IPABS_ENOMEM. */
 ipabs_status ipabs_table_read(const char *path, ipabs_table *t, ipabs_error *err);
 void ipabs_table_free(ipabs_table *t);
 
@@ -27,5 +28,14 @@ void ipabs_table_free(ipabs_table *t);
 int ipabs_table_col(const ipabs_table *t, const char *name);
 /* The cell as a number; false if empty or not entirely a number. */
 bool ipabs_table_num(const ipabs_table *t, int row, int col, double *out);
+
+/* The unit of a result column or measure by its name, for axis titles:
+ * "yuan", "fraction" (probabilities, ratios, yields, rates: 0.03 = 3%),
+ * "years", "count", "payment period", "date", "multiple" (multipliers,
+ * coverage ratios) or "" (none
+ * known).  docs/measures.md states the convention. */
+const char *ipabs_unit_of(const char *name);
+/* "NAME (UNIT)" into buf (just NAME when the unit is unknown). */
+void ipabs_axis_title(const char *name, char *buf, size_t cap);
 
 #endif

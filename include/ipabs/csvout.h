@@ -6,11 +6,15 @@
  * into place by ipabs_csv_commit(), so an interrupted run never leaves a
  * half-written file that looks complete.  Text cells go through libcsv's
  * quoting when they need it; numbers are written with a '.' decimal point
- * (the C locale), one value per cell; NaN is an empty cell.
+ * (the C locale), one value per cell; NaN is an empty cell.  A file
+ * begins with a UTF-8 byte-order mark unless the caller asks otherwise:
+ * Excel on a Chinese-locale Windows reads a CSV without one in the ANSI
+ * code page (GBK), and class names such as 优先A1 come out as 浼樺厛A1.
  */
 #ifndef IPABS_CSVOUT_H
 #define IPABS_CSVOUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "ipabs/error.h"
@@ -26,9 +30,11 @@ typedef struct ipabs_csv_out {
 /* Create directory dir (and parents) if missing. */
 ipabs_status ipabs_mkdir_p(const char *dir, ipabs_error *err);
 
-/* Open DIR/NAME for writing (through a temporary file). */
+/* Open DIR/NAME for writing (through a temporary file); bom: begin with
+ * the UTF-8 byte-order mark EF BB BF (the default of every result file;
+ * `--csv-bom no` turns it off for scripts). */
 ipabs_status ipabs_csv_open(ipabs_csv_out *w, const char *dir,
-                            const char *name, ipabs_error *err);
+                            const char *name, bool bom, ipabs_error *err);
 void ipabs_csv_text(ipabs_csv_out *w, const char *text);
 /* decimals >= 0: fixed ("%.*f"); decimals < 0: 17 significant digits. */
 void ipabs_csv_num(ipabs_csv_out *w, double value, int decimals);

@@ -108,13 +108,13 @@ void ipabs_exact_free(ipabs_exact_result *r);
  *   DIR/default_count.csv      defaults,probability
  *   DIR/loss_distribution.csv  loss_from,loss_to,probability (first row the
  *                              atom at zero: 0,0,P(L = 0); then the buckets)
- *   DIR/summary.csv            subject,measure,value,std_error,paths
+ *   DIR/summary.csv            subject,measure,value,std_error,ci_lower,ci_upper,paths
  *                              (std_error and paths empty: nothing is sampled)
  * Numbers carry 17 significant digits.  Returns IPABS_EINPUT for a NULL
  * argument or a result that does not belong to the deal, IPABS_EIO when a
  * file cannot be written (no partial file is left behind). */
 ipabs_status ipabs_exact_write(const ipabs_deal *deal,
                                const ipabs_exact_result *r, const char *dir,
-                               ipabs_error *err);
+                               bool bom, ipabs_error *err);
 
 #endif

@@ -43,6 +43,9 @@ enum {
     IPABS_TM_IRR,               /* yield at par, annual, compounded f times a year */
     IPABS_TM_STATIC_LOSS,       /* static view: pool static loss allocated bottom-up */
     IPABS_TM_STATIC_ANY_LOSS,
+    IPABS_TM_WIPED_OUT,         /* 1 if the whole original balance was written off */
+    IPABS_TM_LOSS_IF_G_DEFAULT, /* principal loss on paths where the guarantor defaulted, else NaN */
+    IPABS_TM_LOSS_AND_G_DEFAULT,/* principal loss x 1{guarantor defaulted} */
     IPABS_TM_COUNT_
 };
 
@@ -72,6 +75,7 @@ enum {
     IPABS_PM_BORNE_SENIOR,      /* senior principal and interest written off */
     IPABS_PM_BORNE_SUB,         /* sub principal and interest written off */
     IPABS_PM_BORNE_EXCESS,      /* the rest: excess spread and residual income */
+    IPABS_PM_MIN_COVERAGE,      /* least cash-flow coverage ratio over the payment dates */
     IPABS_PM_COUNT_
 };
 
@@ -79,6 +83,7 @@ enum {
 enum {
     IPABS_QT_TRANCHE_LOSS,      /* one per tranche (upper tail) */
     IPABS_QT_TRANCHE_IRR,       /* one per tranche (lower tail) */
+    IPABS_QT_TRANCHE_WAL,       /* one per tranche (upper tail: extension) */
     IPABS_QT_PER_TRANCHE_
 };
 enum {
@@ -88,6 +93,7 @@ enum {
     IPABS_QG_POOL_STATIC_LOSS,
     IPABS_QG_POOL_CREDIT_LOSS,
     IPABS_QG_POOL_CDR,          /* cumulative default ratio by amount at the legal final */
+    IPABS_QG_MIN_COVERAGE,      /* least cash-flow coverage ratio (lower tail) */
     IPABS_QG_COUNT_
 };
 
@@ -98,6 +104,8 @@ typedef struct ipabs_mc_layout {
     int pool0;
     int loan0;      /* per loan: default indicator, credit loss */
     int period0;    /* per period: cumulative default ratio */
+    int coverage0;  /* per period: cash-flow coverage ratio (NaN where undefined) */
+    int defaults0;  /* per period: number of loans defaulted by then */
     int count;
 } ipabs_mc_layout;
 
@@ -125,6 +133,8 @@ typedef struct ipabs_mc_result {
     ipabs_moments *moments;        /* layout.count */
     uint64_t *default_count;       /* n_loans + 1 */
     uint64_t loss_zero;            /* paths with static pool loss exactly 0 */
+    /* [(t - 1) * (n_loans + 1) + k]: paths with k defaults by period t. */
+    uint64_t *default_count_by_period;
     uint64_t loss_bucket[IPABS_LOSS_BUCKETS];
     /* Quantile trackers: IPABS_QT_PER_TRANCHE_ per tranche (tranche k's
      * tracker j at k * IPABS_QT_PER_TRANCHE_ + j), then IPABS_QG_COUNT_. */
@@ -153,11 +163,13 @@ typedef struct ipabs_run_info {
     const char *sha256;        /* of the scenario file, hex */
     const char *tape_sha256;   /* of the loan tape, hex; NULL = not recorded */
     const char *overrides;     /* the --set overrides, ';'-separated; NULL = none */
+    bool no_bom;               /* true: CSVs without the UTF-8 byte-order mark */
 } ipabs_run_info;
 
-/* Write DIR/summary.csv, default_count.csv, loss_distribution.csv, cdr.csv
- * and run.csv (each atomically); measures are documented in
- * docs/measures.md.  Errors: IPABS_EIO, IPABS_ENOMEM. */
+/* Write DIR/summary.csv, default_count.csv, loss_distribution.csv, cdr.csv,
+ * coverage.csv, default_count_by_period.csv and run.csv (each atomically);
+ * measures are documented in docs/measures.md.  Errors: IPABS_EIO,
+ * IPABS_ENOMEM. */
 ipabs_status ipabs_mc_write(const ipabs_deal *deal, const ipabs_mc_result *r,
                             const ipabs_run_info *info, const char *dir,
                             ipabs_error *err);

@@ -86,7 +86,7 @@ typedef struct ipabs_rating_view {
     int tranche;
     ipabs_support support;
     double prob_loss, prob_loss_se;
-    double el_pct, el_pct_se;  /* expected loss, % of the original balance */
+    double el_fraction, el_fraction_se; /* expected loss / original balance */
     int grade;                 /* best grade with target prob >= prob_loss; -1 none */
 } ipabs_rating_view;
 
@@ -129,7 +129,7 @@ void ipabs_rating_free(ipabs_rating_result *r);
 ipabs_status ipabs_rating_write(const ipabs_deal *deal,
                                 const ipabs_breakeven_result *be,
                                 const ipabs_rating_result *r, const char *dir,
-                                ipabs_error *err);
+                                bool bom, ipabs_error *err);
 
 /* The TDR table, the implied ratings and the Monte Carlo view. */
 void ipabs_rating_print(FILE *out, const ipabs_deal *deal,

@@ -48,6 +48,7 @@ typedef struct ipabs_sweep_options {
     uint64_t seed;
     int threads;
     volatile sig_atomic_t *stop;
+    bool no_bom;              /* true: sweep.csv without the UTF-8 byte-order mark */
 } ipabs_sweep_options;
 
 /* Run every point (the last axis varies fastest) and write DIR/sweep.csv:

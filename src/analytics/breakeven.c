@@ -673,7 +673,7 @@ static void write_row(ipabs_csv_out *w, const ipabs_breakeven_result *r,
 
 ipabs_status ipabs_breakeven_write(const ipabs_deal *deal,
                                    const ipabs_breakeven_result *r,
-                                   const char *dir, ipabs_error *err)
+                                   const char *dir, bool bom, ipabs_error *err)
 {
     static const char *const head[] = {
         "stress", "guarantor_support", "bdr", "timing", "recovery_multiplier",
@@ -683,7 +683,7 @@ ipabs_status ipabs_breakeven_write(const ipabs_deal *deal,
     (void)deal;
     ipabs_status s = ipabs_mkdir_p(dir, err);
     if (s == IPABS_OK)
-        s = ipabs_csv_open(&w, dir, "breakeven.csv", err);
+        s = ipabs_csv_open(&w, dir, "breakeven.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     ipabs_csv_header(&w, head);

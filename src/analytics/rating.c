@@ -227,8 +227,8 @@ static bool fill_views(const ipabs_deal *deal,
             v->support = (ipabs_support)m;
             if (!ipabs_mc_lookup(deal, mc[m], name, "prob_loss", &v->prob_loss,
                                  &v->prob_loss_se) ||
-                !ipabs_mc_lookup(deal, mc[m], name, "expected_loss_pct", &v->el_pct,
-                                 &v->el_pct_se))
+                !ipabs_mc_lookup(deal, mc[m], name, "expected_loss_fraction", &v->el_fraction,
+                                 &v->el_fraction_se))
                 return false;
             v->grade = grade_of_prob(&r->grades, r->tenor_years, v->prob_loss);
         }
@@ -342,13 +342,13 @@ static void stress_of_min(const ipabs_breakeven_result *be, int m, char *buf, si
 
 static ipabs_status write_rating_table(const ipabs_breakeven_result *be,
                                        const ipabs_rating_result *r,
-                                       const char *dir, ipabs_error *err)
+                                       const char *dir, bool bom, ipabs_error *err)
 {
     static const char *const head[] = {
         "grade", "target_default_prob", "tdr", "min_bdr", "margin", "passes",
         "guarantor_support", "tdr_std_error", "tenor_years", "min_bdr_stress", NULL};
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "rating.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "rating.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     ipabs_csv_header(&w, head);
@@ -404,8 +404,8 @@ static void summary_row(ipabs_csv_out *w, const ipabs_deal *deal,
     ipabs_csv_text(w, m == IPABS_SUPPORT_FULL ? "as_given" : "none");
     ipabs_csv_num(w, v->prob_loss, -1);
     ipabs_csv_num(w, v->prob_loss_se, -1);
-    ipabs_csv_num(w, v->el_pct, -1);
-    ipabs_csv_num(w, v->el_pct_se, -1);
+    ipabs_csv_num(w, v->el_fraction, -1);
+    ipabs_csv_num(w, v->el_fraction_se, -1);
     ipabs_csv_text(w, mc_grade);
     ipabs_csv_int(w, r->paths);
     ipabs_csv_int(w, (long long)r->seed);
@@ -415,15 +415,15 @@ static void summary_row(ipabs_csv_out *w, const ipabs_deal *deal,
 static ipabs_status write_summary(const ipabs_deal *deal,
                                   const ipabs_breakeven_result *be,
                                   const ipabs_rating_result *r, const char *dir,
-                                  ipabs_error *err)
+                                  bool bom, ipabs_error *err)
 {
     static const char *const head[] = {
         "tranche", "guarantor_support", "implied_rating", "min_bdr", "min_bdr_stress",
         "tenor_years", "target_default_prob", "tdr", "mc_support", "mc_prob_loss",
-        "mc_prob_loss_std_error", "mc_expected_loss_pct", "mc_expected_loss_pct_std_error",
+        "mc_prob_loss_std_error", "mc_expected_loss_fraction", "mc_expected_loss_fraction_std_error",
         "mc_implied_rating", "paths", "seed", NULL};
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "rating_summary.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "rating_summary.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     ipabs_csv_header(&w, head);
@@ -435,15 +435,15 @@ static ipabs_status write_summary(const ipabs_deal *deal,
 ipabs_status ipabs_rating_write(const ipabs_deal *deal,
                                 const ipabs_breakeven_result *be,
                                 const ipabs_rating_result *r, const char *dir,
-                                ipabs_error *err)
+                                bool bom, ipabs_error *err)
 {
     ipabs_status s = ipabs_mkdir_p(dir, err);
     if (s == IPABS_OK)
-        s = ipabs_breakeven_write(deal, be, dir, err);
+        s = ipabs_breakeven_write(deal, be, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_rating_table(be, r, dir, err);
+        s = write_rating_table(be, r, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_summary(deal, be, r, dir, err);
+        s = write_summary(deal, be, r, dir, bom, err);
     return s;
 }
 
@@ -477,7 +477,8 @@ static void print_view(FILE *out, const ipabs_deal *deal, const ipabs_rating_res
     fprintf(out, "  %-8s %-26s P(loss) %.6f ± %.6f, EL %.6f%% ± %.6f%% -> %s\n",
             deal->tranches[v->tranche].name,
             v->support == IPABS_SUPPORT_FULL ? "guarantor as given:" : "no guarantor support:",
-            v->prob_loss, v->prob_loss_se, v->el_pct, v->el_pct_se, grade);
+            v->prob_loss, v->prob_loss_se, 100.0 * v->el_fraction, 100.0 * v->el_fraction_se,
+            grade);
 }
 
 void ipabs_rating_print(FILE *out, const ipabs_deal *deal,

@@ -176,7 +176,7 @@ ipabs_status ipabs_sweep_run(const ipabs_sweep_options *opt,
     ipabs_error err = {0};
     ipabs_status s = sets && buf ? ipabs_mkdir_p(dir, &err) : IPABS_ENOMEM;
     if (s == IPABS_OK)
-        s = ipabs_csv_open(&w, dir, "sweep.csv", &err);
+        s = ipabs_csv_open(&w, dir, "sweep.csv", !opt->no_bom, &err);
     if (s != IPABS_OK && err.code != IPABS_OK)
         ipabs_errors_add(errors, err.code, err.file, 0, 0, NULL, "%s", err.message);
     long done = 0;

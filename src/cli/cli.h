@@ -31,6 +31,7 @@ typedef struct cli_args {
     int threads;
     bool quiet;
     bool check_exact;
+    bool no_bom;                        /* --csv-bom no: CSVs without the UTF-8 BOM */
     long long path;                     /* replay; -1 = not given */
     int horizon;                        /* exact; 0 = legal final */
     const char *xlsx;                   /* run, sweep, rate: workbook path */

@@ -36,7 +36,7 @@ int cmd_exact(const cli_args *a)
     ipabs_error err = {0};
     ipabs_status s = ipabs_exact_compute(deal, &opt, &r, &err);
     if (s == IPABS_OK)
-        s = ipabs_exact_write(deal, r, a->out_dir, &err);
+        s = ipabs_exact_write(deal, r, a->out_dir, !a->no_bom, &err);
     if (s == IPABS_OK && !a->quiet)
         print_exact(deal, r);
     code = s == IPABS_OK ? 0 : cli_fail(&err);

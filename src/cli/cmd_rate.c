@@ -21,7 +21,7 @@ int cmd_breakeven(const cli_args *a)
     ipabs_error err = {0};
     ipabs_status s = ipabs_breakeven_run(deal, &be, &err);
     if (s == IPABS_OK)
-        s = ipabs_breakeven_write(deal, be, a->out_dir, &err);
+        s = ipabs_breakeven_write(deal, be, a->out_dir, !a->no_bom, &err);
     if (s == IPABS_OK && !a->quiet)
         ipabs_breakeven_print(stdout, deal, be);
     code = s == IPABS_OK ? 0 : cli_fail(&err);
@@ -45,7 +45,7 @@ int cmd_rate(const cli_args *a)
     ipabs_error err = {0};
     ipabs_status s = ipabs_rating_run(deal, &opt, &be, &r, &err);
     if (s == IPABS_OK)
-        s = ipabs_rating_write(deal, be, r, a->out_dir, &err);
+        s = ipabs_rating_write(deal, be, r, a->out_dir, !a->no_bom, &err);
     if (s == IPABS_OK && !a->quiet) {
         ipabs_breakeven_print(stdout, deal, be);
         ipabs_rating_print(stdout, deal, be, r);

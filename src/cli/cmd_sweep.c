@@ -20,7 +20,7 @@ int cmd_sweep(const cli_args *a)
             return cli_fail(&err);
     cli_install_signal_handlers();
     ipabs_sweep_options opt = {a->scenario, a->sets, a->n_sets, a->paths, a->has_seed,
-                               a->seed, a->threads, cli_stop_flag()};
+                               a->seed, a->threads, cli_stop_flag(), a->no_bom};
     ipabs_errors errors = {0};
     if (!a->quiet)
         fprintf(stderr, "ipabs: sweeping %ld points\n", ipabs_sweep_points(&grid));

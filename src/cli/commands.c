@@ -74,15 +74,15 @@ static bool parse_default(const ipabs_deal *deal, const char *spec,
 }
 
 static int run_cashflow(const ipabs_deal *deal, const ipabs_realisation *real,
-                        const char *dir, const ipabs_path_draws *draws)
+                        const char *dir, bool bom, const ipabs_path_draws *draws)
 {
     ipabs_cashflow *cf = NULL;
     ipabs_error err = {0};
     ipabs_status s = ipabs_cashflow_compute(deal, real, &cf, &err);
     if (s == IPABS_OK)
-        s = ipabs_cashflow_write(deal, cf, dir, &err);
+        s = ipabs_cashflow_write(deal, cf, dir, bom, &err);
     if (s == IPABS_OK && draws != NULL)
-        s = ipabs_realisation_write(deal, real, draws, dir, &err);
+        s = ipabs_realisation_write(deal, real, draws, dir, bom, &err);
     if (s == IPABS_OK)
         ipabs_cashflow_print(stdout, deal, cf);
     ipabs_cashflow_free(cf);
@@ -130,7 +130,7 @@ int cmd_cashflow(const cli_args *a)
     if (code == 0) {
         real->guarantor_default_period = a->guarantor_default;
         ipabs_realisation_index(deal, real);
-        code = run_cashflow(deal, real, a->out_dir, NULL);
+        code = run_cashflow(deal, real, a->out_dir, !a->no_bom, NULL);
     }
     ipabs_realisation_free(real);
     ipabs_deal_free(deal);
@@ -198,7 +198,7 @@ static int write_results(const cli_args *a, const ipabs_deal *deal,
         size_t used = strlen(overrides);
         snprintf(overrides + used, sizeof overrides - used, "%s%s", i ? ";" : "", a->sets[i]);
     }
-    ipabs_run_info info = {IPABS_VERSION, a->scenario, sha, tape_sha, overrides};
+    ipabs_run_info info = {IPABS_VERSION, a->scenario, sha, tape_sha, overrides, a->no_bom};
     if (ipabs_mc_write(deal, r, &info, a->out_dir, &err) != IPABS_OK)
         return cli_fail(&err);
     return 0;
@@ -268,7 +268,7 @@ int cmd_replay(const cli_args *a)
     } else {
         uint64_t seed = a->has_seed ? a->seed : deal->simulation.seed;
         ipabs_model_sample(deal, plan, rng, seed, (uint64_t)a->path, factors, real, &draws);
-        code = run_cashflow(deal, real, a->out_dir, &draws);
+        code = run_cashflow(deal, real, a->out_dir, !a->no_bom, &draws);
     }
     free(factors);
     ipabs_path_draws_release(&draws);

@@ -27,7 +27,8 @@ static const char usage[] =
     "  rate      BDR, target default rates, rating: -o DIR [--paths N] [--seed S] [--threads T]\n"
     "run, sweep and rate also take --xlsx FILE (an Excel workbook of the results)\n"
     "options for every command: --set KEY=VALUE (override a scenario key, e.g.\n"
-    "  --set model.pd_multiplier=2); see docs/cli.md\n";
+    "  --set model.pd_multiplier=2); --csv-bom yes|no (CSVs begin with a UTF-8\n"
+    "  byte-order mark unless no); see docs/cli.md\n";
 
 static bool parse_ll(const char *opt, const char *text, long long lo, long long *out)
 {
@@ -92,6 +93,12 @@ static bool option(cli_args *a, const char *opt, const char *val)
         if (!parse_ll(opt, val, 1, &v) || v > 1024)
             return false;
         a->threads = (int)v;
+    } else if (strcmp(opt, "--csv-bom") == 0) {
+        if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0) {
+            fprintf(stderr, "ipabs: --csv-bom expects yes or no (got '%s')\n", val);
+            return false;
+        }
+        a->no_bom = strcmp(val, "no") == 0;
     } else if (strcmp(opt, "--path") == 0)
         return parse_ll(opt, val, 0, &a->path);
     else if (strcmp(opt, "--horizon") == 0) {
@@ -109,7 +116,8 @@ static bool takes_value(const char *opt)
 {
     static const char *const names[] = {"-o", "--out", "--set", "--default",
                                         "--guarantor-default", "--paths", "--seed",
-                                        "--threads", "--path", "--horizon", "--grid", "--xlsx", NULL};
+                                        "--threads", "--path", "--horizon", "--grid", "--xlsx",
+                                        "--csv-bom", NULL};
     for (const char *const *n = names; *n != NULL; n++)
         if (strcmp(opt, *n) == 0)
             return true;

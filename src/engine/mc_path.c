@@ -21,7 +21,9 @@ ipabs_mc_layout ipabs_mc_layout_of(const ipabs_deal *deal)
     l.pool0 = l.guarantor0 + IPABS_GM_COUNT_;
     l.loan0 = l.pool0 + IPABS_PM_COUNT_;
     l.period0 = l.loan0 + 2 * l.n_loans;
-    l.count = l.period0 + l.n_periods;
+    l.coverage0 = l.period0 + l.n_periods;
+    l.defaults0 = l.coverage0 + l.n_periods;
+    l.count = l.defaults0 + l.n_periods;
     return l;
 }
 
@@ -136,6 +138,35 @@ static void acc_reset(ipabs_mc_path *w)
     memset(a->interest_short, 0, K);
     a->payout = a->topup = a->recovery_g = a->fees = a->pnl_pv = a->unpaid = 0.0;
     a->capacity_exhausted = false;
+    for (int t = 0; t < w->layout.n_periods; t++)
+        w->values[w->layout.coverage0 + t] = NAN;
+}
+
+/* What the senior classes are promised on date t: their interest due and
+ * the principal the no-default path pays them then (their schedule). */
+static double senior_promised(const ipabs_deal *deal, const ipabs_period_flows *fl)
+{
+    double due = 0.0;
+    for (int k = 0; k < deal->n_senior; k++)
+        due += fl->interest_due[k] + fl->principal_paid[k];
+    return due;
+}
+
+/* The cash-flow coverage ratio (现金流覆盖倍数) of date t: the pool's own
+ * collections reaching the plan (interest and principal net of the bank's
+ * and servicer's fees, and IP recoveries to the plan; no guarantor money)
+ * over what the seniors are promised then.  Defined while a senior class
+ * is outstanding and something is promised (docs/measures.md). */
+static void coverage_period(ipabs_mc_path *w, const ipabs_period_flows *fl, int t)
+{
+    const ipabs_deal *deal = w->deal;
+    const ipabs_period_flows *promise = w->baseline != NULL ? &w->baseline->flows[t - 1] : fl;
+    double due = senior_promised(deal, promise), open = 0.0;
+    for (int k = 0; k < deal->n_senior; k++)
+        open += fl->balance_open[k];
+    if (due > IPABS_CONSERVATION_TOL && open > IPABS_CONSERVATION_TOL)
+        w->values[w->layout.coverage0 + t - 1] =
+            (fl->interest_collected + fl->principal_collected + fl->recovery_plan) / due;
 }
 
 static void acc_period(ipabs_mc_path *w, const ipabs_period_flows *fl, int t)
@@ -165,6 +196,7 @@ static void acc_period(ipabs_mc_path *w, const ipabs_period_flows *fl, int t)
     a->pnl_pv += (fl->guarantee_fee + fl->recovery_guarantor -
                   fl->guarantee_payout - fl->topup) * w->g_discount[t];
     a->capacity_exhausted |= fl->capacity_exhausted;
+    coverage_period(w, fl, t);
 }
 
 /* ---- yield at par --------------------------------------------------------- */
@@ -305,6 +337,12 @@ static void tranche_record(ipabs_mc_path *w)
                            deal->tranches[k].coupon, base);
         v[IPABS_TM_STATIC_LOSS] = w->static_tranche[k];
         v[IPABS_TM_STATIC_ANY_LOSS] = w->static_tranche[k] > 0.0;
+        /* Half a fen: the write-off of a class that got no principal back
+         * equals its balance up to rounding. */
+        v[IPABS_TM_WIPED_OUT] = a->loss[k] >= deal->tranches[k].balance - 0.005;
+        bool g_failed = w->real->guarantor_default_period > 0;
+        v[IPABS_TM_LOSS_IF_G_DEFAULT] = g_failed ? a->loss[k] : NAN;
+        v[IPABS_TM_LOSS_AND_G_DEFAULT] = g_failed ? a->loss[k] : 0.0;
     }
 }
 
@@ -345,7 +383,9 @@ static void pool_and_loan_record(ipabs_mc_path *w, double static_loss)
     const ipabs_mc_layout *L = &w->layout;
     double *v = w->values;
     double credit = 0.0;
-    memset(&v[L->loan0], 0, (size_t)(L->count - L->loan0) * sizeof(double));
+    /* Loans, default ratios and counts by period (coverage is set by period). */
+    memset(&v[L->loan0], 0, (size_t)(L->coverage0 - L->loan0) * sizeof(double));
+    memset(&v[L->defaults0], 0, (size_t)L->n_periods * sizeof(double));
     for (int j = 0; j < w->real->n_defaults; j++) {
         int i = w->real->order[j];
         double loss = loan_credit_loss(w, i);
@@ -353,8 +393,10 @@ static void pool_and_loan_record(ipabs_mc_path *w, double static_loss)
         v[L->loan0 + 2 * i] = 1.0;
         v[L->loan0 + 2 * i + 1] = loss;
         double ratio = deal->loans[i].balance[w->real->default_period[i] - 1] / deal->pool_balance;
-        for (int t = w->real->default_period[i]; t <= deal->legal_final; t++)
+        for (int t = w->real->default_period[i]; t <= deal->legal_final; t++) {
             v[L->period0 + t - 1] += ratio;
+            v[L->defaults0 + t - 1] += 1.0;
+        }
     }
     double senior = 0.0, sub = 0.0;
     for (int k = 0; k < deal->n_tranches; k++) {
@@ -374,6 +416,11 @@ static void pool_and_loan_record(ipabs_mc_path *w, double static_loss)
     p[IPABS_PM_BORNE_SENIOR] = senior;
     p[IPABS_PM_BORNE_SUB] = sub;
     p[IPABS_PM_BORNE_EXCESS] = credit - guarantor - senior - sub;
+    double least = NAN;
+    for (int t = 0; t < L->n_periods; t++)
+        if (!isnan(v[L->coverage0 + t]) && !(v[L->coverage0 + t] >= least))
+            least = v[L->coverage0 + t];
+    p[IPABS_PM_MIN_COVERAGE] = least;
 }
 
 static void finish_record(ipabs_mc_path *w)

@@ -26,6 +26,7 @@ typedef struct chunk_acc {
     uint64_t fast;
     uint64_t n;
     uint64_t *default_count;
+    uint64_t *count_by_period; /* T x (n_loans + 1) */
     uint64_t loss_zero;
     uint64_t loss_bucket[IPABS_LOSS_BUCKETS];
     double *qbuf;              /* tracker values of the chunk's full paths */
@@ -80,6 +81,12 @@ double ipabs_mc_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Cells of the default-count law by period: T x (n_loans + 1). */
+static size_t count_law_size(const ipabs_deal *deal)
+{
+    return (size_t)deal->legal_final * ((size_t)deal->n_loans + 1);
+}
+
 /* ---- trackers ------------------------------------------------------------- */
 
 static int tracker_count(const ipabs_deal *deal)
@@ -96,6 +103,8 @@ static bool trackers_init(const ipabs_deal *deal, ipabs_quantiles *q)
         ok &= ipabs_quantiles_init(&q[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_LOSS], 0.0,
                                    deal->tranches[k].balance, true);
         ok &= ipabs_quantiles_init(&q[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_IRR], -1.0, 1.0, false);
+        ok &= ipabs_quantiles_init(&q[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_WAL], 0.0,
+                                   (double)deal->legal_final / deal->frequency, true);
     }
     ipabs_quantiles *g = &q[K * IPABS_QT_PER_TRANCHE_];
     ok &= ipabs_quantiles_init(&g[IPABS_QG_PAYOUT], 0.0, 1.2 * pool, true);
@@ -104,7 +113,17 @@ static bool trackers_init(const ipabs_deal *deal, ipabs_quantiles *q)
     ok &= ipabs_quantiles_init(&g[IPABS_QG_POOL_STATIC_LOSS], 0.0, pool, true);
     ok &= ipabs_quantiles_init(&g[IPABS_QG_POOL_CREDIT_LOSS], 0.0, pool, true);
     ok &= ipabs_quantiles_init(&g[IPABS_QG_POOL_CDR], 0.0, 1.0, true);
+    ok &= ipabs_quantiles_init(&g[IPABS_QG_MIN_COVERAGE], 0.0, 10.0, false);
     return ok;
+}
+
+/* The no-default path's values are the atoms of the trackers (most paths
+ * share them: a loss of 0, the promised yield): their counts are kept
+ * exactly, so a quantile on one is it (docs/measures.md). */
+static void trackers_declare_atoms(ipabs_quantiles *q, const double *base, int n)
+{
+    for (int j = 0; j < n; j++)
+        ipabs_quantiles_set_atom(&q[j], base[j]);
 }
 
 /* The tracked values of one path record. */
@@ -115,6 +134,7 @@ static void tracker_values(const ipabs_mc_layout *L, const double *v, double *ou
         const double *t = &v[L->tranche0 + k * IPABS_TM_COUNT_];
         out[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_LOSS] = t[IPABS_TM_LOSS];
         out[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_IRR] = t[IPABS_TM_IRR];
+        out[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_WAL] = t[IPABS_TM_WAL];
     }
     const double *g = &v[L->guarantor0], *p = &v[L->pool0];
     out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_PAYOUT] = g[IPABS_GM_PAYOUT];
@@ -123,6 +143,7 @@ static void tracker_values(const ipabs_mc_layout *L, const double *v, double *ou
     out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_STATIC_LOSS] = p[IPABS_PM_STATIC_LOSS];
     out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_CREDIT_LOSS] = p[IPABS_PM_CREDIT_LOSS];
     out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_CDR] = v[L->period0 + L->n_periods - 1];
+    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_MIN_COVERAGE] = p[IPABS_PM_MIN_COVERAGE];
 }
 
 /* ---- per-thread workspace ------------------------------------------------- */
@@ -133,6 +154,7 @@ static void chunk_free(chunk_acc *c)
         return;
     free(c->s1);
     free(c->default_count);
+    free(c->count_by_period);
     free(c->qbuf);
     free(c);
 }
@@ -145,8 +167,9 @@ static chunk_acc *chunk_alloc(const driver *d)
         return NULL;
     c->s1 = calloc(3 * (size_t)M, sizeof(double));
     c->default_count = calloc((size_t)d->deal->n_loans + 1, sizeof(uint64_t));
+    c->count_by_period = calloc(count_law_size(d->deal), sizeof(uint64_t));
     c->qbuf = calloc((size_t)d->n_trackers * IPABS_MC_CHUNK, sizeof(double));
-    if (!c->s1 || !c->default_count || !c->qbuf) {
+    if (!c->s1 || !c->default_count || !c->count_by_period || !c->qbuf) {
         chunk_free(c);
         return NULL;
     }
@@ -176,7 +199,10 @@ static bool thread_init(thread_ws *t, const driver *d, const ipabs_model_plan *p
     t->path->baseline = d->base;
     t->chunk = chunk_alloc(d);
     t->q = calloc((size_t)d->n_trackers, sizeof *t->q);
-    if (!t->chunk || !t->q || !trackers_init(deal, t->q)) {
+    bool ok = t->chunk && t->q && trackers_init(deal, t->q);
+    if (ok)
+        trackers_declare_atoms(t->q, d->tracker_base, d->n_trackers);
+    if (!ok) {
         ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                         "out of memory for a thread's workspace");
         return false;
@@ -186,11 +212,12 @@ static bool thread_init(thread_ws *t, const driver *d, const ipabs_model_plan *p
 
 /* ---- one chunk ------------------------------------------------------------ */
 
-static void chunk_reset(chunk_acc *c, int M, int n_loans)
+static void chunk_reset(chunk_acc *c, int M, const ipabs_deal *deal)
 {
     c->skipped = false;
     memset(c->s1, 0, 3 * (size_t)M * sizeof(double));
-    memset(c->default_count, 0, ((size_t)n_loans + 1) * sizeof(uint64_t));
+    memset(c->default_count, 0, ((size_t)deal->n_loans + 1) * sizeof(uint64_t));
+    memset(c->count_by_period, 0, count_law_size(deal) * sizeof(uint64_t));
     memset(c->loss_bucket, 0, sizeof c->loss_bucket);
     c->fast = c->n = c->loss_zero = 0;
     c->nq = 0;
@@ -198,12 +225,11 @@ static void chunk_reset(chunk_acc *c, int M, int n_loans)
 
 static void chunk_add_static_loss(chunk_acc *c, double loss, double pool)
 {
-    if (loss <= 0.0) {
+    int b = ipabs_grid_bucket(loss, pool, IPABS_LOSS_BUCKETS);
+    if (b < 0)
         c->loss_zero++;
-        return;
-    }
-    int b = (int)ceil(loss / pool * IPABS_LOSS_BUCKETS) - 1;
-    c->loss_bucket[b < 0 ? 0 : b >= IPABS_LOSS_BUCKETS ? IPABS_LOSS_BUCKETS - 1 : b]++;
+    else
+        c->loss_bucket[b]++;
 }
 
 static void chunk_add_path(const driver *d, thread_ws *t, const double *v)
@@ -220,6 +246,8 @@ static void chunk_add_path(const driver *d, thread_ws *t, const double *v)
         c->cnt[j] += 1.0;
     }
     c->default_count[(int)v[L->pool0 + IPABS_PM_DEFAULTS]]++;
+    for (int p = 0; p < L->n_periods; p++)
+        c->count_by_period[(size_t)p * (L->n_loans + 1) + (size_t)v[L->defaults0 + p]]++;
     chunk_add_static_loss(c, v[L->pool0 + IPABS_PM_STATIC_LOSS], d->deal->pool_balance);
     tracker_values(L, v, &c->qbuf[(size_t)c->nq++ * d->n_trackers]);
 }
@@ -231,7 +259,7 @@ static ipabs_status run_chunk(const driver *d, thread_ws *t, long long c,
     long long first = c * IPABS_MC_CHUNK;
     long long last = first + IPABS_MC_CHUNK < opt->paths ? first + IPABS_MC_CHUNK : opt->paths;
     ipabs_mc_path *w = t->path;
-    chunk_reset(t->chunk, d->res->layout.count, d->deal->n_loans);
+    chunk_reset(t->chunk, d->res->layout.count, d->deal);
     t->chunk->index = c;
     for (long long p = first; p < last; p++) {
         ipabs_model_sample(d->deal, w->plan, w->rng, opt->seed, (uint64_t)p,
@@ -270,6 +298,11 @@ static void merge_chunk(driver *d, const chunk_acc *c)
     for (int k = 0; k <= d->deal->n_loans; k++)
         r->default_count[k] += c->default_count[k];
     r->default_count[0] += c->fast;
+    size_t law = count_law_size(d->deal);
+    for (size_t j = 0; j < law; j++)
+        r->default_count_by_period[j] += c->count_by_period[j];
+    for (int t = 0; t < r->layout.n_periods; t++)
+        r->default_count_by_period[(size_t)t * (r->layout.n_loans + 1)] += c->fast;
     r->loss_zero += c->loss_zero + c->fast;
     for (int b = 0; b < IPABS_LOSS_BUCKETS; b++)
         r->loss_bucket[b] += c->loss_bucket[b];
@@ -429,10 +462,12 @@ static ipabs_mc_result *result_alloc(const ipabs_deal *deal)
     r->layout = ipabs_mc_layout_of(deal);
     r->moments = calloc((size_t)r->layout.count, sizeof *r->moments);
     r->default_count = calloc((size_t)deal->n_loans + 1, sizeof(uint64_t));
+    r->default_count_by_period = calloc(count_law_size(deal), sizeof(uint64_t));
     r->baseline = calloc((size_t)r->layout.count, sizeof(double));
     r->n_trackers = tracker_count(deal);
     r->q = calloc((size_t)r->n_trackers, sizeof *r->q);
-    if (!r->moments || !r->default_count || !r->baseline || !r->q || !trackers_init(deal, r->q)) {
+    if (!r->moments || !r->default_count || !r->default_count_by_period || !r->baseline ||
+        !r->q || !trackers_init(deal, r->q)) {
         ipabs_mc_result_free(r);
         return NULL;
     }
@@ -449,6 +484,7 @@ void ipabs_mc_result_free(ipabs_mc_result *r)
     free(r->q);
     free(r->moments);
     free(r->default_count);
+    free(r->default_count_by_period);
     free(r->baseline);
     free(r);
 }
@@ -546,6 +582,7 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
         s = ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     } else {
         tracker_values(&d.res->layout, base->values, d.tracker_base);
+        trackers_declare_atoms(d.res->q, d.tracker_base, d.n_trackers);
         d.res->threads = thread_count(opt);
         d.res->requested = opt->paths;
         d.res->seed = opt->seed;

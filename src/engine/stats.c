@@ -29,7 +29,30 @@ double ipabs_moments_se(const ipabs_moments *m)
     return sqrt(m->m2 / (m->n - 1.0) / m->n);
 }
 
+/* ---- the loss grid ---------------------------------------------------------- */
+
+int ipabs_grid_bucket(double x, double total, int buckets)
+{
+    if (!(x > IPABS_GRID_TOL * total))
+        return -1;
+    /* In bucket units the tolerance is IPABS_GRID_TOL x buckets; the
+     * rounding error of x / total x buckets is a few ulp of buckets, far
+     * below it. */
+    double pos = x / total * (double)buckets - IPABS_GRID_TOL * (double)buckets;
+    double k = ceil(pos) - 1.0;
+    if (k < 0.0)
+        return 0;
+    return k >= (double)buckets ? buckets - 1 : (int)k;
+}
+
 /* ---- quantiles ------------------------------------------------------------ */
+
+#define FIX_SCALE 4294967296.0 /* 2^32 fixed-point steps over [lo, hi] */
+
+static void cells_clear(ipabs_qcell *c)
+{
+    memset(c, 0, IPABS_QCELLS * sizeof *c);
+}
 
 bool ipabs_quantiles_init(ipabs_quantiles *q, double lo, double hi, bool upper)
 {
@@ -37,20 +60,23 @@ bool ipabs_quantiles_init(ipabs_quantiles *q, double lo, double hi, bool upper)
     q->lo = lo;
     q->hi = hi > lo ? hi : lo + 1.0;
     q->upper = upper;
-    q->bins = calloc(IPABS_HIST_BINS, sizeof *q->bins);
+    q->atom = NAN;
+    q->atom_bin = IPABS_HIST_BINS;
+    q->cells = malloc(IPABS_QCELLS * sizeof *q->cells);
     q->tail = malloc(IPABS_TAIL_SIZE * sizeof *q->tail);
-    if (q->bins == NULL || q->tail == NULL) {
+    if (q->cells == NULL || q->tail == NULL) {
         ipabs_quantiles_release(q);
         return false;
     }
+    cells_clear(q->cells);
     return true;
 }
 
 void ipabs_quantiles_release(ipabs_quantiles *q)
 {
-    free(q->bins);
+    free(q->cells);
     free(q->tail);
-    q->bins = NULL;
+    q->cells = NULL;
     q->tail = NULL;
 }
 
@@ -58,7 +84,7 @@ void ipabs_quantiles_reset(ipabs_quantiles *q)
 {
     q->n = 0;
     q->tail_count = 0;
-    memset(q->bins, 0, IPABS_HIST_BINS * sizeof *q->bins);
+    cells_clear(q->cells);
 }
 
 static int bin_of(const ipabs_quantiles *q, double x)
@@ -69,6 +95,75 @@ static int bin_of(const ipabs_quantiles *q, double x)
     if (pos >= IPABS_HIST_BINS)
         return IPABS_HIST_BINS - 1;
     return (int)pos;
+}
+
+void ipabs_quantiles_set_atom(ipabs_quantiles *q, double atom)
+{
+    q->atom = atom;
+    q->atom_bin = isnan(atom) ? IPABS_HIST_BINS : bin_of(q, atom);
+}
+
+/* Cells in increasing order of value: bins below the atom's, its bin's
+ * values below the atom, the atom, its bin's values above it, the bins
+ * above. */
+static int cell_of(const ipabs_quantiles *q, double x)
+{
+    int b = bin_of(q, x), a = q->atom_bin;
+    if (b < a)
+        return b;
+    if (b > a)
+        return b + 2;
+    return x < q->atom ? b : (x == q->atom ? b + 1 : b + 2);
+}
+
+static uint64_t fixed_of(const ipabs_quantiles *q, double x)
+{
+    double f = round((x - q->lo) / (q->hi - q->lo) * FIX_SCALE);
+    return f <= 0.0 ? 0 : (f >= FIX_SCALE ? (uint64_t)FIX_SCALE : (uint64_t)f);
+}
+
+static void cell_add(ipabs_qcell *c, double x, uint64_t s, uint64_t count)
+{
+    if (c->n == 0 || x < c->min) {
+        c->min = x;
+        c->n_min = count;
+    } else if (x == c->min) {
+        c->n_min += count;
+    }
+    if (c->n == 0 || x > c->max) {
+        c->max = x;
+        c->n_max = count;
+    } else if (x == c->max) {
+        c->n_max += count;
+    }
+    c->n += count;
+    c->s1 += s * count;
+    c->s2 += (ipabs_u128)s * s * count;
+}
+
+static void cell_merge(ipabs_qcell *into, const ipabs_qcell *from)
+{
+    if (from->n == 0)
+        return;
+    if (into->n == 0) {
+        *into = *from;
+        return;
+    }
+    if (from->min < into->min) {
+        into->min = from->min;
+        into->n_min = from->n_min;
+    } else if (from->min == into->min) {
+        into->n_min += from->n_min;
+    }
+    if (from->max > into->max) {
+        into->max = from->max;
+        into->n_max = from->n_max;
+    } else if (from->max == into->max) {
+        into->n_max += from->n_max;
+    }
+    into->n += from->n;
+    into->s1 += from->s1;
+    into->s2 += from->s2;
 }
 
 /* The heap keeps the K most extreme values with the least extreme at the
@@ -121,14 +216,16 @@ static bool tail_push(ipabs_quantiles *q, double x)
 void ipabs_quantiles_add(ipabs_quantiles *q, double x)
 {
     q->n++;
-    q->bins[bin_of(q, x)]++;
+    cell_add(&q->cells[cell_of(q, x)], x, fixed_of(q, x), 1);
     tail_push(q, x);
 }
 
 void ipabs_quantiles_add_n(ipabs_quantiles *q, double x, uint64_t count)
 {
+    if (count == 0)
+        return;
     q->n += count;
-    q->bins[bin_of(q, x)] += count;
+    cell_add(&q->cells[cell_of(q, x)], x, fixed_of(q, x), count);
     /* Once one copy is turned away, every further copy would be. */
     for (uint64_t i = 0; i < count && i < IPABS_TAIL_SIZE; i++)
         if (!tail_push(q, x))
@@ -138,8 +235,8 @@ void ipabs_quantiles_add_n(ipabs_quantiles *q, double x, uint64_t count)
 void ipabs_quantiles_merge(ipabs_quantiles *into, const ipabs_quantiles *from)
 {
     into->n += from->n;
-    for (int b = 0; b < IPABS_HIST_BINS; b++)
-        into->bins[b] += from->bins[b];
+    for (int c = 0; c < IPABS_QCELLS; c++)
+        cell_merge(&into->cells[c], &from->cells[c]);
     for (int i = 0; i < from->tail_count; i++)
         tail_push(into, from->tail[i]);
 }
@@ -155,16 +252,7 @@ static int cmp_asc(const void *a, const void *b)
     return -cmp_desc(a, b);
 }
 
-/* The r-th most extreme value (r = 1 is the most extreme), if kept. */
-static bool tail_rank(const ipabs_quantiles *q, uint64_t r, double *out,
-                      double *sorted)
-{
-    if (r < 1 || r > (uint64_t)q->tail_count)
-        return false;
-    *out = sorted[r - 1];
-    return true;
-}
-
+/* The kept tail sorted from the most extreme value on. */
 static double *sorted_tail(const ipabs_quantiles *q)
 {
     double *s = malloc((size_t)(q->tail_count ? q->tail_count : 1) * sizeof *s);
@@ -175,31 +263,64 @@ static double *sorted_tail(const ipabs_quantiles *q)
     return s;
 }
 
-/* The k-th smallest value (1-based) from the histogram, interpolated. */
-static double hist_order(const ipabs_quantiles *q, uint64_t k)
+/* One order statistic: its value and what it can be. */
+typedef struct order_val {
+    double v, lo, hi;
+    bool exact;
+} order_val;
+
+static order_val exact_val(double v)
 {
-    uint64_t cum = 0;
-    double width = (q->hi - q->lo) / IPABS_HIST_BINS;
-    for (int b = 0; b < IPABS_HIST_BINS; b++) {
-        if (cum + q->bins[b] >= k) {
-            double frac = ((double)(k - cum) - 0.5) / (double)q->bins[b];
-            return q->lo + width * (b + frac);
-        }
-        cum += q->bins[b];
-    }
-    return q->hi;
+    return (order_val){v, v, v, true};
 }
 
-/* The k-th smallest of n (1-based), exact when it is in the kept tail. */
-static double order_stat(const ipabs_quantiles *q, uint64_t k, double *sorted,
-                         bool *exact)
+/* The j-th smallest (1-based) of a cell's values: exact in the run of its
+ * smallest or largest value, otherwise interpolated strictly between them. */
+static order_val cell_order(const ipabs_qcell *c, uint64_t j)
+{
+    if (c->min == c->max || j <= c->n_min)
+        return exact_val(c->min);
+    if (j > c->n - c->n_max)
+        return exact_val(c->max);
+    uint64_t mid = c->n - c->n_min - c->n_max;
+    double f = ((double)(j - c->n_min) - 0.5) / (double)mid;
+    return (order_val){c->min + f * (c->max - c->min), c->min, c->max, false};
+}
+
+/* Values that are not kept are no more extreme than the least extreme
+ * kept one, once the tail is full: bound the histogram's answer by it, so
+ * that quantiles stay monotone across the two. */
+static order_val clamp_to_tail(const ipabs_quantiles *q, order_val o, const double *sorted)
+{
+    if (sorted == NULL || q->tail_count < IPABS_TAIL_SIZE)
+        return o;
+    double b = sorted[q->tail_count - 1];
+    if (q->upper) {
+        o.v = fmin(o.v, b);
+        o.hi = fmin(o.hi, b);
+        o.lo = fmin(o.lo, b);
+    } else {
+        o.v = fmax(o.v, b);
+        o.lo = fmax(o.lo, b);
+        o.hi = fmax(o.hi, b);
+    }
+    return o;
+}
+
+/* The k-th smallest of n (1-based). */
+static order_val order_stat(const ipabs_quantiles *q, uint64_t k, const double *sorted)
 {
     uint64_t r = q->upper ? q->n - k + 1 : k; /* rank from the kept side */
-    double v;
-    bool in_tail = sorted != NULL && tail_rank(q, r, &v, sorted);
-    if (exact != NULL)
-        *exact = in_tail;
-    return in_tail ? v : hist_order(q, k);
+    if (sorted != NULL && r >= 1 && r <= (uint64_t)q->tail_count)
+        return exact_val(sorted[r - 1]);
+    uint64_t cum = 0;
+    for (int c = 0; c < IPABS_QCELLS; c++) {
+        const ipabs_qcell *cell = &q->cells[c];
+        if (cell->n > 0 && cum + cell->n >= k)
+            return clamp_to_tail(q, cell_order(cell, k - cum), sorted);
+        cum += cell->n;
+    }
+    return exact_val(NAN); /* unreachable while k <= n */
 }
 
 static uint64_t rank_of(double p, uint64_t n)
@@ -212,36 +333,129 @@ static uint64_t rank_of(double p, uint64_t n)
     return (uint64_t)k;
 }
 
+static uint64_t clamp_rank(double k, uint64_t n)
+{
+    return k < 1.0 ? 1 : (k > (double)n ? n : (uint64_t)k);
+}
+
+ipabs_quantile_est ipabs_quantiles_estimate(const ipabs_quantiles *q, double p)
+{
+    ipabs_quantile_est e = {NAN, NAN, NAN, NAN, false};
+    if (q->n == 0)
+        return e;
+    double *sorted = sorted_tail(q);
+    double n = (double)q->n, h = IPABS_CI_Z * sqrt(n * p * (1.0 - p));
+    order_val v = order_stat(q, rank_of(p, q->n), sorted);
+    order_val l = order_stat(q, clamp_rank(floor(n * p - h), q->n), sorted);
+    order_val u = order_stat(q, clamp_rank(ceil(n * p + h) + 1.0, q->n), sorted);
+    free(sorted);
+    e.value = v.v;
+    e.exact = v.exact;
+    e.lower = fmin(l.lo, v.lo);
+    e.upper = fmax(u.hi, v.hi);
+    e.se = (e.upper - e.lower) / (2.0 * IPABS_CI_Z);
+    return e;
+}
+
 double ipabs_quantiles_value(const ipabs_quantiles *q, double p, double *se,
                              bool *exact)
 {
-    if (q->n == 0)
-        return NAN;
-    double *sorted = sorted_tail(q);
-    double v = order_stat(q, rank_of(p, q->n), sorted, exact);
-    if (se != NULL) {
-        double d = sqrt(p * (1.0 - p) / (double)q->n);
-        double hi = order_stat(q, rank_of(fmin(p + d, 1.0), q->n), sorted, NULL);
-        double lo = order_stat(q, rank_of(fmax(p - d, 0.0), q->n), sorted, NULL);
-        *se = 0.5 * (hi - lo);
-    }
-    free(sorted);
-    return v;
+    ipabs_quantile_est e = ipabs_quantiles_estimate(q, p);
+    if (se != NULL)
+        *se = e.se;
+    if (exact != NULL)
+        *exact = e.exact;
+    return e.value;
 }
 
-/* The mean of the m most extreme values from the histogram (bin
- * midpoints; the last bin taken pro rata): within a bin width. */
-static double hist_tail_mean(const ipabs_quantiles *q, uint64_t m)
+void ipabs_quantiles_count(const ipabs_quantiles *q, double x, double *below, double *upto)
 {
-    double width = (q->hi - q->lo) / IPABS_HIST_BINS, sum = 0.0;
-    uint64_t left = m;
-    for (int k = 0; k < IPABS_HIST_BINS && left > 0; k++) {
-        int b = q->upper ? IPABS_HIST_BINS - 1 - k : k;
-        uint64_t take = q->bins[b] < left ? q->bins[b] : left;
-        sum += (double)take * (q->lo + width * (b + 0.5));
-        left -= take;
+    int cx = cell_of(q, x);
+    double before = 0.0;
+    for (int c = 0; c < cx; c++)
+        before += (double)q->cells[c].n;
+    const ipabs_qcell *c = &q->cells[cx];
+    double lt = 0.0, le = 0.0; /* within the cell */
+    if (c->n == 0 || x < c->min) {
+        lt = le = 0.0;
+    } else if (x > c->max) {
+        lt = le = (double)c->n;
+    } else if (x == c->min) {
+        le = c->min == c->max ? (double)c->n : (double)c->n_min;
+    } else if (x == c->max) {
+        lt = (double)(c->n - c->n_max);
+        le = (double)c->n;
+    } else {
+        double mid = (double)(c->n - c->n_min - c->n_max);
+        lt = le = (double)c->n_min + mid * (x - c->min) / (c->max - c->min);
     }
-    return sum / (double)m;
+    *below = before + lt;
+    *upto = before + le;
+}
+
+/* ---- expected shortfall --------------------------------------------------- */
+
+/* Sums over the m most extreme values x of y = d (x - v) (d = +1 on the
+ * upper side, -1 on the lower) and of y^2. */
+typedef struct excess {
+    long double s1, s2;
+} excess;
+
+static void excess_add(excess *e, double y, double count)
+{
+    e->s1 += (long double)y * count;
+    e->s2 += (long double)y * y * count;
+}
+
+/* A whole cell, exactly, from its fixed-point sums. */
+static void excess_cell(const ipabs_quantiles *q, const ipabs_qcell *c, double v, double d,
+                        excess *e)
+{
+    long double w = (long double)(q->hi - q->lo) / FIX_SCALE;
+    long double sv = ((long double)v - q->lo) / w; /* v in fixed-point units */
+    long double n = (long double)c->n, s1 = (long double)c->s1, s2 = (long double)c->s2;
+    e->s1 += d * (s1 - n * sv) * w;
+    e->s2 += (s2 - 2.0L * sv * s1 + n * sv * sv) * w * w;
+}
+
+/* The t most extreme values of a cell: its run at the extreme end exactly,
+ * then the interior at its mean, then the other run. */
+static void excess_part(const ipabs_quantiles *q, const ipabs_qcell *c, uint64_t t,
+                        double v, double d, excess *e)
+{
+    double w = (q->hi - q->lo) / FIX_SCALE;
+    double ext = q->upper ? c->max : c->min, other = q->upper ? c->min : c->max;
+    uint64_t n_ext = q->upper ? c->n_max : c->n_min, n_other = q->upper ? c->n_min : c->n_max;
+    if (c->min == c->max)
+        n_ext = c->n, n_other = 0;
+    uint64_t a = t < n_ext ? t : n_ext;
+    excess_add(e, d * (ext - v), (double)a);
+    t -= a;
+    uint64_t mid = c->n - n_ext - n_other;
+    if (t > 0 && mid > 0) {
+        double sum = q->lo * (double)c->n + w * (double)c->s1 - c->min * (double)c->n_min -
+                     c->max * (double)c->n_max;
+        uint64_t b = t < mid ? t : mid;
+        excess_add(e, d * (sum / (double)mid - v), (double)b);
+        t -= b;
+    }
+    if (t > 0)
+        excess_add(e, d * (other - v), (double)t);
+}
+
+static void excess_hist(const ipabs_quantiles *q, uint64_t m, double v, double d, excess *e)
+{
+    uint64_t left = m;
+    for (int k = 0; k < IPABS_QCELLS && left > 0; k++) {
+        const ipabs_qcell *c = &q->cells[q->upper ? IPABS_QCELLS - 1 - k : k];
+        if (c->n == 0)
+            continue;
+        if (c->n <= left)
+            excess_cell(q, c, v, d, e);
+        else
+            excess_part(q, c, left, v, d, e);
+        left -= c->n < left ? c->n : left;
+    }
 }
 
 double ipabs_quantiles_tail_mean(const ipabs_quantiles *q, double p, double *se)
@@ -250,24 +464,29 @@ double ipabs_quantiles_tail_mean(const ipabs_quantiles *q, double p, double *se)
         *se = NAN;
     if (q->n == 0)
         return NAN;
-    uint64_t m = q->n - rank_of(p, q->n); /* the ceil((1-p) n) most extreme */
+    uint64_t k = rank_of(p, q->n), m = q->n - k; /* the m most extreme */
     if (m == 0)
         m = 1;
-    if (m > (uint64_t)q->tail_count)
-        return hist_tail_mean(q, m);
+    double d = q->upper ? 1.0 : -1.0;
     double *sorted = sorted_tail(q);
     if (sorted == NULL)
         return NAN;
-    double sum = 0.0, sum2 = 0.0;
-    for (uint64_t i = 0; i < m; i++) {
-        sum += sorted[i];
-        sum2 += sorted[i] * sorted[i];
-    }
+    /* VaR: the order statistic just inside the m most extreme. */
+    uint64_t kv = q->upper ? q->n - m : m + 1;
+    double v = kv >= 1 && kv <= q->n ? order_stat(q, kv, sorted).v : sorted[m - 1];
+    excess e = {0.0L, 0.0L};
+    if (m <= (uint64_t)q->tail_count)
+        for (uint64_t i = 0; i < m; i++)
+            excess_add(&e, d * (sorted[i] - v), 1.0);
+    else
+        excess_hist(q, m, v, d, &e);
     free(sorted);
-    double mean = sum / (double)m;
-    if (se != NULL && m > 1) {
-        double var = fmax(0.0, (sum2 - (double)m * mean * mean) / (double)(m - 1));
-        *se = sqrt(var / (double)m);
+    double n = (double)q->n, es = v + d * (double)(e.s1 / (long double)m);
+    if (se != NULL && q->n > 1) {
+        /* Y = (d (X - v))^+ over all n paths (zero off the tail). */
+        double mean = (double)(e.s1 / (long double)n);
+        double var = ((double)(e.s2 / (long double)n) - mean * mean) * n / (n - 1.0);
+        *se = sqrt(fmax(var, 0.0) * n) / (double)m;
     }
-    return mean;
+    return es;
 }

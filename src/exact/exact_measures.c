@@ -12,6 +12,7 @@
  * zero is no loss.
  */
 #include "exact_internal.h"
+#include "ipabs/stats.h"
 
 #include <math.h>
 #include <string.h>
@@ -52,14 +53,11 @@ static void loss_grid(const exact_plan *p, const double *prob,
     r->loss_zero = 0.0;
     memset(r->loss_bucket, 0, sizeof r->loss_bucket);
     for (int j = 0; j < p->n_values; j++) {
-        double v = p->values[j];
-        if (v <= p->tol) {
+        int k = ipabs_grid_bucket(p->values[j], p->pool, IPABS_LOSS_BUCKETS);
+        if (k < 0)
             r->loss_zero += prob[j];
-            continue;
-        }
-        int k = (int)ceil((v - p->tol) / r->bucket_width) - 1;
-        k = k < 0 ? 0 : (k >= IPABS_LOSS_BUCKETS ? IPABS_LOSS_BUCKETS - 1 : k);
-        r->loss_bucket[k] += prob[j];
+        else
+            r->loss_bucket[k] += prob[j];
     }
 }
 

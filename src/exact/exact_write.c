@@ -10,12 +10,12 @@
 
 #include <stddef.h>
 
-static ipabs_status write_counts(const ipabs_exact_result *r, const char *dir,
+static ipabs_status write_counts(const ipabs_exact_result *r, const char *dir, bool bom,
                                  ipabs_error *err)
 {
     static const char *const header[] = {"defaults", "probability", NULL};
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "default_count.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "default_count.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     ipabs_csv_header(&w, header);
@@ -35,12 +35,12 @@ static void loss_row(ipabs_csv_out *w, double from, double to, double prob)
     ipabs_csv_end_row(w);
 }
 
-static ipabs_status write_losses(const ipabs_exact_result *r, const char *dir,
+static ipabs_status write_losses(const ipabs_exact_result *r, const char *dir, bool bom,
                                  ipabs_error *err)
 {
     static const char *const header[] = {"loss_from", "loss_to", "probability", NULL};
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "loss_distribution.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "loss_distribution.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     ipabs_csv_header(&w, header);
@@ -57,8 +57,8 @@ static void summary_row(ipabs_csv_out *w, const char *subject,
     ipabs_csv_text(w, subject);
     ipabs_csv_text(w, measure);
     ipabs_csv_num(w, value, -1);
-    ipabs_csv_empty(w);
-    ipabs_csv_empty(w);
+    for (int k = 0; k < 4; k++) /* std_error, ci_lower, ci_upper, paths */
+        ipabs_csv_empty(w);
     ipabs_csv_end_row(w);
 }
 
@@ -87,13 +87,14 @@ static void summary_rows(ipabs_csv_out *w, const ipabs_deal *deal,
 }
 
 static ipabs_status write_summary(const ipabs_deal *deal,
-                                  const ipabs_exact_result *r, const char *dir,
+                                  const ipabs_exact_result *r, const char *dir, bool bom,
                                   ipabs_error *err)
 {
     static const char *const header[] = {"subject", "measure", "value",
-                                         "std_error", "paths", NULL};
+                                         "std_error", "ci_lower", "ci_upper",
+                                         "paths", NULL};
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "summary.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "summary.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     ipabs_csv_header(&w, header);
@@ -102,7 +103,7 @@ static ipabs_status write_summary(const ipabs_deal *deal,
 }
 
 ipabs_status ipabs_exact_write(const ipabs_deal *deal,
-                               const ipabs_exact_result *r, const char *dir,
+                               const ipabs_exact_result *r, const char *dir, bool bom,
                                ipabs_error *err)
 {
     if (deal == NULL || r == NULL || dir == NULL)
@@ -117,10 +118,10 @@ ipabs_status ipabs_exact_write(const ipabs_deal *deal,
                                deal->n_tranches);
     ipabs_status s = ipabs_mkdir_p(dir, err);
     if (s == IPABS_OK)
-        s = write_counts(r, dir, err);
+        s = write_counts(r, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_losses(r, dir, err);
+        s = write_losses(r, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_summary(deal, r, dir, err);
+        s = write_summary(deal, r, dir, bom, err);
     return s;
 }

@@ -30,6 +30,30 @@ static void put(sink *k, const char *subject, const char *measure, double mc,
     k->n++;
 }
 
+/* A quantile against the exact one, x: the Monte Carlo agrees when the
+ * empirical distribution function reaches p at x and not before it, within
+ * sampling error: F_n(x) >= p and F_n(x-) <= p, each up to
+ * z sqrt(p (1 - p) / n).  z is that of the violated side (0 when neither
+ * is); the standard error shown is the quantile's (its order-statistic
+ * interval, in yuan). */
+static void put_quantile(sink *k, const ipabs_deal *deal, const ipabs_mc_result *mc,
+                         const char *measure, int tracker, double p, double exact)
+{
+    const ipabs_quantiles *q = &mc->q[tracker];
+    double n = (double)q->n, below, upto;
+    ipabs_quantile_est e = ipabs_quantiles_estimate(q, p);
+    ipabs_quantiles_count(q, exact, &below, &upto);
+    double sd = sqrt(p * (1.0 - p) / n), z = 0.0;
+    if (upto / n < p)
+        z = (upto / n - p) / sd;
+    else if (below / n > p)
+        z = (below / n - p) / sd;
+    (void)deal;
+    put(k, "pool", measure, e.value, e.se, exact);
+    if (k->n <= k->max)
+        k->out[k->n - 1].z = z;
+}
+
 /* A probability estimated from n paths, against its exact value. */
 static void put_prob(sink *k, const char *subject, const char *measure, double mc,
                      double exact, double n)
@@ -120,6 +144,11 @@ int ipabs_compare_exact(const ipabs_deal *deal, const ipabs_mc_result *mc,
         put_prob(&k, "guarantor", "prob_senior_loss_and_default", v,
                  ex->prob_senior_loss_and_guarantor_default, n);
     }
+    int qt = deal->n_tranches * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_STATIC_LOSS;
+    put_quantile(&k, deal, mc, "loss_q95", qt, 0.95, ex->loss_q95);
+    put_quantile(&k, deal, mc, "loss_q99", qt, 0.99, ex->loss_q99);
+    put_quantile(&k, deal, mc, "loss_q999", qt, 0.999, ex->loss_q999);
+    put_mean(&k, deal, mc, "pool", "expected_shortfall_99", ex->expected_shortfall_99);
     laws(&k, deal, mc, ex);
     return k.n;
 }

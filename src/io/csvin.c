@@ -79,10 +79,16 @@ ipabs_status ipabs_table_read(const char *path, ipabs_table *t, ipabs_error *err
     char buf[65536];
     size_t n;
     ipabs_status s = IPABS_OK;
-    while (s == IPABS_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        if (csv_parse(&p, buf, n, on_field, on_row, &r) != n)
+    bool first = true;
+    while (s == IPABS_OK && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        /* A UTF-8 byte-order mark (written by default, for Excel) is not
+         * part of the first cell. */
+        size_t skip = first && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        first = false;
+        if (csv_parse(&p, buf + skip, n - skip, on_field, on_row, &r) != n - skip)
             s = ipabs_error_set(err, IPABS_EINPUT, path, t->n_rows + 1, 0, NULL,
                                 "not valid CSV: %s", csv_strerror(csv_error(&p)));
+    }
     if (s == IPABS_OK)
         csv_fini(&p, on_field, on_row, &r);
     csv_free(&p);
@@ -129,4 +135,55 @@ bool ipabs_table_num(const ipabs_table *t, int row, int col, double *out)
         return false;
     *out = strtod(s, &end);
     return *end == '\0';
+}
+
+/* ---- units ------------------------------------------------------------------ */
+
+static bool has_any(const char *s, const char *const *words)
+{
+    for (; *words != NULL; words++)
+        if (strstr(s, *words) != NULL)
+            return true;
+    return false;
+}
+
+/* The first matching group wins: "prob_loss" is a fraction, not an amount,
+ * "expected_defaults" a count, a coverage ratio (现金流覆盖倍数) a multiple. */
+const char *ipabs_unit_of(const char *name)
+{
+    static const char *const years[] = {"years", NULL};
+    static const char *const dates[] = {"date", NULL};
+    static const char *const multiple[] = {"multiplier", "coverage", NULL};
+    static const char *const fraction[] = {
+        "prob", "irr", "ratio", "share", "fraction", "coverage", "correlation", "rate",
+        "bdr", "tdr", "margin", "annual_pd", "loading", NULL};
+    static const char *const count[] = {"defaults", "paths", "threads", NULL};
+    static const char *const period[] = {"period", NULL};
+    static const char *const yuan[] = {
+        "loss", "amount", "balance", "payout", "topup", "pnl", "fee", "cash", "interest",
+        "principal", "recovery", "shortfall", "exposure", NULL};
+    if (has_any(name, years))
+        return "years";
+    if (has_any(name, dates))
+        return "date";
+    if (has_any(name, multiple))
+        return "multiple";
+    if (has_any(name, fraction))
+        return "fraction";
+    if (has_any(name, count))
+        return "count";
+    if (has_any(name, period))
+        return "payment period";
+    if (has_any(name, yuan))
+        return "yuan";
+    return "";
+}
+
+void ipabs_axis_title(const char *name, char *buf, size_t cap)
+{
+    const char *u = ipabs_unit_of(name);
+    if (u[0] == '\0')
+        snprintf(buf, cap, "%s", name);
+    else
+        snprintf(buf, cap, "%s (%s)", name, u);
 }

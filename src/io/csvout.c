@@ -37,7 +37,7 @@ ipabs_status ipabs_mkdir_p(const char *dir, ipabs_error *err)
 }
 
 ipabs_status ipabs_csv_open(ipabs_csv_out *w, const char *dir,
-                            const char *name, ipabs_error *err)
+                            const char *name, bool bom, ipabs_error *err)
 {
     memset(w, 0, sizeof *w);
     int n = snprintf(w->path, sizeof w->path, "%s/%s", dir, name);
@@ -48,6 +48,8 @@ ipabs_status ipabs_csv_open(ipabs_csv_out *w, const char *dir,
     if (w->fp == NULL)
         return ipabs_error_set(err, IPABS_EIO, w->tmp, 0, 0, NULL,
                                "cannot write: %s", strerror(errno));
+    if (bom && fputs("\xEF\xBB\xBF", w->fp) == EOF)
+        w->failed = 1;
     return IPABS_OK;
 }
 

@@ -15,6 +15,7 @@ typedef struct row {
     const char *measure;
     double value;
     double se;    /* NaN: none */
+    double lower, upper; /* IPABS_CI_LEVEL confidence interval; NaN: none */
     double paths; /* NaN: not a Monte Carlo figure */
 } row;
 
@@ -24,8 +25,9 @@ typedef struct rows {
     bool oom;
 } rows;
 
-static void add(rows *rs, const char *subject, const char *measure,
-                double value, double se, double paths)
+/* A row whose interval is given (quantiles: from order statistics). */
+static void add_ci(rows *rs, const char *subject, const char *measure, double value,
+                   double se, double lower, double upper, double paths)
 {
     if (rs->n == rs->cap) {
         int cap = rs->cap ? 2 * rs->cap : 256;
@@ -37,7 +39,16 @@ static void add(rows *rs, const char *subject, const char *measure,
         rs->v = v;
         rs->cap = cap;
     }
-    rs->v[rs->n++] = (row){subject, measure, value, se, paths};
+    rs->v[rs->n++] = (row){subject, measure, value, se, lower, upper, paths};
+}
+
+/* A row whose estimator is asymptotically normal (means, expected
+ * shortfall): the interval is value -+ z se. */
+static void add(rows *rs, const char *subject, const char *measure,
+                double value, double se, double paths)
+{
+    add_ci(rs, subject, measure, value, se, value - IPABS_CI_Z * se,
+           value + IPABS_CI_Z * se, paths);
 }
 
 static void add_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
@@ -50,10 +61,9 @@ static void add_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
 static void add_quantile(rows *rs, const ipabs_mc_result *r, const char *subject,
                          const char *measure, int tracker, double p)
 {
-    double se;
     const ipabs_quantiles *q = &r->q[tracker];
-    double v = ipabs_quantiles_value(q, p, &se, NULL);
-    add(rs, subject, measure, v, se, (double)q->n);
+    ipabs_quantile_est e = ipabs_quantiles_estimate(q, p);
+    add_ci(rs, subject, measure, e.value, e.se, e.lower, e.upper, (double)q->n);
 }
 
 static void add_tail_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
@@ -76,7 +86,7 @@ static void tranche_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result
     add(rs, s, "promised_cash", promised, NAN, NAN);
     add_mean(rs, r, s, "expected_cash_received", m0 + IPABS_TM_CASH, 1.0);
     add_mean(rs, r, s, "expected_loss", m0 + IPABS_TM_LOSS, 1.0);
-    add_mean(rs, r, s, "expected_loss_pct", m0 + IPABS_TM_LOSS, 100.0 / tr->balance);
+    add_mean(rs, r, s, "expected_loss_fraction", m0 + IPABS_TM_LOSS, 1.0 / tr->balance);
     add_mean(rs, r, s, "expected_loss_pv", m0 + IPABS_TM_LOSS_PV, 1.0);
     add_mean(rs, r, s, "expected_interest_loss", m0 + IPABS_TM_INTEREST_LOSS, 1.0);
     add_mean(rs, r, s, "prob_loss", m0 + IPABS_TM_ANY_LOSS, 1.0);
@@ -84,8 +94,18 @@ static void tranche_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result
     add_quantile(rs, r, s, "loss_q95", q0 + IPABS_QT_TRANCHE_LOSS, 0.95);
     add_quantile(rs, r, s, "loss_q99", q0 + IPABS_QT_TRANCHE_LOSS, 0.99);
     add_quantile(rs, r, s, "loss_q999", q0 + IPABS_QT_TRANCHE_LOSS, 0.999);
+    add_tail_mean(rs, r, s, "expected_shortfall_95", q0 + IPABS_QT_TRANCHE_LOSS, 0.95);
     add_tail_mean(rs, r, s, "expected_shortfall_99", q0 + IPABS_QT_TRANCHE_LOSS, 0.99);
+    add_tail_mean(rs, r, s, "expected_shortfall_999", q0 + IPABS_QT_TRANCHE_LOSS, 0.999);
+    add_mean(rs, r, s, "prob_wiped_out", m0 + IPABS_TM_WIPED_OUT, 1.0);
+    add_mean(rs, r, s, "expected_loss_given_guarantor_default",
+             m0 + IPABS_TM_LOSS_IF_G_DEFAULT, 1.0);
+    add_mean(rs, r, s, "expected_loss_and_guarantor_default",
+             m0 + IPABS_TM_LOSS_AND_G_DEFAULT, 1.0);
     add_mean(rs, r, s, "wal_years", m0 + IPABS_TM_WAL, 1.0);
+    add_quantile(rs, r, s, "wal_years_q05", q0 + IPABS_QT_TRANCHE_WAL, 0.05);
+    add_quantile(rs, r, s, "wal_years_q50", q0 + IPABS_QT_TRANCHE_WAL, 0.50);
+    add_quantile(rs, r, s, "wal_years_q95", q0 + IPABS_QT_TRANCHE_WAL, 0.95);
     add_mean(rs, r, s, "irr_mean", m0 + IPABS_TM_IRR, 1.0);
     add_quantile(rs, r, s, "irr_q05", q0 + IPABS_QT_TRANCHE_IRR, 0.05);
     add_quantile(rs, r, s, "irr_q01", q0 + IPABS_QT_TRANCHE_IRR, 0.01);
@@ -126,7 +146,9 @@ static void pool_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result *r
     add_quantile(rs, r, s, "loss_q95", q + IPABS_QG_POOL_STATIC_LOSS, 0.95);
     add_quantile(rs, r, s, "loss_q99", q + IPABS_QG_POOL_STATIC_LOSS, 0.99);
     add_quantile(rs, r, s, "loss_q999", q + IPABS_QG_POOL_STATIC_LOSS, 0.999);
+    add_tail_mean(rs, r, s, "expected_shortfall_95", q + IPABS_QG_POOL_STATIC_LOSS, 0.95);
     add_tail_mean(rs, r, s, "expected_shortfall_99", q + IPABS_QG_POOL_STATIC_LOSS, 0.99);
+    add_tail_mean(rs, r, s, "expected_shortfall_999", q + IPABS_QG_POOL_STATIC_LOSS, 0.999);
     add_mean(rs, r, s, "expected_credit_loss", p + IPABS_PM_CREDIT_LOSS, 1.0);
     add_quantile(rs, r, s, "credit_loss_q99", q + IPABS_QG_POOL_CREDIT_LOSS, 0.99);
     add_mean(rs, r, s, "loss_borne_guarantor", p + IPABS_PM_BORNE_GUARANTOR, 1.0);
@@ -137,6 +159,11 @@ static void pool_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result *r
              r->layout.period0 + deal->legal_final - 1, 1.0);
     add_quantile(rs, r, s, "cumulative_default_ratio_q99", q + IPABS_QG_POOL_CDR, 0.99);
     add_quantile(rs, r, s, "cumulative_default_ratio_q999", q + IPABS_QG_POOL_CDR, 0.999);
+    add(rs, s, "coverage_ratio_min_no_default", r->baseline[p + IPABS_PM_MIN_COVERAGE], NAN,
+        NAN);
+    add_mean(rs, r, s, "coverage_ratio_min_mean", p + IPABS_PM_MIN_COVERAGE, 1.0);
+    add_quantile(rs, r, s, "coverage_ratio_min_q05", q + IPABS_QG_MIN_COVERAGE, 0.05);
+    add_quantile(rs, r, s, "coverage_ratio_min_q01", q + IPABS_QG_MIN_COVERAGE, 0.01);
     double n = (double)r->paths;
     add(rs, s, "fast_path_share", (double)r->fast_paths / n, NAN, n);
 }
@@ -177,13 +204,15 @@ static void num_or_empty(ipabs_csv_out *w, double v)
     ipabs_csv_num(w, v, -1);
 }
 
-static ipabs_status write_summary(const rows *rs, const char *dir, ipabs_error *err)
+static ipabs_status write_summary(const rows *rs, const char *dir, bool bom,
+                                  ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "summary.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "summary.csv", bom, err);
     if (s != IPABS_OK)
         return s;
-    static const char *const head[] = {"subject", "measure", "value", "std_error", "paths", NULL};
+    static const char *const head[] = {"subject", "measure", "value", "std_error",
+                                       "ci_lower", "ci_upper", "paths", NULL};
     ipabs_csv_header(&w, head);
     for (int i = 0; i < rs->n; i++) {
         const row *x = &rs->v[i];
@@ -191,6 +220,8 @@ static ipabs_status write_summary(const rows *rs, const char *dir, ipabs_error *
         ipabs_csv_text(&w, x->measure);
         num_or_empty(&w, x->value);
         num_or_empty(&w, x->se);
+        num_or_empty(&w, x->lower);
+        num_or_empty(&w, x->upper);
         if (isnan(x->paths))
             ipabs_csv_empty(&w);
         else
@@ -208,10 +239,10 @@ static void prob_cells(ipabs_csv_out *w, uint64_t count, long long n)
 }
 
 static ipabs_status write_default_count(const ipabs_deal *deal, const ipabs_mc_result *r,
-                                        const char *dir, ipabs_error *err)
+                                        const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "default_count.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "default_count.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {"defaults", "probability", "std_error", NULL};
@@ -225,10 +256,10 @@ static ipabs_status write_default_count(const ipabs_deal *deal, const ipabs_mc_r
 }
 
 static ipabs_status write_loss_distribution(const ipabs_deal *deal, const ipabs_mc_result *r,
-                                            const char *dir, ipabs_error *err)
+                                            const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "loss_distribution.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "loss_distribution.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {"loss_from", "loss_to", "probability", "std_error", NULL};
@@ -248,10 +279,10 @@ static ipabs_status write_loss_distribution(const ipabs_deal *deal, const ipabs_
 }
 
 static ipabs_status write_cdr(const ipabs_deal *deal, const ipabs_mc_result *r,
-                              const char *dir, ipabs_error *err)
+                              const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "cdr.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "cdr.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {"period", "date", "expected_cumulative_default_ratio",
@@ -270,11 +301,66 @@ static ipabs_status write_cdr(const ipabs_deal *deal, const ipabs_mc_result *r,
     return ipabs_csv_commit(&w, err);
 }
 
+/* The cash-flow coverage ratio by payment date: on the no-default path,
+ * and its mean over the paths on which it is defined. */
+static ipabs_status write_coverage(const ipabs_deal *deal, const ipabs_mc_result *r,
+                                   const char *dir, bool bom, ipabs_error *err)
+{
+    ipabs_csv_out w;
+    ipabs_status s = ipabs_csv_open(&w, dir, "coverage.csv", bom, err);
+    if (s != IPABS_OK)
+        return s;
+    static const char *const head[] = {"period", "date", "coverage_ratio_no_default",
+                                       "expected_coverage_ratio", "std_error", "paths", NULL};
+    ipabs_csv_header(&w, head);
+    for (int t = 1; t <= deal->legal_final; t++) {
+        int j = r->layout.coverage0 + t - 1;
+        const ipabs_moments *m = &r->moments[j];
+        char date[11];
+        ipabs_date_format(deal->dates[t], date);
+        ipabs_csv_int(&w, t);
+        ipabs_csv_text(&w, date);
+        ipabs_csv_num(&w, r->baseline[j], -1);
+        ipabs_csv_num(&w, m->n > 0 ? m->mean : NAN, -1);
+        ipabs_csv_num(&w, ipabs_moments_se(m), -1);
+        ipabs_csv_int(&w, (long long)m->n);
+        ipabs_csv_end_row(&w);
+    }
+    return ipabs_csv_commit(&w, err);
+}
+
+/* The law of the number of loans defaulted by each payment date. */
+static ipabs_status write_count_by_period(const ipabs_deal *deal, const ipabs_mc_result *r,
+                                          const char *dir, bool bom, ipabs_error *err)
+{
+    ipabs_csv_out w;
+    ipabs_status s = ipabs_csv_open(&w, dir, "default_count_by_period.csv", bom, err);
+    if (s != IPABS_OK)
+        return s;
+    static const char *const head[] = {"period", "date", "defaults", "probability",
+                                       "std_error", NULL};
+    ipabs_csv_header(&w, head);
+    int n1 = deal->n_loans + 1;
+    for (int t = 1; t <= deal->legal_final; t++) {
+        char date[11];
+        ipabs_date_format(deal->dates[t], date);
+        for (int k = 0; k < n1; k++) {
+            ipabs_csv_int(&w, t);
+            ipabs_csv_text(&w, date);
+            ipabs_csv_int(&w, k);
+            prob_cells(&w, r->default_count_by_period[(size_t)(t - 1) * n1 + k], r->paths);
+            ipabs_csv_end_row(&w);
+        }
+    }
+    return ipabs_csv_commit(&w, err);
+}
+
 static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *info,
                               const char *dir, ipabs_error *err)
 {
+    bool bom = !info->no_bom;
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "run.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "run.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {
@@ -311,14 +397,19 @@ ipabs_status ipabs_mc_write(const ipabs_deal *deal, const ipabs_mc_result *r,
         free(rs.v);
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     }
-    s = write_summary(&rs, dir, err);
+    bool bom = !info->no_bom;
+    s = write_summary(&rs, dir, bom, err);
     free(rs.v);
     if (s == IPABS_OK)
-        s = write_default_count(deal, r, dir, err);
+        s = write_default_count(deal, r, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_loss_distribution(deal, r, dir, err);
+        s = write_loss_distribution(deal, r, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_cdr(deal, r, dir, err);
+        s = write_cdr(deal, r, dir, bom, err);
+    if (s == IPABS_OK)
+        s = write_coverage(deal, r, dir, bom, err);
+    if (s == IPABS_OK)
+        s = write_count_by_period(deal, r, dir, bom, err);
     /* run.csv last: its presence says the others are complete. */
     if (s == IPABS_OK)
         s = write_run(r, info, dir, err);
@@ -385,11 +476,16 @@ void ipabs_mc_print(FILE *out, const ipabs_deal *deal, const ipabs_mc_result *r)
         const char *s = deal->tranches[k].name;
         fprintf(out, "%s (%.2f)\n", s, deal->tranches[k].balance);
         line(out, &rs, s, "expected_loss", "expected loss (yuan)", "%14.2f");
-        line(out, &rs, s, "expected_loss_pct", "expected loss (% of balance)", "%14.6f");
+        line(out, &rs, s, "expected_loss_fraction", "expected loss (fraction of balance)",
+             "%14.8f");
         line(out, &rs, s, "prob_loss", "P(principal loss)", "%14.8f");
         line(out, &rs, s, "prob_interest_shortfall", "P(interest shortfall)", "%14.8f");
         line(out, &rs, s, "loss_q99", "loss 99% quantile", "%14.2f");
         line(out, &rs, s, "loss_q999", "loss 99.9% quantile", "%14.2f");
+        line(out, &rs, s, "expected_shortfall_99", "expected shortfall 99%", "%14.2f");
+        line(out, &rs, s, "prob_wiped_out", "P(wiped out)", "%14.8f");
+        line(out, &rs, s, "expected_loss_and_guarantor_default", "E[loss x 1{guarantor default}]",
+             "%14.2f");
         line(out, &rs, s, "wal_years", "WAL (years)", "%14.4f");
         line(out, &rs, s, "irr_mean", "IRR mean", "%14.6f");
     }
@@ -409,5 +505,9 @@ void ipabs_mc_print(FILE *out, const ipabs_deal *deal, const ipabs_mc_result *r)
     line(out, &rs, "pool", "loss_borne_sub", "  borne by the sub", "%14.2f");
     line(out, &rs, "pool", "loss_borne_senior", "  borne by the senior", "%14.2f");
     line(out, &rs, "pool", "loss_borne_excess_spread", "  absorbed by excess spread", "%14.2f");
+    line(out, &rs, "pool", "coverage_ratio_min_no_default", "least coverage ratio, no default",
+         "%14.4f");
+    line(out, &rs, "pool", "coverage_ratio_min_q05", "least coverage ratio, 5% quantile",
+         "%14.4f");
     free(rs.v);
 }

@@ -234,7 +234,7 @@ static ipabs_status loss_chart(job *j, const ipabs_table *t)
         s.x[i] -= width / 2; /* centre of the bucket */
     char title[160];
     snprintf(title, sizeof title, "Pool static loss (P(loss = 0) = %.4f)", zero);
-    chart c = {title, "pool loss (yuan)", "probability", true, width, NULL, 0};
+    chart c = {title, "pool static loss (yuan)", "probability (fraction)", true, width, NULL, 0};
     return draw(j, "loss_distribution.svg", &c, &s);
 }
 
@@ -244,7 +244,8 @@ static ipabs_status count_chart(job *j, const ipabs_table *t)
     if (!column_series(t, "defaults", "probability", 1, &s))
         return ipabs_error_set(j->err, IPABS_EINPUT, "default_count.csv", 0, 0, NULL,
                                "not a default-count distribution");
-    chart c = {"Number of defaults", "defaults", "probability", true, 0.8, NULL, 0};
+    chart c = {"Number of defaults", "defaults (count)", "probability (fraction)", true, 0.8,
+               NULL, 0};
     return draw(j, "default_count.svg", &c, &s);
 }
 
@@ -254,8 +255,34 @@ static ipabs_status cdr_chart(job *j, const ipabs_table *t)
     if (!column_series(t, "period", "expected_cumulative_default_ratio", 1, &s))
         return ipabs_error_set(j->err, IPABS_EINPUT, "cdr.csv", 0, 0, NULL,
                                "not a cumulative default ratio table");
-    chart c = {"Expected cumulative default ratio", "period", "ratio", false, 0, NULL, 0};
+    chart c = {"Expected cumulative default ratio", "payment period",
+               "cumulative default ratio (fraction of the pool)", false, 0, NULL, 0};
     return draw(j, "cdr.svg", &c, &s);
+}
+
+/* The cash-flow coverage ratio by payment date: the no-default path and
+ * the mean over paths, one line each. */
+static ipabs_status coverage_chart(job *j, const ipabs_table *t)
+{
+    series s[2] = {{0}, {0}};
+    bool ok = column_series(t, "period", "coverage_ratio_no_default", 1, &s[0]) &&
+              column_series(t, "period", "expected_coverage_ratio", 1, &s[1]);
+    ipabs_status st;
+    if (!ok) {
+        st = ipabs_error_set(j->err, IPABS_EINPUT, "coverage.csv", 0, 0, NULL,
+                             "not a coverage ratio table");
+    } else {
+        static const char *const labels[2] = {"no default", "mean"};
+        char path[1100];
+        snprintf(path, sizeof path, "%s/coverage.svg", j->dir);
+        chart c = {"Cash-flow coverage ratio (collections / senior due)", "payment period",
+                   "coverage ratio (multiple)", false, 0, NULL, 0};
+        st = render_many(path, &c, s, 2, labels, j->err);
+        j->written += st == IPABS_OK;
+    }
+    series_free(&s[0]);
+    series_free(&s[1]);
+    return st;
 }
 
 /* Grid key columns come first; a measure column is followed by its
@@ -336,7 +363,10 @@ static ipabs_status sweep_chart(job *j, const ipabs_table *t, int n_keys, int co
     char name[300], path[1500];
     snprintf(name, sizeof name, "sweep-%s.svg", h);
     snprintf(path, sizeof path, "%s/%s", j->dir, name);
-    chart c = {h, t->cell[0][0], h, false, 0, NULL, 0};
+    char xtitle[300], ytitle[300];
+    ipabs_axis_title(t->cell[0][0], xtitle, sizeof xtitle);
+    ipabs_axis_title(h, ytitle, sizeof ytitle);
+    chart c = {h, xtitle, ytitle, false, 0, NULL, 0};
     ipabs_status st = render_many(path, &c, g->s, g->n, n_keys > 1 ? g->labels : NULL, j->err);
     j->written += st == IPABS_OK;
     for (int k = 0; k < g->n; k++)
@@ -363,7 +393,8 @@ static ipabs_status breakeven_chart(job *j, const ipabs_table *t)
         return ipabs_error_set(j->err, IPABS_EINPUT, "breakeven.csv", 0, 0, NULL,
                                "not a breakeven table");
     int label = ipabs_table_col(t, "stress");
-    chart c = {"Breakeven default rate by stress", "", "BDR", true, 0.7,
+    chart c = {"Breakeven default rate by stress", "stress scenario",
+               "breakeven default rate (fraction of the pool)", true, 0.7,
                label >= 0 ? t : NULL, label};
     return draw(j, "breakeven.svg", &c, &s);
 }
@@ -376,6 +407,8 @@ ipabs_status ipabs_plot_dir(const char *dir, int *written, ipabs_error *err)
         s = with_table(&j, "default_count.csv", count_chart);
     if (s == IPABS_OK)
         s = with_table(&j, "cdr.csv", cdr_chart);
+    if (s == IPABS_OK)
+        s = with_table(&j, "coverage.csv", coverage_chart);
     if (s == IPABS_OK)
         s = with_table(&j, "sweep.csv", sweep_charts);
     if (s == IPABS_OK)

@@ -16,10 +16,10 @@ static void date_cell(ipabs_csv_out *w, const ipabs_deal *deal, int t)
 }
 
 static ipabs_status write_ledger(const ipabs_deal *deal, const ipabs_ledger *lg,
-                                 const char *dir, ipabs_error *err)
+                                 const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "ledger.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "ledger.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {"period", "date", "payer", "payee", "kind",
@@ -41,10 +41,10 @@ static ipabs_status write_ledger(const ipabs_deal *deal, const ipabs_ledger *lg,
 }
 
 static ipabs_status write_tranches(const ipabs_deal *deal, const ipabs_cashflow *cf,
-                                   const char *dir, ipabs_error *err)
+                                   const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "tranches.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "tranches.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {
@@ -117,10 +117,10 @@ static void period_row(ipabs_csv_out *w, const ipabs_deal *deal,
 }
 
 static ipabs_status write_periods(const ipabs_deal *deal, const ipabs_cashflow *cf,
-                                  const char *dir, ipabs_error *err)
+                                  const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_csv_out w;
-    ipabs_status s = ipabs_csv_open(&w, dir, "periods.csv", err);
+    ipabs_status s = ipabs_csv_open(&w, dir, "periods.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     period_header(&w, deal);
@@ -130,15 +130,15 @@ static ipabs_status write_periods(const ipabs_deal *deal, const ipabs_cashflow *
 }
 
 ipabs_status ipabs_cashflow_write(const ipabs_deal *deal, const ipabs_cashflow *cf,
-                                  const char *dir, ipabs_error *err)
+                                  const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_status s = ipabs_mkdir_p(dir, err);
     if (s == IPABS_OK)
-        s = write_ledger(deal, cf->ledger, dir, err);
+        s = write_ledger(deal, cf->ledger, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_tranches(deal, cf, dir, err);
+        s = write_tranches(deal, cf, dir, bom, err);
     if (s == IPABS_OK)
-        s = write_periods(deal, cf, dir, err);
+        s = write_periods(deal, cf, dir, bom, err);
     return s;
 }
 
@@ -167,12 +167,12 @@ static void realisation_row(ipabs_csv_out *w, const ipabs_deal *deal,
 ipabs_status ipabs_realisation_write(const ipabs_deal *deal,
                                      const ipabs_realisation *real,
                                      const ipabs_path_draws *draws,
-                                     const char *dir, ipabs_error *err)
+                                     const char *dir, bool bom, ipabs_error *err)
 {
     ipabs_csv_out w;
     ipabs_status s = ipabs_mkdir_p(dir, err);
     if (s == IPABS_OK)
-        s = ipabs_csv_open(&w, dir, "realisation.csv", err);
+        s = ipabs_csv_open(&w, dir, "realisation.csv", bom, err);
     if (s != IPABS_OK)
         return s;
     static const char *const head[] = {"party", "id", "name", "default_period",

@@ -59,9 +59,10 @@ static bool starts(const char *s, const char *prefix)
 static cell_kind measure_kind(const char *m)
 {
     if (starts(m, "prob_") || contains(m, "share") || starts(m, "irr") ||
+        contains(m, "fraction") ||
         starts(m, "cumulative_default_ratio") || contains(m, "all_in_cost"))
         return FMT_PCT;
-    if (contains(m, "defaults") || contains(m, "years") || contains(m, "_pct") ||
+    if (contains(m, "defaults") || contains(m, "years") ||
         starts(m, "quadrature") || starts(m, "precision") || starts(m, "horizon"))
         return FMT_GENERAL;
     return FMT_YUAN;
@@ -75,6 +76,8 @@ static cell_kind column_kind(const char *h)
     for (const char *const *p = ints; *p != NULL; p++)
         if (strcmp(h, *p) == 0)
             return FMT_INT;
+    if (contains(h, "coverage")) /* a multiple, not a percentage */
+        return FMT_GENERAL;
     if (contains(h, "prob") || contains(h, "ratio") || contains(h, "share") ||
         contains(h, "efficiency") || contains(h, "bdr") || contains(h, "tdr") ||
         contains(h, "margin") || contains(h, "irr") || contains(h, "coupon") ||
@@ -164,9 +167,12 @@ static void add_chart(book *b, lxw_worksheet *ws, const char *sheet, const ipabs
     chart_series_set_values(series, sheet, 1, (lxw_col_t)y, (lxw_row_t)(t->n_rows - 1),
                             (lxw_col_t)y);
     (void)vals;
+    char xtitle[300], ytitle[300];
+    ipabs_axis_title(cs->x, xtitle, sizeof xtitle);
+    ipabs_axis_title(cs->y, ytitle, sizeof ytitle);
     chart_title_set_name(chart, cs->title);
-    chart_axis_set_name(chart->x_axis, cs->x);
-    chart_axis_set_name(chart->y_axis, cs->y);
+    chart_axis_set_name(chart->x_axis, xtitle);
+    chart_axis_set_name(chart->y_axis, ytitle);
     chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
     worksheet_insert_chart(ws, (lxw_row_t)(1 + 18 * slot), (lxw_col_t)(t->row_len[0] + 1), chart);
 }
@@ -220,6 +226,10 @@ static const sheet_spec RUN_SHEETS[] = {
     {"cdr.csv", "cdr",
      {{LXW_CHART_LINE, "date", "expected_cumulative_default_ratio",
        "Expected cumulative default ratio"}}, 1, false},
+    {"coverage.csv", "coverage",
+     {{LXW_CHART_LINE, "date", "coverage_ratio_no_default",
+       "Cash-flow coverage ratio, no-default path"}}, 1, false},
+    {"default_count_by_period.csv", "default_count_by_period", {{0}}, 0, false},
     {"run.csv", "run", {{0}}, 0, false},
 };
 
