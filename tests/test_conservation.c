@@ -272,8 +272,9 @@ static bool check_flows_finite(checker *c)
                             f->interest_collected, f->principal_collected, f->agency_fee,
                             f->servicing_fee, f->guarantee_fee, f->guarantee_payout,
                             f->topup, f->guarantor_owed_unpaid, f->recovery_plan,
-                            f->recovery_guarantor, f->estate_recovery, f->available,
-                            f->tax_paid, f->expenses_paid, f->residual,
+                            f->recovery_guarantor, f->recovery_estate, f->estate_recovery,
+                            f->available, f->tax_paid, f->expenses_paid, f->residual,
+                            f->reimbursement, f->reimbursement_estate,
                             f->plan_cash_open, f->plan_cash_close};
         for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
             if (!isfinite(v[i]) || v[i] < -TOL)
@@ -398,7 +399,8 @@ static bool check_loan(checker *c, int i, long double *new_default_balance)
             if (x->kind == IPABS_FLOW_PRINCIPAL)
                 principal += x->amount;
         }
-        if (x->kind == IPABS_FLOW_RECOVERY && x->loan == i)
+        if ((x->kind == IPABS_FLOW_RECOVERY || x->kind == IPABS_FLOW_PLEDGE_PROCEEDS) &&
+            x->loan == i)
             recovered += x->amount;
     }
     double at_default = defaulted ? balance_after(d, l, tau - 1) : 0.0;
@@ -441,9 +443,22 @@ static bool check_guarantor(checker *c)
     const ipabs_deal *d = c->d;
     const ipabs_ledger *lg = c->cf->ledger;
     int tau_g = c->r->guarantor_default_period;
-    long double support = 0.0L, estate = 0.0L, owed_unpaid = 0.0L;
+    long double support = 0.0L, estate = 0.0L, owed_unpaid = 0.0L, topups = 0.0L;
+    long double reimbursed = 0.0L;
     for (size_t e = 0; e < lg->count; e++) {
         const ipabs_ledger_entry *x = &lg->entries[e];
+        if (x->kind == IPABS_FLOW_TOPUP)
+            topups += x->amount;
+        if (x->kind == IPABS_FLOW_REIMBURSEMENT) {
+            bool to_estate = is_party(x->payee, IPABS_PARTY_ESTATE, -1);
+            if (to_estate != (tau_g > 0 && x->period >= tau_g))
+                return fail(c, "top-up reimbursement in %d paid to the %s", x->period,
+                            to_estate ? "estate of a live guarantor" : "failed guarantor");
+            reimbursed += x->amount;
+        }
+        if (x->kind == IPABS_FLOW_PLEDGE_PROCEEDS &&
+            d->guarantor.ip_pledgee != IPABS_PLEDGEE_GUARANTOR)
+            return fail(c, "pledge proceeds in %d with the IP pledged to the plan", x->period);
         if (is_party(x->payer, IPABS_PARTY_GUARANTOR, -1)) {
             if (tau_g > 0 && x->period >= tau_g)
                 return fail(c, "the guarantor failed in %d but pays %s %.6f in %d", tau_g,
@@ -462,6 +477,13 @@ static bool check_guarantor(checker *c)
     if (!near(support, c->cf->final_state->guarantor_paid_total))
         return fail(c, "guarantor support in the ledger %.6Lf != state's paid total %.6f",
                     support, c->cf->final_state->guarantor_paid_total);
+    if (reimbursed > topups + TOL)
+        return fail(c, "top-ups reimbursed %.6Lf exceed top-ups paid %.6Lf", reimbursed,
+                    topups);
+    if (!near(topups - reimbursed, c->cf->final_state->topup_claim) &&
+        d->guarantor.reimbursement != IPABS_REIMBURSE_NONE)
+        return fail(c, "top-ups %.6Lf - reimbursed %.6Lf != claim left %.6f", topups,
+                    reimbursed, c->cf->final_state->topup_claim);
     if (estate > d->guarantor.recovery_rate * owed_unpaid + TOL)
         return fail(c, "estate paid %.6Lf > recovery rate %.4f x owed %.6Lf", estate,
                     d->guarantor.recovery_rate, owed_unpaid);
@@ -523,6 +545,8 @@ static void vary_deal(ipabs_deal *d, gsl_rng *g)
     d->triggers.on_senior_interest_shortfall = coin(g, 0.5);
     d->reserve_initial = coin(g, 0.5) ? 0.0 : 2e6 * gsl_rng_uniform(g);
     d->reserve_target = coin(g, 0.5) ? 0.0 : 2e6 * gsl_rng_uniform(g);
+    gu->ip_pledgee = coin(g, 0.5) ? IPABS_PLEDGEE_GUARANTOR : IPABS_PLEDGEE_PLAN;
+    gu->reimbursement = (ipabs_reimbursement)gsl_rng_uniform_int(g, 4);
 }
 
 static void draw_realisation(const ipabs_deal *d, ipabs_realisation *r, gsl_rng *g)

@@ -77,6 +77,8 @@ typedef struct ipabs_state {
     double estate_claim;         /* owed by the failed guarantor, not yet settled */
     double claimed_arrears;      /* unpaid taxes, expenses and senior interest already
                                     claimed from the failed guarantor */
+    double topup_claim;          /* top-ups paid and not yet reimbursed: the
+                                    guarantor's claim on the plan */
 } ipabs_state;
 
 /* Flows of one period.  Tranche arrays have n_tranches entries and come
@@ -95,11 +97,14 @@ typedef struct ipabs_period_flows {
     double topup;                  /* guarantor to plan, shortfall top-up */
     double guarantor_owed_unpaid;  /* support owed but not paid: guarantor failed */
     double recovery_plan;          /* IP recoveries to the plan */
-    double recovery_guarantor;     /* IP recoveries to the guarantor */
+    double recovery_guarantor;     /* IP recoveries to the guarantor (pledge or subrogation) */
+    double recovery_estate;        /* IP recoveries to the failed guarantor's estate */
     double estate_recovery;        /* from the failed guarantor's estate */
     double available;              /* plan funds before top-up */
     double tax_paid;
     double expenses_paid;
+    double reimbursement;          /* top-ups repaid to the guarantor */
+    double reimbursement_estate;   /* top-ups repaid to the failed guarantor's estate */
     double residual;               /* to the residual holder */
     double plan_cash_open;
     double plan_cash_close;

@@ -36,6 +36,8 @@ _Static_assert(sizeof(ipabs_payout_style) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_tranche_class) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_tranche_amort) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_copula_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_pledgee) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_reimbursement) == sizeof(int), "enum size");
 
 typedef struct scn_choice {
     const char *name;
@@ -1007,6 +1009,18 @@ static const scn_choice payout_choices[] = {
     {"scheduled", IPABS_PAYOUT_SCHEDULED},
     {NULL, 0}};
 
+static const scn_choice pledgee_choices[] = {
+    {"guarantor", IPABS_PLEDGEE_GUARANTOR},
+    {"plan", IPABS_PLEDGEE_PLAN},
+    {NULL, 0}};
+
+static const scn_choice reimbursement_choices[] = {
+    {"after_senior_principal", IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL},
+    {"after_senior_interest", IPABS_REIMBURSE_AFTER_SENIOR_INTEREST},
+    {"before_residual", IPABS_REIMBURSE_BEFORE_RESIDUAL},
+    {"none", IPABS_REIMBURSE_NONE},
+    {NULL, 0}};
+
 static const scn_choice copula_choices[] = {
     {"gaussian", IPABS_COPULA_GAUSSIAN},
     {"student_t", IPABS_COPULA_STUDENT_T},
@@ -1060,6 +1074,10 @@ static const key_spec guarantor_keys[] = {
      .offset = GUARANTOR(recovery_rate), .range = R_UNIT},
     {.name = "recovery_lag", .read = read_int,
      .offset = GUARANTOR(recovery_lag), .range = R_LAG},
+    {.name = "ip_pledgee", .read = read_choice,
+     .offset = GUARANTOR(ip_pledgee), .choices = pledgee_choices},
+    {.name = "topup_reimbursement", .read = read_choice,
+     .offset = GUARANTOR(reimbursement), .choices = reimbursement_choices},
     {.name = "factor_loading", .read = read_number, .offset = GUARANTOR(loading),
      .range = R_LOADING},
 };

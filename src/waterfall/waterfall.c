@@ -62,6 +62,7 @@ typedef struct step {
     bool final;           /* no cash can reach the plan after this period */
     double avail;         /* plan funds not yet paid out */
     double senior_principal_due; /* part of the amounts due that is principal */
+    double topup_new;     /* this period's top-up: reimbursable from the next */
 } step;
 
 static void record(step *s, ipabs_party payer, ipabs_party payee,
@@ -166,6 +167,37 @@ static void reduce_schedule(step *s, int i, double to_plan)
         s->st->scale[i] *= greater(0.0, 1.0 - to_plan / remaining);
 }
 
+/* The part of a loan's IP proceeds that belongs to the guarantor (or, once
+ * it has failed, to its estate).  Pledged to the plan, the guarantor is
+ * subrogated pro rata to what it has paid on the loan.  Pledged to the
+ * guarantor (反担保), the proceeds are its own: wholly while it stands
+ * behind the whole claim, pro rata to what it paid once its capacity is
+ * exhausted (the pledge secures its recourse claim, no more), and wholly to
+ * its estate after it has failed. */
+static double guarantor_share(const step *s, int i)
+{
+    const ipabs_state *st = s->st;
+    double paid = lesser(1.0, st->guarantor_paid[i] / st->ead[i]);
+    if (s->deal->guarantor.ip_pledgee == IPABS_PLEDGEE_PLAN)
+        return paid;
+    if (!s->guarantor_alive)
+        return 1.0;
+    return st->capacity_exhausted ? paid : 1.0;
+}
+
+static void record_guarantor_share(step *s, int i, double amount)
+{
+    bool pledge = s->deal->guarantor.ip_pledgee == IPABS_PLEDGEE_GUARANTOR;
+    ipabs_flow_kind kind = pledge ? IPABS_FLOW_PLEDGE_PROCEEDS : IPABS_FLOW_RECOVERY;
+    if (s->guarantor_alive) {
+        s->fl->recovery_guarantor += amount;
+        record(s, IP_DISPOSAL, GUARANTOR, kind, i, -1, amount);
+    } else {
+        s->fl->recovery_estate += amount;
+        record(s, IP_DISPOSAL, ESTATE, kind, i, -1, amount);
+    }
+}
+
 static void recover_ip(step *s)
 {
     ipabs_state *st = s->st;
@@ -176,16 +208,13 @@ static void recover_ip(step *s)
             continue;
         double gross = lesser(st->ead[i], l->ip_value * s->real->realisation[i]);
         double proceeds = greater(0.0, gross - l->disposal_cost);
-        double share = lesser(1.0, st->guarantor_paid[i] / st->ead[i]);
-        double to_guarantor = proceeds * share;
+        double to_guarantor = proceeds * guarantor_share(s, i);
         double to_plan = proceeds - to_guarantor;
         st->plan_recovered[i] += to_plan;
         s->fl->recovery_plan += to_plan;
-        s->fl->recovery_guarantor += to_guarantor;
         s->avail += to_plan;
         record(s, IP_DISPOSAL, PLAN, IPABS_FLOW_RECOVERY, i, -1, to_plan);
-        record(s, IP_DISPOSAL, GUARANTOR, IPABS_FLOW_RECOVERY, i, -1,
-               to_guarantor);
+        record_guarantor_share(s, i, to_guarantor);
         if (s->deal->guarantor.payout_style == IPABS_PAYOUT_SCHEDULED)
             reduce_schedule(s, i, to_plan);
     }
@@ -269,6 +298,15 @@ static bool seniors_outstanding(const step *s)
     return false;
 }
 
+/* Pledged to the guarantor, the proceeds of a disposal after its failure
+ * go to its estate: none of them can reach the plan. */
+static bool recovery_can_reach_plan(const step *s, int rec)
+{
+    int tau_g = s->real->guarantor_default_period;
+    return s->deal->guarantor.ip_pledgee == IPABS_PLEDGEE_PLAN || tau_g <= 0 ||
+           rec < tau_g;
+}
+
 /* Can cash still reach the plan after this period?  Loans still running,
  * recoveries and accelerated payouts still to come, scheduled guarantee
  * payments, or a dividend from a failed guarantor's estate. */
@@ -282,7 +320,7 @@ static bool inflows_after(const step *s)
         const ipabs_loan *l = &deal->loans[i];
         running -= l->term > t;
         int rec = tau + l->recovery_lag, pay = tau + g->payout_lag;
-        if ((rec > t && rec <= T) ||
+        if ((rec > t && rec <= T && recovery_can_reach_plan(s, rec)) ||
             (g->payout_style == IPABS_PAYOUT_ACCELERATED && pay > t && pay <= T) ||
             (g->payout_style == IPABS_PAYOUT_SCHEDULED && l->term > t))
             return true;
@@ -395,6 +433,7 @@ static void top_up(step *s, double required)
         return;
     double paid = guarantor_support(s, shortfall);
     s->fl->topup = paid;
+    s->topup_new = paid;
     /* Paid in full, the funds are exactly what is due: no rounding dust
      * left as arrears to trip a trigger or call for a top-up later. */
     s->avail = paid == shortfall && s->guarantor_alive ? required : s->avail + paid;
@@ -471,6 +510,27 @@ static void pay_senior_principal(step *s)
             want = greater(want, st->principal_amount);
         pay_principal(s, k, want);
         st->principal_amount = greater(0.0, st->principal_amount - (before - s->avail));
+    }
+}
+
+/* The guarantor's claim for its top-ups, repaid as funds allow at the
+ * position the scenario sets; a failed guarantor's share goes to its
+ * estate.  Top-ups of this period are repaid from the next period on: the
+ * top-up made the funds exactly what is due, so repaying it at once would
+ * only take back what it paid for. */
+static void reimburse_topups(step *s, ipabs_reimbursement at)
+{
+    if (s->deal->guarantor.reimbursement != at)
+        return;
+    ipabs_state *st = s->st;
+    double paid = take(s, st->topup_claim);
+    st->topup_claim -= paid;
+    if (s->guarantor_alive) {
+        s->fl->reimbursement = paid;
+        record(s, PLAN, GUARANTOR, IPABS_FLOW_REIMBURSEMENT, -1, -1, paid);
+    } else {
+        s->fl->reimbursement_estate = paid;
+        record(s, PLAN, ESTATE, IPABS_FLOW_REIMBURSEMENT, -1, -1, paid);
     }
 }
 
@@ -583,7 +643,8 @@ static double plan_net(const ipabs_period_flows *fl, int n_tranches)
     double in = fl->interest_collected + fl->principal_collected +
                 fl->guarantee_payout + fl->topup + fl->recovery_plan +
                 fl->estate_recovery;
-    double out = fl->tax_paid + fl->expenses_paid + fl->residual;
+    double out = fl->tax_paid + fl->expenses_paid + fl->residual +
+                 fl->reimbursement + fl->reimbursement_estate;
     for (int k = 0; k < n_tranches; k++)
         out += fl->interest_paid[k] + fl->principal_paid[k];
     return in - out;
@@ -621,17 +682,21 @@ static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
             return broken(s, s->deal->tranches[k].name, got, want, err);
     }
     double g = ledger_net(s, first, GUARANTOR);
-    double g_want = fl->guarantee_fee + fl->recovery_guarantor -
+    double g_want = fl->guarantee_fee + fl->recovery_guarantor + fl->reimbursement -
                     fl->guarantee_payout - fl->topup;
     if (!near(g, g_want, fl->guarantee_fee + fl->guarantee_payout + fl->topup +
-                             fl->recovery_guarantor))
+                             fl->recovery_guarantor + fl->reimbursement))
         return broken(s, "the guarantor (ledger)", g, g_want, err);
+    double e = ledger_net(s, first, ESTATE);
+    double e_want = fl->recovery_estate + fl->reimbursement_estate - fl->estate_recovery;
+    if (!near(e, e_want, fl->recovery_estate + fl->reimbursement_estate + fl->estate_recovery))
+        return broken(s, "the guarantor's estate (ledger)", e, e_want, err);
     return IPABS_OK;
 }
 
 static ipabs_status check_conservation(const step *s, double performing_open,
-                                       double guarantor_open, size_t first,
-                                       ipabs_error *err)
+                                       double guarantor_open, double claim_open,
+                                       size_t first, ipabs_error *err)
 {
     const ipabs_period_flows *fl = s->fl;
     double net = plan_net(fl, s->deal->n_tranches);
@@ -652,6 +717,11 @@ static ipabs_status check_conservation(const step *s, double performing_open,
     if (!near(g_paid, fl->guarantee_payout + fl->topup, s->st->guarantor_paid_total))
         return broken(s, "the guarantor", g_paid,
                       fl->guarantee_payout + fl->topup, err);
+    double claim_rise = s->st->topup_claim - claim_open;
+    double claim_want = (s->deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE ? fl->topup : 0.0) -
+                        fl->reimbursement - fl->reimbursement_estate;
+    if (!near(claim_rise, claim_want, claim_open + fl->topup))
+        return broken(s, "the top-up claim", claim_rise, claim_want, err);
     return s->ledger != NULL ? check_ledger(s, first, err) : IPABS_OK;
 }
 
@@ -674,9 +744,10 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     int t = st->period + 1;
     int tau_g = real->guarantor_default_period;
     step s = {deal, real, st, fl, ledger, t, deal->accrual[t],
-              tau_g <= 0 || t < tau_g, false, st->plan_cash, 0.0};
+              tau_g <= 0 || t < tau_g, false, st->plan_cash, 0.0, 0.0};
     double performing_open = st->performing_balance;
     double guarantor_open = st->guarantor_paid_total;
+    double claim_open = st->topup_claim;
     size_t first = ledger != NULL ? ledger->count : 0;
 
     clear_flows(fl, deal->n_tranches, t);
@@ -692,16 +763,22 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     top_up(&s, amounts_due(&s));
     pay_taxes_and_expenses(&s);
     pay_senior_interest(&s);
+    reimburse_topups(&s, IPABS_REIMBURSE_AFTER_SENIOR_INTEREST);
     pay_senior_principal(&s);
+    reimburse_topups(&s, IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL);
     keep_reserve(&s);
     pay_sub_interest(&s);
     pay_sub_principal(&s);
+    reimburse_topups(&s, IPABS_REIMBURSE_BEFORE_RESIDUAL);
     pay_residual(&s);
+    if (deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE)
+        st->topup_claim += s.topup_new;
     write_off_at_legal_final(&s);
     fl->plan_cash_close = st->plan_cash;
     fl->capacity_exhausted = st->capacity_exhausted;
     st->ended = s.final;
     st->claimed_arrears = s.guarantor_alive ? 0.0 : unpaid_senior_items(&s);
     st->period = t;
-    return check_conservation(&s, performing_open, guarantor_open, first, err);
+    return check_conservation(&s, performing_open, guarantor_open, claim_open,
+                              first, err);
 }
