@@ -292,9 +292,11 @@ Test(waterfall, pledge_to_failed_guarantor_proceeds_go_to_its_estate)
  * 3,372.8395625 + 11,744.44621875 (period 3), B's EAD 765,433 x
  * (1 + 4.7%/4) = 774,426.83775 (period 4, step 4, before the estate pays):
  * 1,734,432.210192225; the dividend is 30% of it, 520,329.6630576675.
- * Pledged to the guarantor that is all the plan has in period 4; pledged
- * to the plan, A's proceeds 493,826.8 come on top (the claim on A's
- * guarantee is the same: the payout was due in period 3, before them). */
+ * Pledged to the guarantor that is all the plan has in period 4.  Pledged
+ * to the plan, A's proceeds 493,826.8 are split: the estate, which owes a
+ * 30% dividend on A's whole EAD (claimed in period 3, before the sale), is
+ * subrogated for 30% of them (148,148.04); the plan keeps 70%,
+ * 345,678.76, so that it never recovers more than its claim on A. */
 Test(waterfall, pledge_to_failed_guarantor_plan_gets_only_the_dividend)
 {
     for (int pledgee = 0; pledgee < 2; pledgee++) {
@@ -310,8 +312,8 @@ Test(waterfall, pledge_to_failed_guarantor_plan_gets_only_the_dividend)
         r->default_period[1] = 3;
         ipabs_cashflow *cf = run(d, r);
         NEAR(P(cf, 4)->estate_recovery, 520329.6630576675);
-        NEAR(P(cf, 4)->available, 520329.6630576675 + (pledgee ? 493826.8 : 0.0));
-        NEAR(P(cf, 4)->recovery_estate, pledgee ? 0.0 : 493826.8);
+        NEAR(P(cf, 4)->available, 520329.6630576675 + (pledgee ? 345678.76 : 0.0));
+        NEAR(P(cf, 4)->recovery_estate, pledgee ? 148148.04 : 493826.8);
         ipabs_cashflow_free(cf);
         ipabs_realisation_free(r);
         ipabs_deal_free(d);

@@ -53,7 +53,8 @@ typedef struct ipabs_state {
     /* pool, by loan where an array */
     int n_defaulted;             /* defaults met so far: real->order[0..n) */
     double *ead;                 /* exposure at default; 0 while performing */
-    double *guarantor_paid;      /* guarantee payouts made on the loan */
+    double *guarantor_paid;      /* guarantee payouts made on the loan, or the
+                                    dividend its failed estate owes on them */
     double *plan_recovered;      /* IP recoveries the plan received on it */
     double *scale;               /* scheduled style: share of schedule still guaranteed */
     double performing_balance;

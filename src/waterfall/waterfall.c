@@ -262,8 +262,16 @@ static void pay_guarantees(step *s)
 {
     for (int j = 0; j < s->st->n_defaulted; j++) {
         int i = s->real->order[j];
-        double paid = guarantor_support(s, payout_due(s, i));
+        double due = payout_due(s, i);
+        double committed = s->st->guarantor_committed;
+        double paid = guarantor_support(s, due);
         s->st->guarantor_paid[i] += paid;
+        /* A claim lodged with a failed guarantor's estate will be paid its
+         * dividend: the estate is subrogated for that part, so the plan
+         * never recovers more than its claim on the loan. */
+        if (!s->guarantor_alive)
+            s->st->guarantor_paid[i] += s->deal->guarantor.recovery_rate *
+                                        (s->st->guarantor_committed - committed);
         s->fl->guarantee_payout += paid;
         s->avail += paid;
         record(s, GUARANTOR, PLAN, IPABS_FLOW_GUARANTEE_PAYOUT, i, -1, paid);
