@@ -269,7 +269,8 @@ static bool check_flows_finite(checker *c)
     for (int t = 1; t <= c->cf->n_periods; t++) {
         const ipabs_period_flows *f = &c->cf->periods[t - 1];
         const double v[] = {f->new_default_balance, f->cum_default_ratio,
-                            f->interest_collected, f->principal_collected, f->agency_fee,
+                            f->interest_collected, f->principal_collected,
+                            f->cleanup_price, f->agency_fee,
                             f->servicing_fee, f->guarantee_fee, f->guarantee_payout,
                             f->topup, f->guarantor_owed_unpaid, f->recovery_plan,
                             f->recovery_guarantor, f->recovery_estate, f->estate_recovery,
@@ -387,8 +388,9 @@ static bool check_loan(checker *c, int i, long double *new_default_balance)
     const ipabs_deal *d = c->d;
     const ipabs_loan *l = &d->loans[i];
     const ipabs_ledger *lg = c->cf->ledger;
-    int tau = c->r->default_period[i];
-    bool defaulted = tau >= 1 && tau <= l->term;
+    int tau = c->r->default_period[i], called = c->cf->final_state->called;
+    /* A loan bought back by the clean-up call no longer defaults in the plan. */
+    bool defaulted = tau >= 1 && tau <= l->term && (called == 0 || tau <= called);
     long double principal = 0.0L, recovered = 0.0L;
     for (size_t e = 0; e < lg->count; e++) {
         const ipabs_ledger_entry *x = &lg->entries[e];
@@ -399,6 +401,8 @@ static bool check_loan(checker *c, int i, long double *new_default_balance)
             if (x->kind == IPABS_FLOW_PRINCIPAL)
                 principal += x->amount;
         }
+        if (x->kind == IPABS_FLOW_CLEANUP_CALL && x->loan == i)
+            principal += x->amount;
         if ((x->kind == IPABS_FLOW_RECOVERY || x->kind == IPABS_FLOW_PLEDGE_PROCEEDS) &&
             x->loan == i)
             recovered += x->amount;
@@ -547,6 +551,7 @@ static void vary_deal(ipabs_deal *d, gsl_rng *g)
     d->reserve_target = coin(g, 0.5) ? 0.0 : 2e6 * gsl_rng_uniform(g);
     gu->ip_pledgee = coin(g, 0.5) ? IPABS_PLEDGEE_GUARANTOR : IPABS_PLEDGEE_PLAN;
     gu->reimbursement = (ipabs_reimbursement)gsl_rng_uniform_int(g, 4);
+    d->cleanup_call = coin(g, 0.7) ? 0.0 : 0.4 * gsl_rng_uniform(g);
 }
 
 static void draw_realisation(const ipabs_deal *d, ipabs_realisation *r, gsl_rng *g)
@@ -764,7 +769,11 @@ static outcome outcome_of(const ipabs_deal *d, ipabs_realisation *r)
  * than a performing loan remits; a senior written off at a legal final
  * earlier than the plan's leaves later recoveries to the sub; a capacity
  * spent on an earlier default can leave unpaid a later loan with a poorer
- * recovery, so that one more default lowers the net outlay. */
+ * recovery, so that one more default lowers the net outlay; a default
+ * that brings a clean-up call forward takes the later defaults of the
+ * loans bought back out of the plan (and of the model); without the
+ * top-up, a coupon paid late bears no interest, and a payout that prepays
+ * the senior spares it some of that loss of value. */
 static void restrict_to_invariant_domain(ipabs_deal *d)
 {
     d->guarantor.payout_style = IPABS_PAYOUT_ACCELERATED;
@@ -773,6 +782,8 @@ static void restrict_to_invariant_domain(ipabs_deal *d)
     for (int k = 0; k < d->n_senior; k++)
         d->tranches[k].legal_final = d->legal_final;
     d->guarantor.capacity = INFINITY;
+    d->cleanup_call = 0.0;
+    d->guarantor.topup = true;
 }
 
 /* Random realisations of the reference deal with every switch varied; for

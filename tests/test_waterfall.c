@@ -320,6 +320,56 @@ Test(waterfall, pledge_to_failed_guarantor_plan_gets_only_the_dividend)
     }
 }
 
+/* ---- the clean-up call (issue 9, item 6) ------------------------------------- */
+
+/* Call at 60% of the pool.  After period 2 the pool is 617,283.5 +
+ * 765,433 = 1,382,716.5 (69.1%); after period 3's collections 308,641.75
+ * + 765,433 = 1,074,074.75 (53.7%): the originator buys both loans back
+ * at par in period 3.  Period 3: net interest 617,283.5 x 5.3% / 4 +
+ * 765,433 x 4.7% / 4 - 1,382,716.5 x 0.15% / 4 = 16,654.3254375; funds
+ * 16,654.3254375 + 308,641.75 + 1,074,074.75 = 1,399,370.8254375.  No
+ * cash can come after it, so it is the plan's last period and everything
+ * is due: tax 542.9310092625, expenses 1,182,716.5 x 0.1% / 4 + 3,000 =
+ * 3,295.679125, coupon 1,182,716.5 x 3.15% / 4 = 9,313.8924375, the
+ * senior's 1,182,716.5, the sub's 200,000, and the residual
+ * 3,501.8228657376 (the no-default path's period-3 residual: the call
+ * adds principal only). */
+Test(waterfall, cleanup_call_buys_the_pool_back_at_par)
+{
+    ipabs_deal *d = fx_golden_deal();
+    d->cleanup_call = 0.6;
+    ipabs_error err;
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK);
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[1] = 4; /* B would default after the call: not the plan's */
+    ipabs_cashflow *cf = run(d, r);
+    cr_assert_eq(P(cf, 2)->cleanup_price, 0.0);
+    NEAR(P(cf, 3)->cleanup_price, 1074074.75);
+    NEAR(P(cf, 3)->interest_collected, 16654.3254375);
+    NEAR(P(cf, 3)->tax_paid, 542.9310092625);
+    NEAR(P(cf, 3)->expenses_paid, 3295.679125);
+    NEAR(P(cf, 3)->interest_paid[0], 9313.8924375);
+    NEAR(P(cf, 3)->principal_paid[0], 1182716.5);
+    NEAR(P(cf, 3)->principal_paid[1], 200000.0);
+    NEAR(P(cf, 3)->residual, 3501.8228657376);
+    cr_assert_eq(cf->final_state->called, 3);
+    cr_assert(cf->final_state->ended);
+    cr_assert_eq(P(cf, 4)->new_defaults, 0);
+    cr_assert_eq(P(cf, 4)->interest_collected + P(cf, 4)->principal_collected, 0.0);
+    cr_assert_eq(cf->final_state->tranche_balance[0], 0.0);
+    /* The ledger names the originator as payer, loan by loan. */
+    double bought = 0.0;
+    for (size_t e = 0; e < cf->ledger->count; e++)
+        if (cf->ledger->entries[e].kind == IPABS_FLOW_CLEANUP_CALL) {
+            cr_assert_eq(cf->ledger->entries[e].payer.kind, IPABS_PARTY_LENDER);
+            bought += cf->ledger->entries[e].amount;
+        }
+    NEAR(bought, 1074074.75);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
 Test(waterfall, cumulative_default_trigger_turns_on_turbo)
 {
     ipabs_deal *d = golden();

@@ -239,6 +239,8 @@ typedef struct ipabs_deal {
     double reserve_initial;    /* cash in the plan account at closing */
     double reserve_target;     /* refilled after senior principal */
     bool overcollateralised;   /* tranches may sum to less than the pool */
+    double cleanup_call;       /* clean-up call: pool fraction at or below which the
+                                  originator buys the performing loans; 0 = none */
 
     int n_loans;
     ipabs_loan *loans;

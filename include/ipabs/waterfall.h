@@ -80,6 +80,7 @@ typedef struct ipabs_state {
                                     claimed from the failed guarantor */
     double topup_claim;          /* top-ups paid and not yet reimbursed: the
                                     guarantor's claim on the plan */
+    int called;                  /* period of the clean-up call; 0 = not called */
 } ipabs_state;
 
 /* Flows of one period.  Tranche arrays have n_tranches entries and come
@@ -91,6 +92,7 @@ typedef struct ipabs_period_flows {
     double cum_default_ratio;      /* cumulative defaulted balance / pool */
     double interest_collected;     /* obligor interest reaching the plan (net of fees) */
     double principal_collected;
+    double cleanup_price;          /* originator to plan: the clean-up call */
     double agency_fee;             /* to the entrusted bank */
     double servicing_fee;          /* to the lender */
     double guarantee_fee;          /* to the guarantor, outside the plan */

@@ -77,7 +77,7 @@ static void period_header(ipabs_csv_out *w, const ipabs_deal *deal)
         "guarantee_fee", "guarantee_payout", "topup", "guarantor_owed_unpaid",
         "recovery_plan", "recovery_guarantor", "recovery_estate", "estate_recovery",
         "available", "tax", "expenses", "topup_reimbursement",
-        "topup_reimbursement_estate", NULL};
+        "topup_reimbursement_estate", "cleanup_call", NULL};
     for (const char *const *h = head; *h != NULL; h++)
         ipabs_csv_text(w, *h);
     char name[160];
@@ -105,7 +105,8 @@ static void period_row(ipabs_csv_out *w, const ipabs_deal *deal,
         fl->servicing_fee, fl->guarantee_fee, fl->guarantee_payout, fl->topup,
         fl->guarantor_owed_unpaid, fl->recovery_plan, fl->recovery_guarantor,
         fl->recovery_estate, fl->estate_recovery, fl->available, fl->tax_paid,
-        fl->expenses_paid, fl->reimbursement, fl->reimbursement_estate};
+        fl->expenses_paid, fl->reimbursement, fl->reimbursement_estate,
+        fl->cleanup_price};
     for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++)
         ipabs_csv_num(w, amounts[i], 6);
     for (int k = 0; k < deal->n_tranches; k++) {

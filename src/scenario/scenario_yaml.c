@@ -1104,6 +1104,8 @@ static const key_spec plan_keys[] = {
     {.name = "reserve", SECTION(reserve_keys)},
     {.name = "overcollateralised", .read = read_bool,
      .offset = DEAL(overcollateralised)},
+    {.name = "cleanup_call", .read = read_number, .offset = DEAL(cleanup_call),
+     .range = R_UNIT_OPEN},
     {.name = "tranches", .read = read_tranches, .required = true},
     {.name = "expenses", .read = read_expenses},
     {.name = "triggers", SECTION(trigger_keys), .offset = DEAL(triggers)},

@@ -94,6 +94,7 @@ const char *ipabs_flow_kind_name(ipabs_flow_kind kind)
         [IPABS_FLOW_ESTATE_RECOVERY] = "estate_recovery",
         [IPABS_FLOW_PLEDGE_PROCEEDS] = "pledge_proceeds",
         [IPABS_FLOW_REIMBURSEMENT] = "topup_reimbursement",
+        [IPABS_FLOW_CLEANUP_CALL] = "cleanup_call",
         [IPABS_FLOW_TAX] = "tax",
         [IPABS_FLOW_EXPENSE] = "expense",
         [IPABS_FLOW_TRANCHE_INTEREST] = "tranche_interest",

@@ -79,7 +79,9 @@ static void default_loans(step *s)
 {
     ipabs_state *st = s->st;
     const ipabs_realisation *r = s->real;
-    while (st->n_defaulted < r->n_defaults &&
+    /* Loans bought back by a clean-up call are the originator's: their
+     * later defaults are not the plan's. */
+    while (st->called == 0 &&st->n_defaulted < r->n_defaults &&
            r->default_period[r->order[st->n_defaulted]] == s->t) {
         int i = r->order[st->n_defaulted++];
         const ipabs_loan *l = &s->deal->loans[i];
@@ -99,7 +101,7 @@ static void default_loans(step *s)
 static void ledger_collections(step *s)
 {
     const ipabs_deal *deal = s->deal;
-    if (s->ledger == NULL)
+    if (s->ledger == NULL || s->st->called > 0)
         return;
     for (int i = 0; i < deal->n_loans; i++) {
         const ipabs_loan *l = &deal->loans[i];
@@ -125,6 +127,8 @@ static void collect(step *s)
 {
     const ipabs_deal *deal = s->deal;
     int t = s->t;
+    if (s->st->called > 0)
+        return;
     double interest = deal->pool_interest[t], principal = deal->pool_principal[t];
     double agency = deal->pool_agency_fee[t];
     double servicing = deal->pool_servicing_fee[t];
@@ -151,6 +155,31 @@ static void collect(step *s)
     s->st->principal_amount += fl->principal_collected;
     s->avail += fl->interest_collected + fl->principal_collected;
     ledger_collections(s);
+}
+
+/* The clean-up call (清仓回购): once the performing balance, after this
+ * period's collections, is at or below the scenario's fraction of the
+ * original pool, the originator buys the performing loans back at par.
+ * On a payment date the accrued interest is nil (the period's interest was
+ * just collected), so par plus accrued is the balance.  Defaulted loans
+ * stay in the plan with their payouts and recoveries. */
+static void call_cleanup(step *s)
+{
+    const ipabs_deal *deal = s->deal;
+    ipabs_state *st = s->st;
+    if (deal->cleanup_call <= 0.0 || st->called > 0 || st->performing_balance <= 0.0 ||
+        st->performing_balance > deal->cleanup_call * deal->pool_balance)
+        return;
+    double price = st->performing_balance;
+    st->called = s->t;
+    st->performing_balance = 0.0;
+    st->principal_amount += price;
+    s->fl->cleanup_price = price;
+    s->avail += price;
+    for (int i = 0; i < deal->n_loans && s->ledger != NULL; i++)
+        if (st->ead[i] <= 0.0 && s->t < deal->loans[i].term)
+            record(s, LENDER, PLAN, IPABS_FLOW_CLEANUP_CALL, i, -1,
+                   deal->loans[i].balance[s->t]);
 }
 
 /* ---- 3. IP recoveries ----------------------------------------------------- */
@@ -322,11 +351,12 @@ static bool inflows_after(const step *s)
 {
     const ipabs_deal *deal = s->deal;
     const ipabs_guarantor *g = &deal->guarantor;
-    int t = s->t, T = deal->legal_final, running = deal->loans_running_after[t];
+    int t = s->t, T = deal->legal_final;
+    int running = s->st->called > 0 ? 0 : deal->loans_running_after[t];
     for (int j = 0; j < s->st->n_defaulted; j++) {
         int i = s->real->order[j], tau = s->real->default_period[i];
         const ipabs_loan *l = &deal->loans[i];
-        running -= l->term > t;
+        running -= l->term > t && s->st->called == 0;
         int rec = tau + l->recovery_lag, pay = tau + g->payout_lag;
         if ((rec > t && rec <= T && recovery_can_reach_plan(s, rec)) ||
             (g->payout_style == IPABS_PAYOUT_ACCELERATED && pay > t && pay <= T) ||
@@ -634,7 +664,7 @@ static bool near(double a, double b, double scale)
 static double plan_scale(const ipabs_period_flows *fl)
 {
     return fl->plan_cash_open + fl->interest_collected + fl->principal_collected +
-           fl->guarantee_payout + fl->topup + fl->recovery_plan + fl->estate_recovery;
+           fl->cleanup_price + fl->guarantee_payout + fl->topup + fl->recovery_plan + fl->estate_recovery;
 }
 
 static ipabs_status broken(const step *s, const char *who, double lhs,
@@ -648,7 +678,7 @@ static ipabs_status broken(const step *s, const char *who, double lhs,
 
 static double plan_net(const ipabs_period_flows *fl, int n_tranches)
 {
-    double in = fl->interest_collected + fl->principal_collected +
+    double in = fl->interest_collected + fl->principal_collected + fl->cleanup_price +
                 fl->guarantee_payout + fl->topup + fl->recovery_plan +
                 fl->estate_recovery;
     double out = fl->tax_paid + fl->expenses_paid + fl->residual +
@@ -718,9 +748,9 @@ static ipabs_status check_conservation(const step *s, double performing_open,
                           fl->principal_paid[k] + fl->principal_loss[k], err);
     }
     double pool_drop = performing_open - s->st->performing_balance;
-    if (!near(pool_drop, fl->principal_collected + fl->new_default_balance, performing_open))
-        return broken(s, "the loan pool", pool_drop,
-                      fl->principal_collected + fl->new_default_balance, err);
+    double pool_out = fl->principal_collected + fl->new_default_balance + fl->cleanup_price;
+    if (!near(pool_drop, pool_out, performing_open))
+        return broken(s, "the loan pool", pool_drop, pool_out, err);
     double g_paid = s->st->guarantor_paid_total - guarantor_open;
     if (!near(g_paid, fl->guarantee_payout + fl->topup, s->st->guarantor_paid_total))
         return broken(s, "the guarantor", g_paid,
@@ -763,6 +793,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     st->plan_cash = 0.0;
     default_loans(&s);
     collect(&s);
+    call_cleanup(&s);
     recover_ip(&s);
     pay_guarantees(&s);
     recover_estate(&s);
