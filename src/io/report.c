@@ -214,7 +214,8 @@ void ipabs_cashflow_print(FILE *out, const ipabs_deal *deal, const ipabs_cashflo
         char date[11];
         ipabs_date_format(deal->dates[fl->period], date);
         fprintf(out, "%-3d %-10s %3d %14.2f %14.2f %14.2f %12.2f %14.2f", fl->period,
-                date, fl->new_defaults, fl->interest_collected + fl->principal_collected,
+                date, fl->new_defaults,
+                fl->interest_collected + fl->principal_collected + fl->cleanup_price,
                 fl->guarantee_payout, fl->topup, fl->recovery_plan + fl->estate_recovery,
                 fl->tax_paid + fl->expenses_paid);
         for (int k = 0; k < deal->n_tranches; k++)
