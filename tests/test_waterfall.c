@@ -212,6 +212,53 @@ Test(waterfall, capacity_exhausted_midway_and_recovery_split)
     ipabs_deal_free(d);
 }
 
+/* The period-2 top-up 6,694.327098475 of the test above, repaid at each
+ * position.  Period 3 leaves 5,574.182464025 after senior principal and
+ * period 4 leaves 200,828.8155578 (see above).
+ *   after_senior_principal: 5,574.18 in period 3, 1,120.144634450 in 4,
+ *     ahead of the sub, which gets 199,708.670923350 and loses 291.33;
+ *   before_residual: in period 3 the seniors are outstanding, so the sub
+ *     takes nothing and the 5,574.18 repays the guarantor; in period 4 the
+ *     sub's principal, 200,000, comes first and the guarantor gets the
+ *     828.8155578 left: 291.329076650 of its claim is never repaid;
+ *   none: the sub takes 5,574.18 of residual in period 3, its 200,000 and
+ *     828.8155578 of residual in period 4. */
+Test(waterfall, topup_reimbursement_positions)
+{
+    const double left3 = 5574.182464025, left4 = 200828.8155578;
+    const double claim = 6694.327098475;
+    for (int at = 0; at < 3; at++) {
+        ipabs_deal *d = fx_golden_deal();
+        d->guarantor.reimbursement = at == 0 ? IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL
+                                   : at == 1 ? IPABS_REIMBURSE_BEFORE_RESIDUAL
+                                             : IPABS_REIMBURSE_NONE;
+        ipabs_error err;
+        cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK);
+        ipabs_realisation *r = ipabs_realisation_alloc(d);
+        r->default_period[0] = 2;
+        ipabs_cashflow *cf = run(d, r);
+        NEAR(P(cf, 2)->topup, claim);
+        NEAR(P(cf, 3)->reimbursement, at == 2 ? 0.0 : left3);
+        NEAR(P(cf, 3)->residual, at == 2 ? left3 : 0.0);
+        if (at == 0) {
+            NEAR(P(cf, 4)->reimbursement, claim - left3);
+            NEAR(P(cf, 4)->principal_paid[1], left4 - (claim - left3));
+            NEAR(cf->final_state->topup_claim, 0.0);
+        } else if (at == 1) {
+            NEAR(P(cf, 4)->principal_paid[1], 200000.0);
+            NEAR(P(cf, 4)->reimbursement, left4 - 200000.0);
+            NEAR(cf->final_state->topup_claim, claim - left3 - (left4 - 200000.0));
+        } else {
+            NEAR(P(cf, 4)->principal_paid[1], 200000.0);
+            NEAR(P(cf, 4)->residual, left4 - 200000.0);
+            cr_assert_eq(P(cf, 4)->reimbursement, 0.0);
+        }
+        ipabs_cashflow_free(cf);
+        ipabs_realisation_free(r);
+        ipabs_deal_free(d);
+    }
+}
+
 /* ---- who holds the IP pledge (issue 9, finding 3) ------------------------- */
 
 /* Guarantor alive, payout three periods after default, IP sold two periods
