@@ -6,9 +6,11 @@
  * waterfall moves every yuan between the parties, one period at a time:
  *
  *   obligors → bank, lender, guarantor (fees) and the plan (interest,
- *   principal); guarantor → plan (guarantee payouts, shortfall top-up);
- *   IP disposal → plan and guarantor (recoveries, split by subrogation);
- *   plan → tax, expenses, tranches (interest, principal), residual holder.
+ *   principal); originator → plan (clean-up call); guarantor → plan
+ *   (guarantee payouts, shortfall top-up); IP disposal → the pledgee
+ *   guarantor or its estate, or the plan and the guarantor by subrogation;
+ *   plan → tax, expenses, tranches (interest, principal), guarantor (top-up
+ *   reimbursement), residual holder.
  *
  * ipabs_waterfall_step() is pure: no globals, no I/O, no random numbers, no
  * allocation.  It reads the const deal and realisation, advances the state

@@ -4,14 +4,17 @@
  *
  * Order within period t (docs/waterfall.md gives the reasons):
  *   1. defaults of the period: exposure at default, write-down;
- *   2. obligor collections of the performing loans, fees taken out;
- *   3. IP disposal recoveries due, split between guarantor and plan;
+ *   2. obligor collections of the performing loans, fees taken out, and
+ *      the clean-up call when the pool has run down to its threshold;
+ *   3. IP disposal proceeds due: to the pledgee guarantor (its estate once
+ *      it has failed) or, pledged to the plan, split by subrogation;
  *   4. guarantee payouts on defaulted loans (accelerated or scheduled);
  *   5. recovery from a failed guarantor's estate;
  *   6. acceleration events;
  *   7. amounts due on items 1-3 and the guarantor's shortfall top-up;
  *   8. payments: taxes, expenses, senior interest, senior principal,
- *      reserve, sub interest, sub principal, residual;
+ *      top-up reimbursement (at the scenario's position), reserve, sub
+ *      interest, sub principal, residual;
  *   9. write-offs at a legal final, or when no more cash can come in;
  *  10. conservation identities.
  *
