@@ -538,7 +538,11 @@ Test(cli, cashflow_realisation_reaches_the_recovery)
     int rows = 0;
     for (int i = 0; i < ledger.n_rows; i++) {
         char **row = ledger.rows[i];
-        if (strcmp(row[c_kind], "recovery") != 0 || strcmp(row[c_loan], "L03") != 0)
+        /* Pledged to the guarantor (the reference), the proceeds are its
+         * own: kind pledge_proceeds; the plan's share, if any, recovery. */
+        if ((strcmp(row[c_kind], "recovery") != 0 &&
+             strcmp(row[c_kind], "pledge_proceeds") != 0) ||
+            strcmp(row[c_loan], "L03") != 0)
             continue;
         rows++;
         got += num(row[c_amount]);

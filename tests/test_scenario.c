@@ -900,6 +900,32 @@ Test(scenario, override_values_are_validated)
     ipabs_errors_clear(&e);
 }
 
+/* Issue 9's keys: the pledgee, the reimbursement position, the clean-up
+ * call; defaults as docs/scenario-format.md states them. */
+Test(scenario, pledge_reimbursement_and_cleanup_keys)
+{
+    ipabs_deal *d = load_ok(BASE_YAML, BASE_TAPE, NULL, 0);
+    cr_assert_eq(d->guarantor.ip_pledgee, IPABS_PLEDGEE_GUARANTOR);
+    cr_assert_eq(d->guarantor.reimbursement, IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL);
+    cr_assert_eq(d->cleanup_call, 0.0);
+    ipabs_deal_free(d);
+    const char *const set[] = {"guarantor.ip_pledgee=plan",
+                               "guarantor.topup_reimbursement=before_residual",
+                               "plan.cleanup_call=0.1"};
+    d = load_ok(BASE_YAML, BASE_TAPE, set, 3);
+    cr_assert_eq(d->guarantor.ip_pledgee, IPABS_PLEDGEE_PLAN);
+    cr_assert_eq(d->guarantor.reimbursement, IPABS_REIMBURSE_BEFORE_RESIDUAL);
+    cr_assert_eq(d->cleanup_call, 0.1);
+    ipabs_deal_free(d);
+    ipabs_errors e = {0};
+    const char *const bad[] = {"guarantor.ip_pledgee=bank", "plan.cleanup_call=1"};
+    load_failing(BASE_YAML, BASE_TAPE, bad, 2, 2, &e);
+    expect_error(&e, 0, IPABS_EINPUT, "--set", 1, 0, "guarantor.ip_pledgee", "");
+    expect_error(&e, 1, IPABS_EINPUT, "--set", 2, 0, "plan.cleanup_call",
+                 "must be a number in [0, 1) (got 1)");
+    ipabs_errors_clear(&e);
+}
+
 Test(scenario, bad_override_syntax)
 {
     ipabs_errors e = {0};

@@ -108,14 +108,30 @@ Test(waterfall, default_with_guarantor_alive_leaves_senior_whole)
      * amount written down at default (925,925.25) goes to the senior. */
     NEAR(P(cf, 3)->guarantee_payout, EAD_A2);
     NEAR(P(cf, 3)->principal_paid[0], 925925.25);
-    /* Period 4: the guarantor paid all of the EAD, so it takes all of the
-     * recovery min(EAD, 40% x 1,234,567) = 493,826.8. */
+    /* Period 3 also repays the period-2 top-up, after senior principal:
+     * 946,900.5599375 - 283.8416922 - 3,372.8395625 - 11,744.44621875
+     * - 925,925.25 = 5,574.18246403 goes to the guarantor, not to the sub;
+     * 1,120.144634445 of its claim is left. */
+    NEAR(P(cf, 3)->reimbursement, 5574.182464025);
+    cr_assert_eq(P(cf, 3)->residual, 0.0);
+    /* Period 4: the guarantor, pledgee and payer of all of the EAD, takes
+     * all of the recovery min(EAD, 40% x 1,234,567) = 493,826.8 (kind
+     * pledge_proceeds).  B pays 8,706.800375 + 765,433; tax 283.8416922,
+     * expenses 565,433 x 0.1% / 4 + 3,000 = 3,141.35825, coupon
+     * 565,433 x 3.15% / 4 = 4,452.784875, senior principal 565,433, the
+     * rest of the claim 1,120.144634445, and the sub gets what is left,
+     * 199,708.670923... of its 200,000: period 4 is the plan's last (no
+     * more cash can come), so the sub loses 291.329076... The sub bears
+     * the interest the guarantor carried during the payout lag. */
     NEAR(P(cf, 4)->recovery_guarantor, 493826.8);
     NEAR(P(cf, 4)->recovery_plan, 0.0);
+    NEAR(P(cf, 4)->reimbursement, 6694.327098475 - 5574.182464025);
+    NEAR(P(cf, 4)->principal_paid[1], 199708.670923330);
+    NEAR(P(cf, 4)->principal_loss[1], 291.329076670);
+    NEAR(cf->final_state->topup_claim, 0.0);
     double paid = 0.0;
     for (int t = 1; t <= 6; t++) {
         cr_assert_eq(P(cf, t)->principal_loss[0], 0.0);
-        cr_assert_eq(P(cf, t)->principal_loss[1], 0.0);
         paid += P(cf, t)->principal_paid[0];
     }
     NEAR(paid, 1800000.0);
@@ -128,6 +144,7 @@ Test(waterfall, default_with_guarantor_alive_leaves_senior_whole)
 Test(waterfall, guarantor_failed_senior_takes_hand_computed_loss)
 {
     ipabs_deal *d = golden();
+    d->guarantor.ip_pledgee = IPABS_PLEDGEE_PLAN; /* subrogation, no pledge */
     ipabs_realisation *r = ipabs_realisation_alloc(d);
     r->guarantor_default_period = 1;
     r->default_period[0] = 2;
@@ -172,6 +189,7 @@ Test(waterfall, guarantor_failed_senior_takes_hand_computed_loss)
 Test(waterfall, capacity_exhausted_midway_and_recovery_split)
 {
     ipabs_deal *d = golden();
+    d->guarantor.ip_pledgee = IPABS_PLEDGEE_PLAN; /* subrogation, no pledge */
     d->guarantor.capacity = 500000.0;
     ipabs_realisation *r = ipabs_realisation_alloc(d);
     r->default_period[0] = 2;
@@ -189,6 +207,211 @@ Test(waterfall, capacity_exhausted_midway_and_recovery_split)
     NEAR(P(cf, 4)->recovery_plan, 234170.8820322593);
     for (int t = 4; t <= 6; t++)
         cr_assert_eq(P(cf, t)->topup, 0.0, "no capacity left for a top-up");
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+/* The period-2 top-up 6,694.327098475 of the test above, repaid at each
+ * position.  Period 3 leaves 5,574.182464025 after senior principal and
+ * period 4 leaves 200,828.8155578 (see above).
+ *   after_senior_principal: 5,574.18 in period 3, 1,120.144634450 in 4,
+ *     ahead of the sub, which gets 199,708.670923350 and loses 291.33;
+ *   before_residual: in period 3 the seniors are outstanding, so the sub
+ *     takes nothing and the 5,574.18 repays the guarantor; in period 4 the
+ *     sub's principal, 200,000, comes first and the guarantor gets the
+ *     828.8155578 left: 291.329076650 of its claim is never repaid;
+ *   none: the sub takes 5,574.18 of residual in period 3, its 200,000 and
+ *     828.8155578 of residual in period 4. */
+Test(waterfall, topup_reimbursement_positions)
+{
+    const double left3 = 5574.182464025, left4 = 200828.8155578;
+    const double claim = 6694.327098475;
+    for (int at = 0; at < 3; at++) {
+        ipabs_deal *d = fx_golden_deal();
+        d->guarantor.reimbursement = at == 0 ? IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL
+                                   : at == 1 ? IPABS_REIMBURSE_BEFORE_RESIDUAL
+                                             : IPABS_REIMBURSE_NONE;
+        ipabs_error err;
+        cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK);
+        ipabs_realisation *r = ipabs_realisation_alloc(d);
+        r->default_period[0] = 2;
+        ipabs_cashflow *cf = run(d, r);
+        NEAR(P(cf, 2)->topup, claim);
+        NEAR(P(cf, 3)->reimbursement, at == 2 ? 0.0 : left3);
+        NEAR(P(cf, 3)->residual, at == 2 ? left3 : 0.0);
+        if (at == 0) {
+            NEAR(P(cf, 4)->reimbursement, claim - left3);
+            NEAR(P(cf, 4)->principal_paid[1], left4 - (claim - left3));
+            NEAR(cf->final_state->topup_claim, 0.0);
+        } else if (at == 1) {
+            NEAR(P(cf, 4)->principal_paid[1], 200000.0);
+            NEAR(P(cf, 4)->reimbursement, left4 - 200000.0);
+            NEAR(cf->final_state->topup_claim, claim - left3 - (left4 - 200000.0));
+        } else {
+            NEAR(P(cf, 4)->principal_paid[1], 200000.0);
+            NEAR(P(cf, 4)->residual, left4 - 200000.0);
+            cr_assert_eq(P(cf, 4)->reimbursement, 0.0);
+        }
+        ipabs_cashflow_free(cf);
+        ipabs_realisation_free(r);
+        ipabs_deal_free(d);
+    }
+}
+
+/* ---- who holds the IP pledge (issue 9, finding 3) ------------------------- */
+
+/* Guarantor alive, payout three periods after default, IP sold two periods
+ * after it: the disposal (period 4) comes before the payout (period 5). */
+Test(waterfall, pledge_to_guarantor_alive_it_keeps_proceeds_and_pays_whole_ead)
+{
+    for (int pledgee = 0; pledgee < 2; pledgee++) {
+        ipabs_deal *d = fx_golden_deal();
+        d->guarantor.payout_lag = 3;
+        d->guarantor.ip_pledgee = pledgee ? IPABS_PLEDGEE_PLAN : IPABS_PLEDGEE_GUARANTOR;
+        ipabs_error err;
+        cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK);
+        ipabs_realisation *r = ipabs_realisation_alloc(d);
+        r->default_period[0] = 2;
+        ipabs_cashflow *cf = run(d, r);
+        /* Proceeds min(938,193.76, 40% x 1,234,567) = 493,826.8. */
+        if (pledgee == 0) {
+            /* The pledgee takes them; it then owes the plan the whole EAD. */
+            NEAR(P(cf, 4)->recovery_guarantor, 493826.8);
+            NEAR(P(cf, 4)->recovery_plan, 0.0);
+            NEAR(P(cf, 5)->guarantee_payout, EAD_A2);
+        } else {
+            /* The plan takes them and the payout is the EAD less them:
+             * 938,193.7595625 - 493,826.8 = 444,366.9595625. */
+            NEAR(P(cf, 4)->recovery_plan, 493826.8);
+            NEAR(P(cf, 4)->recovery_guarantor, 0.0);
+            NEAR(P(cf, 5)->guarantee_payout, 444366.9595625);
+        }
+        /* Either way the guarantor's net cost is the same credit loss,
+         * EAD - proceeds, once its top-ups are repaid. */
+        double payouts = 0.0, topups = 0.0, back = 0.0, recovered = 0.0;
+        for (int t = 1; t <= 6; t++) {
+            payouts += P(cf, t)->guarantee_payout;
+            topups += P(cf, t)->topup;
+            back += P(cf, t)->reimbursement;
+            recovered += P(cf, t)->recovery_guarantor;
+            cr_assert_eq(P(cf, t)->principal_loss[0], 0.0);
+        }
+        NEAR(payouts - recovered, 444366.9595625);
+        NEAR(topups, back);
+        ipabs_cashflow_free(cf);
+        ipabs_realisation_free(r);
+        ipabs_deal_free(d);
+    }
+}
+
+/* Guarantor failed in period 1, A defaults in 2 and B in 3, nothing from
+ * the estate.  Pledged to the guarantor, A's proceeds (period 4) go to its
+ * estate and the plan has no cash after period 2: B's payout date (4) is
+ * the last date cash could come, so the plan ends in period 4 and the
+ * senior loses its whole balance after period 1, 1,800,000 - 308,641.75.
+ * (Pledged to the plan, the senior loses 739,692.14: test above.) */
+Test(waterfall, pledge_to_failed_guarantor_proceeds_go_to_its_estate)
+{
+    ipabs_deal *d = golden();
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->guarantor_default_period = 1;
+    r->default_period[0] = 2;
+    r->default_period[1] = 3;
+    ipabs_cashflow *cf = run(d, r);
+    NEAR(P(cf, 2)->interest_paid[0], 5050.119120275);
+    NEAR(P(cf, 4)->recovery_estate, 493826.8);
+    NEAR(P(cf, 4)->recovery_plan, 0.0);
+    NEAR(P(cf, 4)->recovery_guarantor, 0.0);
+    for (int t = 2; t <= 4; t++)
+        cr_assert_eq(P(cf, t)->principal_paid[0], 0.0);
+    NEAR(P(cf, 4)->principal_loss[0], 1491358.25);
+    NEAR(P(cf, 4)->principal_loss[1], 200000.0);
+    cr_assert(cf->final_state->ended);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+/* The same, with an estate dividend of 30% three periods after the
+ * failure.  The claims lodged by period 4 are the period-2 top-up
+ * 6,694.327098475, A's EAD 938,193.7595625 and the period-3 shortfall
+ * 3,372.8395625 + 11,744.44621875 (period 3), B's EAD 765,433 x
+ * (1 + 4.7%/4) = 774,426.83775 (period 4, step 4, before the estate pays):
+ * 1,734,432.210192225; the dividend is 30% of it, 520,329.6630576675.
+ * Pledged to the guarantor that is all the plan has in period 4.  Pledged
+ * to the plan, A's proceeds 493,826.8 are split: the estate, which owes a
+ * 30% dividend on A's whole EAD (claimed in period 3, before the sale), is
+ * subrogated for 30% of them (148,148.04); the plan keeps 70%,
+ * 345,678.76, so that it never recovers more than its claim on A. */
+Test(waterfall, pledge_to_failed_guarantor_plan_gets_only_the_dividend)
+{
+    for (int pledgee = 0; pledgee < 2; pledgee++) {
+        ipabs_deal *d = fx_golden_deal();
+        d->guarantor.recovery_rate = 0.3;
+        d->guarantor.recovery_lag = 3;
+        d->guarantor.ip_pledgee = pledgee ? IPABS_PLEDGEE_PLAN : IPABS_PLEDGEE_GUARANTOR;
+        ipabs_error err;
+        cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK);
+        ipabs_realisation *r = ipabs_realisation_alloc(d);
+        r->guarantor_default_period = 1;
+        r->default_period[0] = 2;
+        r->default_period[1] = 3;
+        ipabs_cashflow *cf = run(d, r);
+        NEAR(P(cf, 4)->estate_recovery, 520329.6630576675);
+        NEAR(P(cf, 4)->available, 520329.6630576675 + (pledgee ? 345678.76 : 0.0));
+        NEAR(P(cf, 4)->recovery_estate, pledgee ? 148148.04 : 493826.8);
+        ipabs_cashflow_free(cf);
+        ipabs_realisation_free(r);
+        ipabs_deal_free(d);
+    }
+}
+
+/* ---- the clean-up call (issue 9, item 6) ------------------------------------- */
+
+/* Call at 60% of the pool.  After period 2 the pool is 617,283.5 +
+ * 765,433 = 1,382,716.5 (69.1%); after period 3's collections 308,641.75
+ * + 765,433 = 1,074,074.75 (53.7%): the originator buys both loans back
+ * at par in period 3.  Period 3: net interest 617,283.5 x 5.3% / 4 +
+ * 765,433 x 4.7% / 4 - 1,382,716.5 x 0.15% / 4 = 16,654.3254375; funds
+ * 16,654.3254375 + 308,641.75 + 1,074,074.75 = 1,399,370.8254375.  No
+ * cash can come after it, so it is the plan's last period and everything
+ * is due: tax 542.9310092625, expenses 1,182,716.5 x 0.1% / 4 + 3,000 =
+ * 3,295.679125, coupon 1,182,716.5 x 3.15% / 4 = 9,313.8924375, the
+ * senior's 1,182,716.5, the sub's 200,000, and the residual
+ * 3,501.8228657376 (the no-default path's period-3 residual: the call
+ * adds principal only). */
+Test(waterfall, cleanup_call_buys_the_pool_back_at_par)
+{
+    ipabs_deal *d = fx_golden_deal();
+    d->cleanup_call = 0.6;
+    ipabs_error err;
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK);
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[1] = 4; /* B would default after the call: not the plan's */
+    ipabs_cashflow *cf = run(d, r);
+    cr_assert_eq(P(cf, 2)->cleanup_price, 0.0);
+    NEAR(P(cf, 3)->cleanup_price, 1074074.75);
+    NEAR(P(cf, 3)->interest_collected, 16654.3254375);
+    NEAR(P(cf, 3)->tax_paid, 542.9310092625);
+    NEAR(P(cf, 3)->expenses_paid, 3295.679125);
+    NEAR(P(cf, 3)->interest_paid[0], 9313.8924375);
+    NEAR(P(cf, 3)->principal_paid[0], 1182716.5);
+    NEAR(P(cf, 3)->principal_paid[1], 200000.0);
+    NEAR(P(cf, 3)->residual, 3501.8228657376);
+    cr_assert_eq(cf->final_state->called, 3);
+    cr_assert(cf->final_state->ended);
+    cr_assert_eq(P(cf, 4)->new_defaults, 0);
+    cr_assert_eq(P(cf, 4)->interest_collected + P(cf, 4)->principal_collected, 0.0);
+    cr_assert_eq(cf->final_state->tranche_balance[0], 0.0);
+    /* The ledger names the originator as payer, loan by loan. */
+    double bought = 0.0;
+    for (size_t e = 0; e < cf->ledger->count; e++)
+        if (cf->ledger->entries[e].kind == IPABS_FLOW_CLEANUP_CALL) {
+            cr_assert_eq(cf->ledger->entries[e].payer.kind, IPABS_PARTY_LENDER);
+            bought += cf->ledger->entries[e].amount;
+        }
+    NEAR(bought, 1074074.75);
     ipabs_cashflow_free(cf);
     ipabs_realisation_free(r);
     ipabs_deal_free(d);
@@ -252,6 +475,7 @@ Test(waterfall, senior_interest_shortfall_trigger_fires_next_period)
 Test(waterfall, scheduled_payout_and_recovery_prepays_schedule)
 {
     ipabs_deal *d = golden();
+    d->guarantor.ip_pledgee = IPABS_PLEDGEE_PLAN; /* subrogation, no pledge */
     d->guarantor.payout_style = IPABS_PAYOUT_SCHEDULED;
     ipabs_realisation *r = ipabs_realisation_alloc(d);
     r->default_period[0] = 2;
@@ -365,6 +589,56 @@ Test(waterfall, estate_dividends_on_every_claim_reach_the_plan)
     NEAR(dividends, 0.4 * owed);
     cr_assert_eq(cf->final_state->estate_claim, 0.0, "every claim settled");
     ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+/* Finding 2 of issue 9: on the reference deal, L02 (9,500,000 at 4.2%,
+ * bullet in 12, IP 19,000,000, disposal cost 300,000, 6 periods to sell)
+ * defaults in its last period and the guarantor pays 6 periods later.  It
+ * tops up the senior's coupon and, at the senior's legal final (16), its
+ * principal; it used to pay those top-ups for nothing and the sub took a
+ * windfall.  Now, in period 18, the payout 9,500,000 x (1 + 4.2%/4) =
+ * 9,599,750 (the whole EAD: the guarantor, pledgee, took the proceeds
+ * min(EAD, 0.25 x 19,000,000) - 300,000 = 4,450,000) pays two quarters of
+ * fixed expenses (150,000 / 2 = 75,000), then repays every top-up, and the
+ * sub gets the rest. */
+Test(waterfall, finding2_topups_are_repaid_before_the_sub)
+{
+    const char *sets[] = {"guarantor.payout_lag=6"};
+    ipabs_deal *d = reference_with(sets, 1);
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    int l02 = ipabs_deal_find_loan(d, "L02");
+    r->default_period[l02] = 12;
+    r->realisation[l02] = 0.25;
+    ipabs_cashflow *cf = run(d, r);
+    ipabs_realisation *none = ipabs_realisation_alloc(d);
+    ipabs_cashflow *base = run(d, none);
+    double topups = 0.0, back = 0.0, payouts = 0.0, recovered = 0.0;
+    double sub = 0.0, sub_base = 0.0;
+    for (int t = 1; t <= d->legal_final; t++) {
+        topups += P(cf, t)->topup;
+        back += P(cf, t)->reimbursement;
+        payouts += P(cf, t)->guarantee_payout;
+        recovered += P(cf, t)->recovery_guarantor;
+        sub += P(cf, t)->principal_paid[1] + P(cf, t)->residual;
+        sub_base += P(base, t)->principal_paid[1] + P(base, t)->residual;
+        cr_assert_eq(P(cf, t)->principal_loss[0], 0.0);
+    }
+    cr_assert_gt(topups, 6e6, "the senior's principal at its legal final is topped up");
+    NEAR(P(cf, 18)->guarantee_payout, 9599750.0);
+    NEAR(P(cf, 18)->recovery_guarantor, 4450000.0);
+    NEAR(P(cf, 18)->reimbursement, topups);
+    NEAR(back, topups);
+    NEAR(P(cf, 18)->principal_paid[1], 9599750.0 - 75000.0 - topups);
+    cr_assert_eq(P(cf, 18)->residual, 0.0);
+    /* The guarantor's net outlay is the credit loss, EAD - proceeds. */
+    NEAR(payouts + topups - back - recovered, 9599750.0 - 4450000.0);
+    /* A default never makes the sub better off. */
+    cr_assert_lt(sub, sub_base, "sub %.2f with the default, %.2f without", sub, sub_base);
+    ipabs_cashflow_free(base);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(none);
     ipabs_realisation_free(r);
     ipabs_deal_free(d);
 }

@@ -68,6 +68,20 @@ typedef enum ipabs_payout_style {
     IPABS_PAYOUT_SCHEDULED    /* the defaulted loan's scheduled flows, as due */
 } ipabs_payout_style;
 
+/* Who holds the pledge of the enterprises' IP (docs/waterfall.md, step 3). */
+typedef enum ipabs_pledgee {
+    IPABS_PLEDGEE_GUARANTOR, /* counter-guarantee (反担保) to the guarantor: the seed */
+    IPABS_PLEDGEE_PLAN       /* pledged to the plan; a paying guarantor is subrogated */
+} ipabs_pledgee;
+
+/* Where the guarantor's top-ups are repaid in the priority of payments. */
+typedef enum ipabs_reimbursement {
+    IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL, /* default: before any sub payment */
+    IPABS_REIMBURSE_AFTER_SENIOR_INTEREST,  /* before senior principal */
+    IPABS_REIMBURSE_BEFORE_RESIDUAL,        /* after sub interest and principal */
+    IPABS_REIMBURSE_NONE                    /* never repaid (the seed model before issue 9) */
+} ipabs_reimbursement;
+
 typedef enum ipabs_expense_basis {
     IPABS_EXPENSE_SENIOR_RATE, /* annual rate on senior opening balance */
     IPABS_EXPENSE_FIXED        /* fixed amount per year, accrued by d(t) */
@@ -159,6 +173,8 @@ typedef struct ipabs_guarantor {
     bool topup;            /* gives the shortfall top-up undertaking */
     double recovery_rate;  /* fraction of unpaid obligations recovered after its default */
     int recovery_lag;      /* periods from its default to that recovery */
+    ipabs_pledgee ip_pledgee;          /* who receives the IP disposal proceeds */
+    ipabs_reimbursement reimbursement; /* position of the top-up reimbursement */
     double loading;        /* loading on the global factor (model) */
 } ipabs_guarantor;
 
@@ -265,6 +281,8 @@ typedef struct ipabs_deal {
     double reserve_initial;    /* cash in the plan account at closing */
     double reserve_target;     /* refilled after senior principal */
     bool overcollateralised;   /* tranches may sum to less than the pool */
+    double cleanup_call;       /* clean-up call: pool fraction at or below which the
+                                  originator buys the performing loans; 0 = none */
 
     int n_loans;
     ipabs_loan *loans;

@@ -47,6 +47,9 @@ typedef enum ipabs_flow_kind {
     IPABS_FLOW_TRANCHE_INTEREST,  /* plan to a tranche */
     IPABS_FLOW_TRANCHE_PRINCIPAL, /* plan to a tranche */
     IPABS_FLOW_RESIDUAL,          /* plan to the residual holder */
+    IPABS_FLOW_PLEDGE_PROCEEDS,   /* IP proceeds to the pledgee guarantor or its estate */
+    IPABS_FLOW_REIMBURSEMENT,     /* plan to guarantor (or estate): top-ups repaid */
+    IPABS_FLOW_CLEANUP_CALL,      /* originator (lender) to plan: a loan bought back */
     IPABS_FLOW_COUNT_
 } ipabs_flow_kind;
 

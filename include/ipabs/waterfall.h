@@ -6,9 +6,11 @@
  * waterfall moves every yuan between the parties, one period at a time:
  *
  *   obligors → bank, lender, guarantor (fees) and the plan (interest,
- *   principal); guarantor → plan (guarantee payouts, shortfall top-up);
- *   IP disposal → plan and guarantor (recoveries, split by subrogation);
- *   plan → tax, expenses, tranches (interest, principal), residual holder.
+ *   principal); originator → plan (clean-up call); guarantor → plan
+ *   (guarantee payouts, shortfall top-up); IP disposal → the pledgee
+ *   guarantor or its estate, or the plan and the guarantor by subrogation;
+ *   plan → tax, expenses, tranches (interest, principal), guarantor (top-up
+ *   reimbursement), residual holder.
  *
  * ipabs_waterfall_step() is pure: no globals, no I/O, no random numbers, no
  * allocation.  It reads the const deal and realisation, advances the state
@@ -53,7 +55,8 @@ typedef struct ipabs_state {
     /* pool, by loan where an array */
     int n_defaulted;             /* defaults met so far: real->order[0..n) */
     double *ead;                 /* exposure at default; 0 while performing */
-    double *guarantor_paid;      /* guarantee payouts made on the loan */
+    double *guarantor_paid;      /* guarantee payouts made on the loan, or the
+                                    dividend its failed estate owes on them */
     double *plan_recovered;      /* IP recoveries the plan received on it */
     double *scale;               /* scheduled style: share of schedule still guaranteed */
     double performing_balance;
@@ -77,6 +80,9 @@ typedef struct ipabs_state {
     double estate_claim;         /* owed by the failed guarantor, not yet settled */
     double claimed_arrears;      /* unpaid taxes, expenses and senior interest already
                                     claimed from the failed guarantor */
+    double topup_claim;          /* top-ups paid and not yet reimbursed: the
+                                    guarantor's claim on the plan */
+    int called;                  /* period of the clean-up call; 0 = not called */
 } ipabs_state;
 
 /* Flows of one period.  Tranche arrays have n_tranches entries and come
@@ -88,6 +94,7 @@ typedef struct ipabs_period_flows {
     double cum_default_ratio;      /* cumulative defaulted balance / pool */
     double interest_collected;     /* obligor interest reaching the plan (net of fees) */
     double principal_collected;
+    double cleanup_price;          /* originator to plan: the clean-up call */
     double agency_fee;             /* to the entrusted bank */
     double servicing_fee;          /* to the lender */
     double guarantee_fee;          /* to the guarantor, outside the plan */
@@ -95,11 +102,14 @@ typedef struct ipabs_period_flows {
     double topup;                  /* guarantor to plan, shortfall top-up */
     double guarantor_owed_unpaid;  /* support owed but not paid: guarantor failed */
     double recovery_plan;          /* IP recoveries to the plan */
-    double recovery_guarantor;     /* IP recoveries to the guarantor */
+    double recovery_guarantor;     /* IP recoveries to the guarantor (pledge or subrogation) */
+    double recovery_estate;        /* IP recoveries to the failed guarantor's estate */
     double estate_recovery;        /* from the failed guarantor's estate */
     double available;              /* plan funds before top-up */
     double tax_paid;
     double expenses_paid;
+    double reimbursement;          /* top-ups repaid to the guarantor */
+    double reimbursement_estate;   /* top-ups repaid to the failed guarantor's estate */
     double residual;               /* to the residual holder */
     double plan_cash_open;
     double plan_cash_close;

@@ -24,6 +24,8 @@ ipabs_deal *ipabs_deal_alloc(void)
     deal->guarantor.capacity = INFINITY;
     deal->guarantor.topup = true;
     deal->guarantor.payout_style = IPABS_PAYOUT_ACCELERATED;
+    deal->guarantor.ip_pledgee = IPABS_PLEDGEE_GUARANTOR;
+    deal->guarantor.reimbursement = IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL;
     deal->triggers.cdr_threshold = INFINITY;
     deal->model.copula = IPABS_COPULA_GAUSSIAN;
     deal->model.pd_multiplier = 1.0;

@@ -190,10 +190,12 @@ static void acc_period(ipabs_mc_path *w, const ipabs_period_flows *fl, int t)
     }
     a->payout += fl->guarantee_payout;
     a->topup += fl->topup;
-    a->recovery_g += fl->recovery_guarantor;
+    /* What comes back to the guarantor: its share of the IP proceeds and
+     * the plan's repayment of its top-ups (docs/waterfall.md). */
+    a->recovery_g += fl->recovery_guarantor + fl->reimbursement;
     a->fees += fl->guarantee_fee;
     a->unpaid += fl->guarantor_owed_unpaid;
-    a->pnl_pv += (fl->guarantee_fee + fl->recovery_guarantor -
+    a->pnl_pv += (fl->guarantee_fee + fl->recovery_guarantor + fl->reimbursement -
                   fl->guarantee_payout - fl->topup) * w->g_discount[t];
     a->capacity_exhausted |= fl->capacity_exhausted;
     coverage_period(w, fl, t);

@@ -75,8 +75,9 @@ static void period_header(ipabs_csv_out *w, const ipabs_deal *deal)
         "period", "date", "new_defaults", "cumulative_default_ratio",
         "interest_collected", "principal_collected", "agency_fee", "servicing_fee",
         "guarantee_fee", "guarantee_payout", "topup", "guarantor_owed_unpaid",
-        "recovery_plan", "recovery_guarantor", "estate_recovery", "available",
-        "tax", "expenses", NULL};
+        "recovery_plan", "recovery_guarantor", "recovery_estate", "estate_recovery",
+        "available", "tax", "expenses", "topup_reimbursement",
+        "topup_reimbursement_estate", "cleanup_call", NULL};
     for (const char *const *h = head; *h != NULL; h++)
         ipabs_csv_text(w, *h);
     char name[160];
@@ -103,7 +104,9 @@ static void period_row(ipabs_csv_out *w, const ipabs_deal *deal,
         fl->interest_collected, fl->principal_collected, fl->agency_fee,
         fl->servicing_fee, fl->guarantee_fee, fl->guarantee_payout, fl->topup,
         fl->guarantor_owed_unpaid, fl->recovery_plan, fl->recovery_guarantor,
-        fl->estate_recovery, fl->available, fl->tax_paid, fl->expenses_paid};
+        fl->recovery_estate, fl->estate_recovery, fl->available, fl->tax_paid,
+        fl->expenses_paid, fl->reimbursement, fl->reimbursement_estate,
+        fl->cleanup_price};
     for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++)
         ipabs_csv_num(w, amounts[i], 6);
     for (int k = 0; k < deal->n_tranches; k++) {
@@ -211,7 +214,8 @@ void ipabs_cashflow_print(FILE *out, const ipabs_deal *deal, const ipabs_cashflo
         char date[11];
         ipabs_date_format(deal->dates[fl->period], date);
         fprintf(out, "%-3d %-10s %3d %14.2f %14.2f %14.2f %12.2f %14.2f", fl->period,
-                date, fl->new_defaults, fl->interest_collected + fl->principal_collected,
+                date, fl->new_defaults,
+                fl->interest_collected + fl->principal_collected + fl->cleanup_price,
                 fl->guarantee_payout, fl->topup, fl->recovery_plan + fl->estate_recovery,
                 fl->tax_paid + fl->expenses_paid);
         for (int k = 0; k < deal->n_tranches; k++)

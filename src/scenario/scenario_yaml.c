@@ -36,6 +36,8 @@ _Static_assert(sizeof(ipabs_payout_style) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_tranche_class) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_tranche_amort) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_copula_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_pledgee) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_reimbursement) == sizeof(int), "enum size");
 
 typedef struct scn_choice {
     const char *name;
@@ -1115,6 +1117,18 @@ static const scn_choice payout_choices[] = {
     {"scheduled", IPABS_PAYOUT_SCHEDULED},
     {NULL, 0}};
 
+static const scn_choice pledgee_choices[] = {
+    {"guarantor", IPABS_PLEDGEE_GUARANTOR},
+    {"plan", IPABS_PLEDGEE_PLAN},
+    {NULL, 0}};
+
+static const scn_choice reimbursement_choices[] = {
+    {"after_senior_principal", IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL},
+    {"after_senior_interest", IPABS_REIMBURSE_AFTER_SENIOR_INTEREST},
+    {"before_residual", IPABS_REIMBURSE_BEFORE_RESIDUAL},
+    {"none", IPABS_REIMBURSE_NONE},
+    {NULL, 0}};
+
 static const scn_choice copula_choices[] = {
     {"gaussian", IPABS_COPULA_GAUSSIAN},
     {"student_t", IPABS_COPULA_STUDENT_T},
@@ -1176,6 +1190,10 @@ static const key_spec guarantor_keys[] = {
      .offset = GUARANTOR(recovery_rate), .range = R_UNIT},
     {.name = "recovery_lag", .read = read_int,
      .offset = GUARANTOR(recovery_lag), .range = R_LAG},
+    {.name = "ip_pledgee", .read = read_choice,
+     .offset = GUARANTOR(ip_pledgee), .choices = pledgee_choices},
+    {.name = "topup_reimbursement", .read = read_choice,
+     .offset = GUARANTOR(reimbursement), .choices = reimbursement_choices},
     {.name = "factor_loading", .read = read_number, .offset = GUARANTOR(loading),
      .range = R_LOADING},
 };
@@ -1202,6 +1220,8 @@ static const key_spec plan_keys[] = {
     {.name = "reserve", SECTION(reserve_keys)},
     {.name = "overcollateralised", .read = read_bool,
      .offset = DEAL(overcollateralised)},
+    {.name = "cleanup_call", .read = read_number, .offset = DEAL(cleanup_call),
+     .range = R_UNIT_OPEN},
     {.name = "tranches", .read = read_tranches, .required = true},
     {.name = "expenses", .read = read_expenses},
     {.name = "triggers", SECTION(trigger_keys), .offset = DEAL(triggers)},

@@ -14,10 +14,10 @@ ipabs_ledger *ipabs_ledger_alloc(const ipabs_deal *deal)
         return NULL;
     /* Per period at most: 8 transfers per loan (5 obligor flows, a payout,
      * two recovery shares), 3 per tranche, 1 per expense, tax, top-up,
-     * estate recovery and one spare. */
+     * estate recovery, top-up reimbursement and one spare. */
     size_t per_period = 8u * (size_t)deal->n_loans +
                         3u * (size_t)deal->n_tranches +
-                        (size_t)deal->n_expenses + 4u;
+                        (size_t)deal->n_expenses + 5u;
     ledger->capacity = per_period * (size_t)deal->legal_final;
     ledger->entries = malloc(ledger->capacity * sizeof *ledger->entries);
     if (ledger->entries == NULL) {
@@ -92,6 +92,9 @@ const char *ipabs_flow_kind_name(ipabs_flow_kind kind)
         [IPABS_FLOW_TOPUP] = "topup",
         [IPABS_FLOW_RECOVERY] = "recovery",
         [IPABS_FLOW_ESTATE_RECOVERY] = "estate_recovery",
+        [IPABS_FLOW_PLEDGE_PROCEEDS] = "pledge_proceeds",
+        [IPABS_FLOW_REIMBURSEMENT] = "topup_reimbursement",
+        [IPABS_FLOW_CLEANUP_CALL] = "cleanup_call",
         [IPABS_FLOW_TAX] = "tax",
         [IPABS_FLOW_EXPENSE] = "expense",
         [IPABS_FLOW_TRANCHE_INTEREST] = "tranche_interest",

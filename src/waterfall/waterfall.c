@@ -4,14 +4,17 @@
  *
  * Order within period t (docs/waterfall.md gives the reasons):
  *   1. defaults of the period: exposure at default, write-down;
- *   2. obligor collections of the performing loans, fees taken out;
- *   3. IP disposal recoveries due, split between guarantor and plan;
+ *   2. obligor collections of the performing loans, fees taken out, and
+ *      the clean-up call when the pool has run down to its threshold;
+ *   3. IP disposal proceeds due: to the pledgee guarantor (its estate once
+ *      it has failed) or, pledged to the plan, split by subrogation;
  *   4. guarantee payouts on defaulted loans (accelerated or scheduled);
  *   5. recovery from a failed guarantor's estate;
  *   6. acceleration events;
  *   7. amounts due on items 1-3 and the guarantor's shortfall top-up;
  *   8. payments: taxes, expenses, senior interest, senior principal,
- *      reserve, sub interest, sub principal, residual;
+ *      top-up reimbursement (at the scenario's position), reserve, sub
+ *      interest, sub principal, residual;
  *   9. write-offs at a legal final, or when no more cash can come in;
  *  10. conservation identities.
  *
@@ -61,6 +64,7 @@ typedef struct step {
     bool final;           /* no cash can reach the plan after this period */
     double avail;         /* plan funds not yet paid out */
     double senior_principal_due; /* part of the amounts due that is principal */
+    double topup_new;     /* this period's top-up: reimbursable from the next */
 } step;
 
 /* The period's accrual fraction under an instrument's own day count. */
@@ -83,7 +87,9 @@ static void default_loans(step *s)
 {
     ipabs_state *st = s->st;
     const ipabs_realisation *r = s->real;
-    while (st->n_defaulted < r->n_defaults &&
+    /* Loans bought back by a clean-up call are the originator's: their
+     * later defaults are not the plan's. */
+    while (st->called == 0 &&st->n_defaulted < r->n_defaults &&
            r->default_period[r->order[st->n_defaulted]] == s->t) {
         int i = r->order[st->n_defaulted++];
         const ipabs_loan *l = &s->deal->loans[i];
@@ -103,7 +109,7 @@ static void default_loans(step *s)
 static void ledger_collections(step *s)
 {
     const ipabs_deal *deal = s->deal;
-    if (s->ledger == NULL)
+    if (s->ledger == NULL || s->st->called > 0)
         return;
     for (int i = 0; i < deal->n_loans; i++) {
         const ipabs_loan *l = &deal->loans[i];
@@ -129,6 +135,8 @@ static void collect(step *s)
 {
     const ipabs_deal *deal = s->deal;
     int t = s->t;
+    if (s->st->called > 0)
+        return;
     double interest = deal->pool_interest[t], principal = deal->pool_principal[t];
     double agency = deal->pool_agency_fee[t];
     double servicing = deal->pool_servicing_fee[t];
@@ -157,6 +165,31 @@ static void collect(step *s)
     ledger_collections(s);
 }
 
+/* The clean-up call (清仓回购): once the performing balance, after this
+ * period's collections, is at or below the scenario's fraction of the
+ * original pool, the originator buys the performing loans back at par.
+ * On a payment date the accrued interest is nil (the period's interest was
+ * just collected), so par plus accrued is the balance.  Defaulted loans
+ * stay in the plan with their payouts and recoveries. */
+static void call_cleanup(step *s)
+{
+    const ipabs_deal *deal = s->deal;
+    ipabs_state *st = s->st;
+    if (deal->cleanup_call <= 0.0 || st->called > 0 || st->performing_balance <= 0.0 ||
+        st->performing_balance > deal->cleanup_call * deal->pool_balance)
+        return;
+    double price = st->performing_balance;
+    st->called = s->t;
+    st->performing_balance = 0.0;
+    st->principal_amount += price;
+    s->fl->cleanup_price = price;
+    s->avail += price;
+    for (int i = 0; i < deal->n_loans && s->ledger != NULL; i++)
+        if (st->ead[i] <= 0.0 && s->t < deal->loans[i].term)
+            record(s, LENDER, PLAN, IPABS_FLOW_CLEANUP_CALL, i, -1,
+                   deal->loans[i].balance[s->t]);
+}
+
 /* ---- 3. IP recoveries ----------------------------------------------------- */
 
 /* The plan's share of a recovery prepays a scheduled-style guarantee: the
@@ -171,6 +204,37 @@ static void reduce_schedule(step *s, int i, double to_plan)
         s->st->scale[i] *= greater(0.0, 1.0 - to_plan / remaining);
 }
 
+/* The part of a loan's IP proceeds that belongs to the guarantor (or, once
+ * it has failed, to its estate).  Pledged to the plan, the guarantor is
+ * subrogated pro rata to what it has paid on the loan.  Pledged to the
+ * guarantor (反担保), the proceeds are its own: wholly while it stands
+ * behind the whole claim, pro rata to what it paid once its capacity is
+ * exhausted (the pledge secures its recourse claim, no more), and wholly to
+ * its estate after it has failed. */
+static double guarantor_share(const step *s, int i)
+{
+    const ipabs_state *st = s->st;
+    double paid = lesser(1.0, st->guarantor_paid[i] / st->ead[i]);
+    if (s->deal->guarantor.ip_pledgee == IPABS_PLEDGEE_PLAN)
+        return paid;
+    if (!s->guarantor_alive)
+        return 1.0;
+    return st->capacity_exhausted ? paid : 1.0;
+}
+
+static void record_guarantor_share(step *s, int i, double amount)
+{
+    bool pledge = s->deal->guarantor.ip_pledgee == IPABS_PLEDGEE_GUARANTOR;
+    ipabs_flow_kind kind = pledge ? IPABS_FLOW_PLEDGE_PROCEEDS : IPABS_FLOW_RECOVERY;
+    if (s->guarantor_alive) {
+        s->fl->recovery_guarantor += amount;
+        record(s, IP_DISPOSAL, GUARANTOR, kind, i, -1, amount);
+    } else {
+        s->fl->recovery_estate += amount;
+        record(s, IP_DISPOSAL, ESTATE, kind, i, -1, amount);
+    }
+}
+
 static void recover_ip(step *s)
 {
     ipabs_state *st = s->st;
@@ -181,16 +245,13 @@ static void recover_ip(step *s)
             continue;
         double gross = lesser(st->ead[i], l->ip_value * s->real->realisation[i]);
         double proceeds = greater(0.0, gross - l->disposal_cost);
-        double share = lesser(1.0, st->guarantor_paid[i] / st->ead[i]);
-        double to_guarantor = proceeds * share;
+        double to_guarantor = proceeds * guarantor_share(s, i);
         double to_plan = proceeds - to_guarantor;
         st->plan_recovered[i] += to_plan;
         s->fl->recovery_plan += to_plan;
-        s->fl->recovery_guarantor += to_guarantor;
         s->avail += to_plan;
         record(s, IP_DISPOSAL, PLAN, IPABS_FLOW_RECOVERY, i, -1, to_plan);
-        record(s, IP_DISPOSAL, GUARANTOR, IPABS_FLOW_RECOVERY, i, -1,
-               to_guarantor);
+        record_guarantor_share(s, i, to_guarantor);
         if (s->deal->guarantor.payout_style == IPABS_PAYOUT_SCHEDULED)
             reduce_schedule(s, i, to_plan);
     }
@@ -238,8 +299,16 @@ static void pay_guarantees(step *s)
 {
     for (int j = 0; j < s->st->n_defaulted; j++) {
         int i = s->real->order[j];
-        double paid = guarantor_support(s, payout_due(s, i));
+        double due = payout_due(s, i);
+        double committed = s->st->guarantor_committed;
+        double paid = guarantor_support(s, due);
         s->st->guarantor_paid[i] += paid;
+        /* A claim lodged with a failed guarantor's estate will be paid its
+         * dividend: the estate is subrogated for that part, so the plan
+         * never recovers more than its claim on the loan. */
+        if (!s->guarantor_alive)
+            s->st->guarantor_paid[i] += s->deal->guarantor.recovery_rate *
+                                        (s->st->guarantor_committed - committed);
         s->fl->guarantee_payout += paid;
         s->avail += paid;
         record(s, GUARANTOR, PLAN, IPABS_FLOW_GUARANTEE_PAYOUT, i, -1, paid);
@@ -274,6 +343,15 @@ static bool seniors_outstanding(const step *s)
     return false;
 }
 
+/* Pledged to the guarantor, the proceeds of a disposal after its failure
+ * go to its estate: none of them can reach the plan. */
+static bool recovery_can_reach_plan(const step *s, int rec)
+{
+    int tau_g = s->real->guarantor_default_period;
+    return s->deal->guarantor.ip_pledgee == IPABS_PLEDGEE_PLAN || tau_g <= 0 ||
+           rec < tau_g;
+}
+
 /* Can cash still reach the plan after this period?  Loans still running,
  * recoveries and accelerated payouts still to come, scheduled guarantee
  * payments, or a dividend from a failed guarantor's estate. */
@@ -281,13 +359,14 @@ static bool inflows_after(const step *s)
 {
     const ipabs_deal *deal = s->deal;
     const ipabs_guarantor *g = &deal->guarantor;
-    int t = s->t, T = deal->legal_final, running = deal->loans_running_after[t];
+    int t = s->t, T = deal->legal_final;
+    int running = s->st->called > 0 ? 0 : deal->loans_running_after[t];
     for (int j = 0; j < s->st->n_defaulted; j++) {
         int i = s->real->order[j], tau = s->real->default_period[i];
         const ipabs_loan *l = &deal->loans[i];
-        running -= l->term > t;
+        running -= l->term > t && s->st->called == 0;
         int rec = tau + l->recovery_lag, pay = tau + g->payout_lag;
-        if ((rec > t && rec <= T) ||
+        if ((rec > t && rec <= T && recovery_can_reach_plan(s, rec)) ||
             (g->payout_style == IPABS_PAYOUT_ACCELERATED && pay > t && pay <= T) ||
             (g->payout_style == IPABS_PAYOUT_SCHEDULED && l->term > t))
             return true;
@@ -401,6 +480,7 @@ static void top_up(step *s, double required)
         return;
     double paid = guarantor_support(s, shortfall);
     s->fl->topup = paid;
+    s->topup_new = paid;
     /* Paid in full, the funds are exactly what is due: no rounding dust
      * left as arrears to trip a trigger or call for a top-up later. */
     s->avail = paid == shortfall && s->guarantor_alive ? required : s->avail + paid;
@@ -477,6 +557,27 @@ static void pay_senior_principal(step *s)
             want = greater(want, st->principal_amount);
         pay_principal(s, k, want);
         st->principal_amount = greater(0.0, st->principal_amount - (before - s->avail));
+    }
+}
+
+/* The guarantor's claim for its top-ups, repaid as funds allow at the
+ * position the scenario sets; a failed guarantor's share goes to its
+ * estate.  Top-ups of this period are repaid from the next period on: the
+ * top-up made the funds exactly what is due, so repaying it at once would
+ * only take back what it paid for. */
+static void reimburse_topups(step *s, ipabs_reimbursement at)
+{
+    if (s->deal->guarantor.reimbursement != at)
+        return;
+    ipabs_state *st = s->st;
+    double paid = take(s, st->topup_claim);
+    st->topup_claim -= paid;
+    if (s->guarantor_alive) {
+        s->fl->reimbursement = paid;
+        record(s, PLAN, GUARANTOR, IPABS_FLOW_REIMBURSEMENT, -1, -1, paid);
+    } else {
+        s->fl->reimbursement_estate = paid;
+        record(s, PLAN, ESTATE, IPABS_FLOW_REIMBURSEMENT, -1, -1, paid);
     }
 }
 
@@ -572,7 +673,7 @@ static bool near(double a, double b, double scale)
 static double plan_scale(const ipabs_period_flows *fl)
 {
     return fl->plan_cash_open + fl->interest_collected + fl->principal_collected +
-           fl->guarantee_payout + fl->topup + fl->recovery_plan + fl->estate_recovery;
+           fl->cleanup_price + fl->guarantee_payout + fl->topup + fl->recovery_plan + fl->estate_recovery;
 }
 
 static ipabs_status broken(const step *s, const char *who, double lhs,
@@ -586,10 +687,11 @@ static ipabs_status broken(const step *s, const char *who, double lhs,
 
 static double plan_net(const ipabs_period_flows *fl, int n_tranches)
 {
-    double in = fl->interest_collected + fl->principal_collected +
+    double in = fl->interest_collected + fl->principal_collected + fl->cleanup_price +
                 fl->guarantee_payout + fl->topup + fl->recovery_plan +
                 fl->estate_recovery;
-    double out = fl->tax_paid + fl->expenses_paid + fl->residual;
+    double out = fl->tax_paid + fl->expenses_paid + fl->residual +
+                 fl->reimbursement + fl->reimbursement_estate;
     for (int k = 0; k < n_tranches; k++)
         out += fl->interest_paid[k] + fl->principal_paid[k];
     return in - out;
@@ -627,17 +729,21 @@ static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
             return broken(s, s->deal->tranches[k].name, got, want, err);
     }
     double g = ledger_net(s, first, GUARANTOR);
-    double g_want = fl->guarantee_fee + fl->recovery_guarantor -
+    double g_want = fl->guarantee_fee + fl->recovery_guarantor + fl->reimbursement -
                     fl->guarantee_payout - fl->topup;
     if (!near(g, g_want, fl->guarantee_fee + fl->guarantee_payout + fl->topup +
-                             fl->recovery_guarantor))
+                             fl->recovery_guarantor + fl->reimbursement))
         return broken(s, "the guarantor (ledger)", g, g_want, err);
+    double e = ledger_net(s, first, ESTATE);
+    double e_want = fl->recovery_estate + fl->reimbursement_estate - fl->estate_recovery;
+    if (!near(e, e_want, fl->recovery_estate + fl->reimbursement_estate + fl->estate_recovery))
+        return broken(s, "the guarantor's estate (ledger)", e, e_want, err);
     return IPABS_OK;
 }
 
 static ipabs_status check_conservation(const step *s, double performing_open,
-                                       double guarantor_open, size_t first,
-                                       ipabs_error *err)
+                                       double guarantor_open, double claim_open,
+                                       size_t first, ipabs_error *err)
 {
     const ipabs_period_flows *fl = s->fl;
     double net = plan_net(fl, s->deal->n_tranches);
@@ -651,13 +757,18 @@ static ipabs_status check_conservation(const step *s, double performing_open,
                           fl->principal_paid[k] + fl->principal_loss[k], err);
     }
     double pool_drop = performing_open - s->st->performing_balance;
-    if (!near(pool_drop, fl->principal_collected + fl->new_default_balance, performing_open))
-        return broken(s, "the loan pool", pool_drop,
-                      fl->principal_collected + fl->new_default_balance, err);
+    double pool_out = fl->principal_collected + fl->new_default_balance + fl->cleanup_price;
+    if (!near(pool_drop, pool_out, performing_open))
+        return broken(s, "the loan pool", pool_drop, pool_out, err);
     double g_paid = s->st->guarantor_paid_total - guarantor_open;
     if (!near(g_paid, fl->guarantee_payout + fl->topup, s->st->guarantor_paid_total))
         return broken(s, "the guarantor", g_paid,
                       fl->guarantee_payout + fl->topup, err);
+    double claim_rise = s->st->topup_claim - claim_open;
+    double claim_want = (s->deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE ? fl->topup : 0.0) -
+                        fl->reimbursement - fl->reimbursement_estate;
+    if (!near(claim_rise, claim_want, claim_open + fl->topup))
+        return broken(s, "the top-up claim", claim_rise, claim_want, err);
     return s->ledger != NULL ? check_ledger(s, first, err) : IPABS_OK;
 }
 
@@ -680,9 +791,10 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     int t = st->period + 1;
     int tau_g = real->guarantor_default_period;
     step s = {deal, real, st, fl, ledger, t,
-              tau_g <= 0 || t < tau_g, false, st->plan_cash, 0.0};
+              tau_g <= 0 || t < tau_g, false, st->plan_cash, 0.0, 0.0};
     double performing_open = st->performing_balance;
     double guarantor_open = st->guarantor_paid_total;
+    double claim_open = st->topup_claim;
     size_t first = ledger != NULL ? ledger->count : 0;
 
     clear_flows(fl, deal->n_tranches, t);
@@ -690,6 +802,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     st->plan_cash = 0.0;
     default_loans(&s);
     collect(&s);
+    call_cleanup(&s);
     recover_ip(&s);
     pay_guarantees(&s);
     recover_estate(&s);
@@ -698,16 +811,22 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     top_up(&s, amounts_due(&s));
     pay_taxes_and_expenses(&s);
     pay_senior_interest(&s);
+    reimburse_topups(&s, IPABS_REIMBURSE_AFTER_SENIOR_INTEREST);
     pay_senior_principal(&s);
+    reimburse_topups(&s, IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL);
     keep_reserve(&s);
     pay_sub_interest(&s);
     pay_sub_principal(&s);
+    reimburse_topups(&s, IPABS_REIMBURSE_BEFORE_RESIDUAL);
     pay_residual(&s);
+    if (deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE)
+        st->topup_claim += s.topup_new;
     write_off_at_legal_final(&s);
     fl->plan_cash_close = st->plan_cash;
     fl->capacity_exhausted = st->capacity_exhausted;
     st->ended = s.final;
     st->claimed_arrears = s.guarantor_alive ? 0.0 : unpaid_senior_items(&s);
     st->period = t;
-    return check_conservation(&s, performing_open, guarantor_open, first, err);
+    return check_conservation(&s, performing_open, guarantor_open, claim_open,
+                              first, err);
 }

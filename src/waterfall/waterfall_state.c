@@ -122,6 +122,8 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
     st->capacity_exhausted = false;
     st->estate_claim = 0.0;
     st->claimed_arrears = 0.0;
+    st->topup_claim = 0.0;
+    st->called = 0;
 }
 
 void ipabs_state_copy(const ipabs_deal *deal, ipabs_state *dst,
