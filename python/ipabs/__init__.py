@@ -97,9 +97,30 @@ class Results(dict):
     def __str__(self):
         others = [k for k in self if k != self.main]
         tail = "\n[tables: %s]" % ", ".join([self.main] + others) if others else ""
-        return str(self[self.main]) + tail
+        main = self[self.main]
+        return (_text_table(main) if isinstance(main, list) else str(main)) + tail
 
     __repr__ = __str__
+
+
+def _text_table(rows, head=10, tail=5):
+    """A list of dicts as an aligned text table (what print shows without
+    pandas): the first and last rows when there are many."""
+    if not rows:
+        return "(no rows)"
+    names = list(rows[0])
+    shown = rows if len(rows) <= head + tail else rows[:head] + [None] + rows[-tail:]
+
+    def cell(v):
+        return "%.10g" % v if isinstance(v, float) else str(v)
+
+    body = [[cell(r[n]) for n in names] if r is not None else ["..."] * len(names)
+            for r in shown]
+    widths = [max(len(n), *(len(b[i]) for b in body)) for i, n in enumerate(names)]
+    lines = ["  ".join(n.rjust(w) for n, w in zip(names, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(b, widths)) for b in body]
+    lines.append("[%d rows x %d columns]" % (len(rows), len(names)))
+    return "\n".join(lines)
 
 
 def _column(t, c, rows):

@@ -221,10 +221,18 @@ class WithoutPandas(Base):
                 "r = ipabs.load(%r).check()\n"
                 "t = r['tranches']\n"
                 "assert isinstance(t, list) and isinstance(t[0], dict), t\n"
-                "print(t[0]['name'], t[0]['balance'], t[0]['legal_final'])\n" % SCENARIO)
+                "print(t[0]['name'], t[0]['balance'], t[0]['legal_final'])\n"
+                "print(r)\n" % SCENARIO)
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         self.assertEqual(out.returncode, 0, out.stderr)
-        self.assertEqual(out.stdout.split(), ["senior", "68400000.0", "16"])
+        lines = out.stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["senior", "68400000.0", "16"])
+        # print() shows the main table as aligned text.
+        self.assertEqual(lines[1].split(), ["name", "class", "balance", "coupon",
+                                            "amortisation", "legal_final"])
+        self.assertEqual(lines[2].split(), ["senior", "senior", "68400000", "0.03",
+                                            "pass_through", "16"])
+        self.assertEqual(lines[-2:], ["[2 rows x 6 columns]", "[tables: tranches, loans]"])
 
 
 if __name__ == "__main__":
