@@ -294,6 +294,10 @@ Test(api, cashflow_input_errors)
     cr_expect_eq(ipabs_session_cashflow(s, &p, &r, &err), IPABS_EINPUT);
     cr_expect_str_eq(err.field, "--guarantor-default");
     cr_expect(strstr(err.message, "legal final period 20") != NULL, "got '%s'", err.message);
+    /* The error object may be NULL. */
+    const char *bad[] = {"L01@0"};
+    ipabs_cashflow_params q = {bad, 1, 0, NULL};
+    cr_expect_eq(ipabs_session_cashflow(s, &q, &r, NULL), IPABS_EINPUT);
     cr_expect_eq(entries(cli_tmp), 0);
     ipabs_session_free(s);
 }

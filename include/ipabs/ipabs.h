@@ -23,8 +23,8 @@
  * Ownership.  The caller owns every session and result set and frees it
  * with ipabs_session_free() / ipabs_results_free() (NULL is a no-op).
  * Pointers returned by the accessors are owned by the result set and live
- * until it is freed.  A session is immutable once opened: several threads
- * may run the same session at once.  There is no global mutable state;
+ * until it is freed.  A session is immutable once opened (its deal is only
+ * read), so several threads may run the same session at once.  There is no global mutable state;
  * call ipabs_init() once at start-up (it turns GSL's abort handler off).
  *
  * Errors.  Fallible functions return an ipabs_status and fill a
@@ -32,6 +32,9 @@
  * an ipabs_errors list), with file, line, column, field and message as the
  * CLI prints them: IPABS_EINPUT for the user's input (exit code 2 in the
  * CLI), IPABS_EIO, IPABS_ENOMEM, IPABS_EINTERNAL, IPABS_EINTERRUPTED.
+ * Nothing is printed.  Sessions and `out` pointers must not be NULL; an
+ * ipabs_error pointer may be NULL (the error is then dropped), an
+ * ipabs_errors pointer may not.
  */
 #ifndef IPABS_IPABS_H
 #define IPABS_IPABS_H

@@ -189,6 +189,9 @@ static bool loan_cells(const ipabs_deal *deal, ipabs_table *t)
 ipabs_status ipabs_session_check(const ipabs_session *s, ipabs_results **out,
                                  ipabs_error *err)
 {
+    ipabs_error ignored;
+    if (err == NULL)
+        err = &ignored; /* the contract allows NULL */
     ipabs_results *r = ipabs_results_new();
     ipabs_table t = {0};
     ipabs_status st = r == NULL || !tranche_cells(s->deal, &t) ? oom(err) : IPABS_OK;
@@ -316,6 +319,9 @@ ipabs_status ipabs_api_realisation(const ipabs_deal *deal, const ipabs_cashflow_
 ipabs_status ipabs_session_cashflow(const ipabs_session *s, const ipabs_cashflow_params *p,
                                     ipabs_results **out, ipabs_error *err)
 {
+    ipabs_error ignored;
+    if (err == NULL)
+        err = &ignored; /* the contract allows NULL */
     *out = NULL;
     char tmp[1024];
     const char *out_dir = p != NULL ? p->out_dir : NULL;
@@ -381,6 +387,9 @@ static ipabs_status write_run(const ipabs_session *s, const ipabs_mc_result *r,
 ipabs_status ipabs_session_run(const ipabs_session *s, const ipabs_run_params *p,
                                ipabs_results **out, ipabs_error *err)
 {
+    ipabs_error ignored;
+    if (err == NULL)
+        err = &ignored; /* the contract allows NULL */
     static const ipabs_run_params defaults = {0};
     *out = NULL;
     if (p == NULL)
