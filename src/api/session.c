@@ -189,7 +189,7 @@ static bool loan_cells(const ipabs_deal *deal, ipabs_table *t)
 ipabs_status ipabs_session_check(const ipabs_session *s, ipabs_results **out,
                                  ipabs_error *err)
 {
-    ipabs_error ignored;
+    ipabs_error ignored = {0};
     if (err == NULL)
         err = &ignored; /* the contract allows NULL */
     ipabs_results *r = ipabs_results_new();
@@ -319,7 +319,7 @@ ipabs_status ipabs_api_realisation(const ipabs_deal *deal, const ipabs_cashflow_
 ipabs_status ipabs_session_cashflow(const ipabs_session *s, const ipabs_cashflow_params *p,
                                     ipabs_results **out, ipabs_error *err)
 {
-    ipabs_error ignored;
+    ipabs_error ignored = {0};
     if (err == NULL)
         err = &ignored; /* the contract allows NULL */
     *out = NULL;
@@ -387,7 +387,7 @@ static ipabs_status write_run(const ipabs_session *s, const ipabs_mc_result *r,
 ipabs_status ipabs_session_run(const ipabs_session *s, const ipabs_run_params *p,
                                ipabs_results **out, ipabs_error *err)
 {
-    ipabs_error ignored;
+    ipabs_error ignored = {0};
     if (err == NULL)
         err = &ignored; /* the contract allows NULL */
     static const ipabs_run_params defaults = {0};
