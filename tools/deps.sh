@@ -11,6 +11,8 @@ pkgs=(build-essential cmake pkg-config libgsl-dev librandom123-dev libcsv-dev
       libfyaml-dev libcriterion-dev libxlsxwriter-dev libplplot-dev)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libreoffice-calc-nogui python3 python3-numpy python3-yaml g++ libquantlib0-dev)
+  # The Python module's tests (python/ipabs): DataFrames, as quants use them.
+  pkgs+=(python3-pandas)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

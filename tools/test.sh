@@ -19,4 +19,17 @@ for kind in release asan; do
     echo "== benchmark suite, tiny size (checks that it runs; asserts no timing) =="
     python3 bench/run.py --quick --no-build --build-dir "$dir" --out "$dir/bench-quick.csv"
   fi
+  # ---- the installed library and the Python module (issue 14) ----
+  # Release only: loading an ASan-built libipabs.so into an interpreter
+  # would need the sanitizer runtime preloaded.
+  if [ "$kind" = release ]; then
+    echo "== install into a temporary prefix; consumer through pkg-config and find_package =="
+    tests/consumer/run.sh "$dir"
+    echo "== python/ipabs with Debian's python3 and pandas =="
+    # /usr/bin/python3: Debian's interpreter, which sees python3-pandas (a
+    # python3 on PATH may be another one, e.g. a pyenv shim).
+    IPABS_LIBRARY="$PWD/$dir/libipabs.so" IPABS_CLI="$PWD/$dir/ipabs" PYTHONPATH=python \
+      /usr/bin/python3 -m unittest discover -s tests/python -v
+  fi
+  # ---- end of the installed library and the Python module ----
 done

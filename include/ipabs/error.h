@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "ipabs/export.h"
+
 typedef enum ipabs_status {
     IPABS_OK = 0,
     IPABS_EINPUT = 1,    /* the user's input is wrong: exit code 2 */
@@ -55,16 +57,16 @@ void ipabs_errors_add(ipabs_errors *list, ipabs_status code, const char *file,
     __attribute__((format(printf, 7, 8)));
 
 /* Free the list's storage; the list is left empty and reusable. */
-void ipabs_errors_clear(ipabs_errors *list);
+IPABS_API void ipabs_errors_clear(ipabs_errors *list);
 
 /* "file:line:column: field: message" (parts that are unknown are left out). */
-void ipabs_error_print(FILE *out, const ipabs_error *err);
+IPABS_API void ipabs_error_print(FILE *out, const ipabs_error *err);
 
 /* Process exit code for a status: 0 ok, 2 input error, 1 anything else. */
-int ipabs_status_exit_code(ipabs_status code);
+IPABS_API int ipabs_status_exit_code(ipabs_status code);
 
 /* Turn GSL's abort-on-error handler off.  Call once at start-up of any
  * program using libipabs; every GSL status is checked by the caller. */
-void ipabs_init(void);
+IPABS_API void ipabs_init(void);
 
 #endif

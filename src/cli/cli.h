@@ -13,6 +13,7 @@
 
 #include "ipabs/deal.h"
 #include "ipabs/error.h"
+#include "ipabs/ipabs.h"
 
 #define CLI_MAX_LIST 256
 
@@ -45,6 +46,9 @@ bool cli_parse(int argc, char **argv, cli_args *a);
 
 /* Load the scenario with the --set overrides; print every error. */
 ipabs_deal *cli_load(const cli_args *a, int *exit_code);
+
+/* The same through the embedding API: a session (ipabs.h). */
+ipabs_session *cli_open(const cli_args *a, int *exit_code);
 
 /* True if -o DIR was given; otherwise says so and returns false. */
 bool cli_need_out(const cli_args *a);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_internal.h"
 #include "cli.h"
 #include "ipabs/montecarlo.h"
 #include "ipabs/report.h"
@@ -22,56 +23,25 @@
 int cmd_check(const cli_args *a)
 {
     int code;
-    ipabs_deal *deal = cli_load(a, &code);
-    if (deal == NULL)
+    ipabs_session *s = cli_open(a, &code);
+    if (s == NULL)
         return code;
-    ipabs_deal_print(stdout, deal);
+    size_t n = ipabs_session_describe(s, NULL, 0);
+    char *text = malloc(n + 1);
+    if (text == NULL) {
+        ipabs_session_free(s);
+        fputs("ipabs: out of memory\n", stderr);
+        return 1;
+    }
+    ipabs_session_describe(s, text, n + 1);
+    fputs(text, stdout);
     printf("%s: OK\n", a->scenario);
-    ipabs_deal_free(deal);
+    free(text);
+    ipabs_session_free(s);
     return 0;
 }
 
 /* ---- cashflow ------------------------------------------------------------- */
-
-/* "LOAN@PERIOD[:REALISATION]" into the realisation. */
-static bool parse_default(const ipabs_deal *deal, const char *spec,
-                          ipabs_realisation *real)
-{
-    char id[256];
-    const char *at = strchr(spec, '@');
-    if (at == NULL || at == spec || (size_t)(at - spec) >= sizeof id) {
-        fprintf(stderr, "ipabs: --default %s: expected LOAN@PERIOD[:REALISATION]\n", spec);
-        return false;
-    }
-    snprintf(id, sizeof id, "%.*s", (int)(at - spec), spec);
-    int i = ipabs_deal_find_loan(deal, id);
-    if (i < 0) {
-        fprintf(stderr, "ipabs: --default %s: no loan '%s' in the tape\n", spec, id);
-        return false;
-    }
-    char *end;
-    errno = 0;
-    long period = strtol(at + 1, &end, 10);
-    const ipabs_loan *l = &deal->loans[i];
-    if (errno != 0 || end == at + 1 || (*end != '\0' && *end != ':') || period < 1 ||
-        period > l->term) {
-        fprintf(stderr, "ipabs: --default %s: period must be an integer from 1 to the "
-                        "loan's term %d\n", spec, l->term);
-        return false;
-    }
-    real->default_period[i] = (int)period;
-    if (*end == ':') {
-        char *end2;
-        double r = strtod(end + 1, &end2);
-        if (end2 == end + 1 || *end2 != '\0' || !(r >= 0.0 && r <= 1.0)) {
-            fprintf(stderr, "ipabs: --default %s: realisation must be a number in "
-                            "[0, 1] (fraction of the IP value)\n", spec);
-            return false;
-        }
-        real->realisation[i] = r;
-    }
-    return true;
-}
 
 static int run_cashflow(const ipabs_deal *deal, const ipabs_realisation *real,
                         const char *dir, bool bom, const ipabs_path_draws *draws)
@@ -108,32 +78,26 @@ bool cli_need_out(const cli_args *a)
 
 int cmd_cashflow(const cli_args *a)
 {
+    if (!cli_need_out(a))
+        return 2;
     int code;
-    ipabs_deal *deal = cli_load_with_output(a, &code);
-    if (deal == NULL)
+    ipabs_session *s = cli_open(a, &code);
+    if (s == NULL)
         return code;
+    const ipabs_deal *deal = ipabs_session_deal(s);
     ipabs_realisation *real = ipabs_realisation_alloc(deal);
+    ipabs_cashflow_params p = {a->defaults, a->n_defaults, a->guarantor_default, a->out_dir};
+    ipabs_error err = {0};
     if (real == NULL) {
-        ipabs_deal_free(deal);
         fputs("ipabs: out of memory\n", stderr);
-        return 1;
-    }
-    code = 0;
-    for (int k = 0; k < a->n_defaults && code == 0; k++)
-        if (!parse_default(deal, a->defaults[k], real))
-            code = 2;
-    if (code == 0 && a->guarantor_default > deal->legal_final) {
-        fprintf(stderr, "ipabs: --guarantor-default must be at most the legal final "
-                        "period %d\n", deal->legal_final);
-        code = 2;
-    }
-    if (code == 0) {
-        real->guarantor_default_period = a->guarantor_default;
-        ipabs_realisation_index(deal, real);
+        code = 1;
+    } else if (ipabs_api_realisation(deal, &p, real, &err) != IPABS_OK) {
+        code = cli_fail(&err);
+    } else {
         code = run_cashflow(deal, real, a->out_dir, !a->no_bom, NULL);
     }
     ipabs_realisation_free(real);
-    ipabs_deal_free(deal);
+    ipabs_session_free(s);
     return code;
 }
 

@@ -175,19 +175,34 @@ bool cli_parse(int argc, char **argv, cli_args *a)
     return true;
 }
 
+/* Print every error of a load; the exit code of its status.  A scenario or
+ * tape that cannot be read is the user's input error. */
+static int report_load(ipabs_status s, ipabs_errors *errors)
+{
+    for (size_t i = 0; i < errors->count; i++)
+        ipabs_error_print(stderr, &errors->items[i]);
+    if (s != IPABS_OK && errors->count > 1)
+        fprintf(stderr, "ipabs: %zu errors\n", errors->count);
+    ipabs_errors_clear(errors);
+    return s == IPABS_EIO ? 2 : ipabs_status_exit_code(s);
+}
+
 ipabs_deal *cli_load(const cli_args *a, int *exit_code)
 {
     ipabs_deal *deal = NULL;
     ipabs_errors errors = {0};
     ipabs_status s = ipabs_scenario_load(a->scenario, a->sets, a->n_sets, &deal, &errors);
-    for (size_t i = 0; i < errors.count; i++)
-        ipabs_error_print(stderr, &errors.items[i]);
-    if (s != IPABS_OK && errors.count > 1)
-        fprintf(stderr, "ipabs: %zu errors\n", errors.count);
-    ipabs_errors_clear(&errors);
-    /* A scenario or tape that cannot be read is the user's input error. */
-    *exit_code = s == IPABS_EIO ? 2 : ipabs_status_exit_code(s);
+    *exit_code = report_load(s, &errors);
     return deal;
+}
+
+ipabs_session *cli_open(const cli_args *a, int *exit_code)
+{
+    ipabs_session *session = NULL;
+    ipabs_errors errors = {0};
+    ipabs_status s = ipabs_session_open(a->scenario, a->sets, a->n_sets, &session, &errors);
+    *exit_code = report_load(s, &errors);
+    return session;
 }
 
 int cli_fail(const ipabs_error *err)
