@@ -25,8 +25,7 @@ int cmd_sweep(const cli_args *a)
     if (!a->quiet)
         fprintf(stderr, "ipabs: sweeping %ld points\n", ipabs_sweep_points(&grid));
     ipabs_status s = ipabs_sweep_run(&opt, &grid, a->out_dir, &errors);
-    for (size_t i = 0; i < errors.count; i++)
-        ipabs_error_print(stderr, &errors.items[i]);
+    ipabs_errors_print(stderr, &errors);
     ipabs_errors_clear(&errors);
     if (s == IPABS_EINTERRUPTED)
         return 130;

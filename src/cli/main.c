@@ -172,10 +172,7 @@ ipabs_deal *cli_load(const cli_args *a, int *exit_code)
     ipabs_deal *deal = NULL;
     ipabs_errors errors = {0};
     ipabs_status s = ipabs_scenario_load(a->scenario, a->sets, a->n_sets, &deal, &errors);
-    for (size_t i = 0; i < errors.count; i++)
-        ipabs_error_print(stderr, &errors.items[i]);
-    if (s != IPABS_OK && errors.count > 1)
-        fprintf(stderr, "ipabs: %zu errors\n", errors.count);
+    ipabs_errors_print(stderr, &errors);
     ipabs_errors_clear(&errors);
     /* A scenario or tape that cannot be read is the user's input error. */
     *exit_code = s == IPABS_EIO ? 2 : ipabs_status_exit_code(s);

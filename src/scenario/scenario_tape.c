@@ -14,6 +14,8 @@
  */
 #include "scenario_internal.h"
 
+#include "ipabs/file.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <math.h>
@@ -666,7 +668,9 @@ void scn_read_tape(scn_ctx *c)
 {
     char *buf = NULL;
     size_t len = 0;
-    int failure = scn_read_file(c->tape_path, &buf, &len);
+    char why[160];
+    int failure = scn_read_file(c->tape_path, IPABS_TAPE_MAX_BYTES, &buf, &len, why,
+                                sizeof why);
     if (failure == ENOMEM) {
         scn_oom(c);
         return;
@@ -674,17 +678,17 @@ void scn_read_tape(scn_ctx *c)
     if (failure != 0) {
         ipabs_errors_add(c->errors, IPABS_EIO, c->tape_path, 0, 0, "loans.tape",
                          "cannot read the loan tape: %s (named by loans.tape "
-                         "at %s:%d)", strerror(failure), c->tape_key_pos.file,
+                         "at %s:%d)", why, c->tape_key_pos.file,
                          c->tape_key_pos.line);
         return;
     }
     tape_reader t = {.c = c, .path = c->tape_path};
     for (int col = 0; col < COL_N; col++)
         t.column_field[col] = -1;
-    size_t before = c->errors->count;
+    size_t before = ipabs_errors_total(c->errors);
     parse_tape(&t, buf, len);
     finish_tape(&t);
-    c->tape_ok = c->errors->count == before && !t.stopped &&
+    c->tape_ok = ipabs_errors_total(c->errors) == before && !t.stopped &&
                  c->deal->n_loans > 0;
     clear_row(&t);
     free(t.cells);

@@ -160,6 +160,7 @@ static scn_yv pair_child(const scn_ctx *c, const scn_yv *parent,
     v.node = fy_node_pair_value(p);
     v.path = buf;
     v.key_pos = scn_node_pos(c, fy_node_pair_key(p), parent->pos);
+    v.items = NULL;
     /* A mapping or sequence is located at its key, a scalar at itself. */
     v.pos = fy_node_is_scalar(v.node) ? scn_node_pos(c, v.node, v.key_pos)
                                       : v.key_pos;
@@ -171,11 +172,30 @@ static scn_yv seq_item(const scn_ctx *c, const scn_yv *seq, int i, char *buf)
 {
     scn_yv v;
     snprintf(buf, PATH_CAP, "%s[%d]", seq->path, i);
-    v.node = fy_node_sequence_get_by_index(seq->node, i);
+    v.node = seq->items ? seq->items[i] : fy_node_sequence_get_by_index(seq->node, i);
     v.path = buf;
     v.pos = scn_node_pos(c, v.node, seq->pos);
     v.key_pos = v.pos;
+    v.items = NULL;
     return v;
+}
+
+/* v with its count sequence items gathered into v->items (free it), so
+ * that seq_item costs O(1): fy_node_sequence_get_by_index walks the list
+ * from its start, which made reading n tranches O(n^2).  False (recorded)
+ * when out of memory. */
+static bool gather_items(scn_ctx *c, const scn_yv *v, int count, scn_yv *out)
+{
+    *out = *v;
+    out->items = malloc((size_t)(count > 0 ? count : 1) * sizeof *out->items);
+    if (out->items == NULL) {
+        scn_oom(c);
+        return false;
+    }
+    void *iter = NULL;
+    for (int i = 0; i < count; i++)
+        out->items[i] = fy_node_sequence_iterate(v->node, &iter);
+    return true;
 }
 
 /* ---- scalar values -------------------------------------------------------- */
@@ -415,9 +435,9 @@ static key_set read_mapping(scn_ctx *c, const scn_yv *v, void *base,
 static bool read_section(scn_ctx *c, const scn_yv *v, void *base,
                          const key_spec *k)
 {
-    size_t before = c->errors->count;
+    size_t before = ipabs_errors_total(c->errors);
     read_mapping(c, v, at_offset(base, k->offset), k->sub, k->n_sub);
-    return c->errors->count == before;
+    return ipabs_errors_total(c->errors) == before;
 }
 
 /* Mapping pair p of v as a scn_yv named by its key; NULL name (error
@@ -467,19 +487,23 @@ static bool read_number_list(scn_ctx *c, const scn_yv *v, const list_rule *rule,
         expected(c, v, what);
         return false;
     }
+    scn_yv seq;
     double *x = calloc((size_t)count, sizeof *x);
-    if (x == NULL) {
-        scn_oom(c);
+    if (x == NULL || !gather_items(c, v, count, &seq)) {
+        if (x == NULL)
+            scn_oom(c);
+        free(x);
         return false;
     }
     bool ok = true;
     for (int i = 0; i < count; i++) {
-        if (!read_list_item(c, v, i, rule, x)) {
+        if (!read_list_item(c, &seq, i, rule, x)) {
             /* So that the next item is not compared with a bad one. */
             x[i] = rule->order > 0 ? -INFINITY : INFINITY;
             ok = false;
         }
     }
+    free(seq.items);
     if (!ok) {
         free(x);
         return false;
@@ -696,26 +720,50 @@ static scn_pos item_name_pos(const scn_ctx *c, struct fy_node *item,
                         fallback);
 }
 
-/* Item i's name against the items before it. */
-static void check_unique_name(scn_ctx *c, const scn_yv *seq, int i,
-                              const char *what)
+typedef struct named_item {
+    const char *name;
+    int index;
+} named_item;
+
+static int compare_named(const void *a, const void *b)
 {
-    struct fy_node *item = fy_node_sequence_get_by_index(seq->node, i);
-    const char *name = item_name(item);
-    for (int j = 0; name != NULL && j < i; j++) {
-        struct fy_node *other = fy_node_sequence_get_by_index(seq->node, j);
-        const char *other_name = item_name(other);
-        if (other_name == NULL || strcmp(name, other_name) != 0)
-            continue;
-        char path[PATH_CAP], text[TEXT_CAP];
-        scn_pos first = item_name_pos(c, other, seq->pos);
-        snprintf(path, sizeof path, "%s[%d].name", seq->path, i);
-        scn_clip(name, text, sizeof text);
-        scn_error(c, item_name_pos(c, item, seq->pos), path,
-                  "duplicate %s name '%s' (first at %s %d)", what, text,
-                  first.file == c->yaml_path ? "line" : "--set", first.line);
+    const named_item *x = a, *y = b;
+    int d = strcmp(x->name, y->name);
+    return d != 0 ? d : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Every repeated name of the sequence's items, each naming the first: by
+ * sorting (name, index), O(n log n). */
+static void check_unique_names(scn_ctx *c, const scn_yv *seq, int count,
+                               const char *what)
+{
+    named_item *items = malloc((size_t)(count > 0 ? count : 1) * sizeof *items);
+    int n = 0;
+    if (items == NULL) {
+        scn_oom(c);
         return;
     }
+    for (int i = 0; i < count; i++) {
+        const char *name = item_name(seq->items[i]);
+        if (name != NULL)
+            items[n++] = (named_item){name, i};
+    }
+    qsort(items, (size_t)n, sizeof *items, compare_named);
+    for (int k = 1, first = 0; k < n; k++) {
+        if (strcmp(items[k].name, items[first].name) != 0) {
+            first = k;
+            continue;
+        }
+        char path[PATH_CAP], text[TEXT_CAP];
+        struct fy_node *item = seq->items[items[k].index];
+        scn_pos at = item_name_pos(c, seq->items[items[first].index], seq->pos);
+        snprintf(path, sizeof path, "%s[%d].name", seq->path, items[k].index);
+        scn_clip(items[k].name, text, sizeof text);
+        scn_error(c, item_name_pos(c, item, seq->pos), path,
+                  "duplicate %s name '%s' (first at %s %d)", what, text,
+                  at.file == c->yaml_path ? "line" : "--set", at.line);
+    }
+    free(items);
 }
 
 /* ---- tranches ------------------------------------------------------------- */
@@ -842,7 +890,6 @@ static key_set read_tranche(scn_ctx *c, const scn_yv *seq, int i)
     tr->legal_final = c->deal->legal_final; /* default */
     key_set s = read_mapping(c, &item, tr, tranche_keys, TR_N);
     check_tranche_schedule(c, &item, tr, s);
-    check_unique_name(c, seq, i, "tranche");
     return s;
 }
 
@@ -890,7 +937,7 @@ static bool read_tranches(scn_ctx *c, const scn_yv *v, void *base,
                           const key_spec *k)
 {
     ipabs_deal *d = base;
-    size_t before = c->errors->count;
+    size_t before = ipabs_errors_total(c->errors);
     int count = fy_node_is_sequence(v->node)
                     ? fy_node_sequence_item_count(v->node) : 0;
     (void)k;
@@ -900,19 +947,23 @@ static bool read_tranches(scn_ctx *c, const scn_yv *v, void *base,
         expected(c, v, "a non-empty sequence of tranches");
         return false;
     }
+    scn_yv seq;
     key_set *sets = calloc((size_t)count, sizeof *sets);
     d->tranches = calloc((size_t)count, sizeof *d->tranches);
-    if (sets == NULL || d->tranches == NULL) {
+    if (sets == NULL || d->tranches == NULL || !gather_items(c, v, count, &seq)) {
+        if (sets == NULL || d->tranches == NULL)
+            scn_oom(c);
         free(sets);
-        scn_oom(c);
         return false;
     }
     d->n_tranches = count;
     for (int i = 0; i < count; i++)
-        sets[i] = read_tranche(c, v, i);
-    check_tranche_order(c, v, sets);
+        sets[i] = read_tranche(c, &seq, i);
+    check_unique_names(c, &seq, count, "tranche");
+    check_tranche_order(c, &seq, sets);
+    free(seq.items);
     free(sets);
-    c->tranches_ok = c->errors->count == before;
+    c->tranches_ok = ipabs_errors_total(c->errors) == before;
     return c->tranches_ok;
 }
 
@@ -964,14 +1015,13 @@ static void read_expense(scn_ctx *c, const scn_yv *seq, int i)
     else if (!rate && !fixed && fy_node_is_mapping(item.node))
         scn_error(c, item.key_pos, item.path,
                   "missing the amount: give rate_on_senior or fixed_per_year");
-    check_unique_name(c, seq, i, "expense");
 }
 
 static bool read_expenses(scn_ctx *c, const scn_yv *v, void *base,
                           const key_spec *k)
 {
     ipabs_deal *d = base;
-    size_t before = c->errors->count;
+    size_t before = ipabs_errors_total(c->errors);
     (void)k;
     if (!fy_node_is_sequence(v->node)) {
         expected(c, v, "a sequence of expenses ([] for none)");
@@ -984,10 +1034,15 @@ static bool read_expenses(scn_ctx *c, const scn_yv *v, void *base,
         scn_oom(c);
         return false;
     }
+    scn_yv seq;
+    if (!gather_items(c, v, count, &seq))
+        return false;
     d->n_expenses = count;
     for (int i = 0; i < count; i++)
-        read_expense(c, v, i);
-    return c->errors->count == before;
+        read_expense(c, &seq, i);
+    check_unique_names(c, &seq, count, "expense");
+    free(seq.items);
+    return ipabs_errors_total(c->errors) == before;
 }
 
 /* ---- the tables ----------------------------------------------------------- */
@@ -1168,13 +1223,17 @@ static bool read_int_list(scn_ctx *c, const scn_yv *v, const key_spec *k, const 
     int count = rating_list_count(c, v, what);
     int *x = count > 0 ? calloc((size_t)count, sizeof *x) : NULL;
     bool ok = x != NULL;
+    scn_yv seq = *v;
     if (count > 0 && x == NULL)
         scn_oom(c);
+    if (ok && !gather_items(c, v, count, &seq))
+        ok = false;
     for (int i = 0; ok && i < count; i++) {
         char path[PATH_CAP];
-        scn_yv item = seq_item(c, v, i, path);
+        scn_yv item = seq_item(c, &seq, i, path);
         ok = read_item(c, &item, k, &x[i]);
     }
+    free(seq.items);
     if (!ok) {
         free(x);
         return false;
@@ -1358,7 +1417,7 @@ void scn_read_document(scn_ctx *c)
 {
     struct fy_node *root = fy_document_root(c->doc);
     scn_pos start = {c->yaml_path, 1, 1};
-    scn_yv v = {root, "", start, start};
+    scn_yv v = {root, "", start, start, NULL};
     v.pos = scn_node_pos(c, root, start);
     v.key_pos = v.pos;
     read_mapping(c, &v, c->deal, root_keys, N_OF(root_keys));
