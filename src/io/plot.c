@@ -6,6 +6,8 @@
  */
 #include "ipabs/plot.h"
 
+#include <errno.h>
+#include <ctype.h>
 #include <math.h>
 #include <plplot/plplot.h>
 #include <stdio.h>
@@ -30,6 +32,23 @@ typedef struct chart {
 
 /* ---- drawing -------------------------------------------------------------- */
 
+/* Values beyond this magnitude are not plotted (no result ipabs writes
+ * comes near it; PLplot's axis arithmetic overflows past it). */
+#define PLOT_MAX_ABS 1e100
+
+/* An axis at least a thousandth of its magnitude wide (and at least 1e-9):
+ * a narrower one is below the rounding step of its labels, and PLplot then
+ * loops forever drawing ticks. */
+static void widen(double *lo, double *hi)
+{
+    double mag = fmax(fabs(*lo), fabs(*hi));
+    if (*hi - *lo >= fmax(1e-3 * mag, 1e-9))
+        return;
+    double mid = 0.5 * (*lo + *hi), half = fmax(0.05 * mag, 0.5);
+    *lo = mid - half;
+    *hi = mid + half;
+}
+
 static void range(const series *s, double *lo, double *hi, bool from_zero)
 {
     *lo = from_zero ? 0.0 : INFINITY;
@@ -38,8 +57,7 @@ static void range(const series *s, double *lo, double *hi, bool from_zero)
         *lo = fmin(*lo, s->y[i]);
         *hi = fmax(*hi, s->y[i]);
     }
-    if (!(*hi > *lo))
-        *hi = *lo + 1.0;
+    widen(lo, hi);
     double pad = 0.05 * (*hi - *lo);
     *hi += pad;
     if (!from_zero)
@@ -119,17 +137,31 @@ static ipabs_status render_many(const char *path, const chart *c, const series *
     int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (len < 0 || (size_t)len >= sizeof tmp)
         return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL, "path too long");
+    double xlo, xhi, ylo, yhi;
+    frame_range(s, n, c->bars, &xlo, &xhi, &ylo, &yhi);
+    double margin = c->bars ? c->bar_width : 0.0;
+    xlo -= margin;
+    xhi += margin;
+    widen(&xlo, &xhi);
+    if (!c->bars) {
+        margin = 0.02 * (xhi - xlo);
+        xlo -= margin;
+        xhi += margin;
+    }
+    /* PLplot is handed an open file: when it opens one itself and fails, it
+     * ends the process.  Its driver closes the file at plend1. */
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL)
+        return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL, "cannot write the chart: %s",
+                               strerror(errno));
     PLINT stream;
     plmkstrm(&stream);
     plsdev("svg");
-    plsfnam(tmp);
+    plsfile(f);
     set_colours();
     plinit();
-    double xlo, xhi, ylo, yhi;
-    frame_range(s, n, c->bars, &xlo, &xhi, &ylo, &yhi);
-    double margin = c->bars ? c->bar_width : 0.02 * fmax(xhi - xlo, 1e-12);
     plcol0(1);
-    plenv(xlo - margin, xhi + margin, ylo, yhi, 0, c->labels ? -1 : 0);
+    plenv(xlo, xhi, ylo, yhi, 0, c->labels ? -1 : 0);
     if (c->labels) {
         plbox("bc", 0.0, 0, "bcnstv", 0.0, 0);
         category_labels(c, s);
@@ -168,7 +200,8 @@ static bool column_series(const ipabs_table *t, const char *xname, const char *y
         return false;
     for (int r = first_row; r < t->n_rows; r++) {
         double x = r - first_row + 1, y;
-        if ((xname && !ipabs_table_num(t, r, xc, &x)) || !ipabs_table_num(t, r, yc, &y))
+        if ((xname && !ipabs_table_num(t, r, xc, &x)) || !ipabs_table_num(t, r, yc, &y) ||
+            fabs(x) > PLOT_MAX_ABS || fabs(y) > PLOT_MAX_ABS)
             continue;
         s->x[s->n] = x;
         s->y[s->n++] = y;
@@ -209,6 +242,8 @@ static ipabs_status with_table(job *j, const char *csv,
         return IPABS_OK;
     ipabs_table t;
     ipabs_status s = ipabs_table_read(path, &t, j->err);
+    if (s == IPABS_EIO) /* a result file the user gave that cannot be read */
+        j->err->code = s = IPABS_EINPUT;
     if (s != IPABS_OK)
         return s;
     s = fn(j, &t);
@@ -310,7 +345,8 @@ static bool group_rows(const ipabs_table *t, int n_keys, int col, groups *g)
         double x, y;
         group_label(t, r, n_keys, label, sizeof label);
         int k = group_of(g, label);
-        if (k < 0 || !ipabs_table_num(t, r, 0, &x) || !ipabs_table_num(t, r, col, &y))
+        if (k < 0 || !ipabs_table_num(t, r, 0, &x) || !ipabs_table_num(t, r, col, &y) ||
+            fabs(x) > PLOT_MAX_ABS || fabs(y) > PLOT_MAX_ABS)
             continue;
         series *s = &g->s[k];
         if (s->x == NULL && (!(s->x = calloc((size_t)t->n_rows, sizeof(double))) ||
@@ -322,8 +358,30 @@ static bool group_rows(const ipabs_table *t, int n_keys, int col, groups *g)
     return true;
 }
 
+/* A measure name usable as part of a file name: letters, digits, '.',
+ * '_' and '-', not starting with '.', at most 100 bytes.  A header such as
+ * "../x" would otherwise write outside the result directory. */
+static bool file_safe(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 100 || name[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && strchr("._-", name[i]) == NULL)
+            return false;
+    return true;
+}
+
 static ipabs_status sweep_chart(job *j, const ipabs_table *t, int n_keys, int col)
 {
+    if (!file_safe(t->cell[0][col])) {
+        char shown[64];
+        snprintf(shown, sizeof shown, "%s", t->cell[0][col]);
+        return ipabs_error_set(j->err, IPABS_EINPUT, "sweep.csv", 1, col + 1, NULL,
+                               "column name '%s' cannot name a chart file (letters, "
+                               "digits, '.', '_' and '-', at most 100, not starting "
+                               "with '.')", shown);
+    }
     groups *g = calloc(1, sizeof *g);
     if (g == NULL || !group_rows(t, n_keys, col, g)) {
         if (g != NULL)
