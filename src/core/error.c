@@ -95,8 +95,11 @@ int ipabs_errors_full(const ipabs_errors *list)
 
 void ipabs_errors_print(FILE *out, const ipabs_errors *list)
 {
-    for (size_t i = 0; i < list->count; i++)
+    for (size_t i = 0; i < list->count; i++) {
+        if (list->items[i].file[0] == '\0' && list->items[i].field[0] == '\0')
+            fputs("ipabs: ", out); /* not about a file: a message of the program */
         ipabs_error_print(out, &list->items[i]);
+    }
     if (list->dropped > 0)
         fprintf(out, "ipabs: %zu more errors not shown (the first %d are)\n",
                 list->dropped, IPABS_ERRORS_MAX);

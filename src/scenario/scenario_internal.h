@@ -31,6 +31,11 @@
 /* libfyaml's alias resolution compares every pair of keys of a mapping. */
 #define SCN_MAX_ALIAS_MAP_KEYS 1000
 
+/* Largest amount in currency units a scenario or tape may state, and the
+ * largest Student-t df (docs/scenario-format.md, "Limits"). */
+#define SCN_MAX_AMOUNT 1e15
+#define SCN_MAX_DF 1e6
+
 /* Where something is: file as the user named it, 1-based line and column
  * (0 = unknown).  For --set overrides file is "--set" and line is the
  * override's 1-based index. */

@@ -519,6 +519,11 @@ static bool read_number_list(scn_ctx *c, const scn_yv *v, const list_rule *rule,
 #define R_UNIT {0.0, 1.0, false, false}               /* [0, 1] */
 #define R_LOADING {-1.0, 1.0, false, false}           /* [-1, 1] */
 #define R_NON_NEGATIVE {0.0, INFINITY, false, false}  /* >= 0 */
+/* Amounts in currency units: at most SCN_MAX_AMOUNT, so that sums over
+ * every loan and period stay far inside double range and the conservation
+ * checks keep their meaning (1e308 overflowed to NaN). */
+#define R_AMOUNT {0.0, SCN_MAX_AMOUNT, false, false}  /* [0, 1e15] */
+#define R_POSITIVE_AMOUNT {0.0, SCN_MAX_AMOUNT, true, false} /* (0, 1e15] */
 #define R_POSITIVE {0.0, INFINITY, true, false}       /* > 0 */
 #define R_PERIODS {1.0, 600.0, false, false}          /* 1..600 */
 #define R_LAG {0.0, 600.0, false, false}              /* 0..600 */
@@ -804,7 +809,7 @@ static const key_spec tranche_keys[TR_N] = {
                   .choices = class_choices},
     [TR_BALANCE] = {.name = "balance", .read = read_number, .required = true,
                     .offset = offsetof(ipabs_tranche, balance),
-                    .range = R_POSITIVE},
+                    .range = R_POSITIVE_AMOUNT},
     [TR_COUPON] = {.name = "coupon", .read = read_number,
                    .offset = offsetof(ipabs_tranche, coupon),
                    .range = R_UNIT_OPEN},
@@ -998,7 +1003,7 @@ static const key_spec expense_keys[EX_N] = {
     [EX_RATE] = {.name = "rate_on_senior", .read = read_expense_rate,
                  .range = R_UNIT_OPEN},
     [EX_FIXED] = {.name = "fixed_per_year", .read = read_expense_fixed,
-                  .range = R_NON_NEGATIVE},
+                  .range = R_AMOUNT},
 };
 
 static void read_expense(scn_ctx *c, const scn_yv *seq, int i)
@@ -1109,7 +1114,7 @@ static const key_spec guarantor_keys[] = {
     {.name = "payout_lag", .read = read_int, .offset = GUARANTOR(payout_lag),
      .range = R_LAG},
     {.name = "capacity", .read = read_capacity, .offset = GUARANTOR(capacity),
-     .range = R_NON_NEGATIVE},
+     .range = R_AMOUNT},
     {.name = "topup", .read = read_bool, .offset = GUARANTOR(topup)},
     {.name = "recovery_rate", .read = read_number,
      .offset = GUARANTOR(recovery_rate), .range = R_UNIT},
@@ -1121,9 +1126,9 @@ static const key_spec guarantor_keys[] = {
 
 static const key_spec reserve_keys[] = {
     {.name = "initial", .read = read_number, .offset = DEAL(reserve_initial),
-     .range = R_NON_NEGATIVE},
+     .range = R_AMOUNT},
     {.name = "target", .read = read_number, .offset = DEAL(reserve_target),
-     .range = R_NON_NEGATIVE},
+     .range = R_AMOUNT},
 };
 
 static const key_spec trigger_keys[] = {
@@ -1149,8 +1154,11 @@ static const key_spec plan_keys[] = {
 static const key_spec model_keys[] = {
     {.name = "copula", .read = read_choice, .offset = MODEL(copula),
      .choices = copula_choices},
+    /* Beyond 1e6 degrees of freedom the Student-t copula is the Gaussian
+     * one to every printed digit, and from 1e20 its chi-square draw loses
+     * all precision (a NaN default threshold). */
     {.name = "df", .read = read_number, .offset = MODEL(df),
-     .range = {2.0, INFINITY, true, false}},
+     .range = {2.0, SCN_MAX_DF, true, false}},
     {.name = "correlation", .read = read_number, .offset = MODEL(correlation),
      .range = R_UNIT_OPEN},
     {.name = "pd_multiplier", .read = read_number,

@@ -20,6 +20,7 @@
  */
 #include "ipabs/waterfall.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -554,12 +555,17 @@ static double unpaid_senior_items(const step *s)
 
 /* ---- 10. conservation ----------------------------------------------------- */
 
-/* Equal to 1e-6 yuan plus 1e-12 of `scale`, the size of the amounts that
- * were summed: for pools of billions double rounding alone exceeds a
- * millionth of a yuan. */
-static bool near(double a, double b, double scale)
+/* Equal to 1e-6 yuan plus a relative error of `scale`, the size of the
+ * amounts that were summed: for pools of billions double rounding alone
+ * exceeds a millionth of a yuan.  The relative part grows with the number
+ * of terms summed (loans, tranches, expenses), as the rounding error of a
+ * sum of n terms does (at most n * DBL_EPSILON of their magnitude): a
+ * fixed 1e-12 broke on 10,000-loan tapes (issue 13). */
+static bool near(const step *s, double a, double b, double scale)
 {
-    return fabs(a - b) <= IPABS_CONSERVATION_TOL + IPABS_CONSERVATION_REL * scale;
+    int terms = s->deal->n_loans + s->deal->n_tranches + s->deal->n_expenses + 8;
+    double rel = IPABS_CONSERVATION_REL + 4.0 * DBL_EPSILON * terms;
+    return fabs(a - b) <= IPABS_CONSERVATION_TOL + rel * scale;
 }
 
 /* The plan's gross cash in the period: the scale of its identities. */
@@ -608,7 +614,7 @@ static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
 {
     const ipabs_period_flows *fl = s->fl;
     double plan = ledger_net(s, first, PLAN);
-    if (!near(plan, fl->plan_cash_close - fl->plan_cash_open, plan_scale(fl)))
+    if (!near(s, plan, fl->plan_cash_close - fl->plan_cash_open, plan_scale(fl)))
         return broken(s, "the plan account (ledger)", plan,
                       fl->plan_cash_close - fl->plan_cash_open, err);
     for (int k = 0; k < s->deal->n_tranches; k++) {
@@ -617,13 +623,13 @@ static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
             k == s->deal->n_tranches - 1 && k >= s->deal->n_senior;
         double want = fl->interest_paid[k] + fl->principal_paid[k] +
                       (residual_holder ? fl->residual : 0.0);
-        if (!near(got, want, plan_scale(fl)))
+        if (!near(s, got, want, plan_scale(fl)))
             return broken(s, s->deal->tranches[k].name, got, want, err);
     }
     double g = ledger_net(s, first, GUARANTOR);
     double g_want = fl->guarantee_fee + fl->recovery_guarantor -
                     fl->guarantee_payout - fl->topup;
-    if (!near(g, g_want, fl->guarantee_fee + fl->guarantee_payout + fl->topup +
+    if (!near(s, g, g_want, fl->guarantee_fee + fl->guarantee_payout + fl->topup +
                              fl->recovery_guarantor))
         return broken(s, "the guarantor (ledger)", g, g_want, err);
     return IPABS_OK;
@@ -635,21 +641,21 @@ static ipabs_status check_conservation(const step *s, double performing_open,
 {
     const ipabs_period_flows *fl = s->fl;
     double net = plan_net(fl, s->deal->n_tranches);
-    if (!near(fl->plan_cash_open + net, fl->plan_cash_close, plan_scale(fl)))
+    if (!near(s, fl->plan_cash_open + net, fl->plan_cash_close, plan_scale(fl)))
         return broken(s, "the plan account", fl->plan_cash_open + net,
                       fl->plan_cash_close, err);
     for (int k = 0; k < s->deal->n_tranches; k++) {
         double drop = fl->balance_open[k] - fl->balance_close[k];
-        if (!near(drop, fl->principal_paid[k] + fl->principal_loss[k], fl->balance_open[k]))
+        if (!near(s, drop, fl->principal_paid[k] + fl->principal_loss[k], fl->balance_open[k]))
             return broken(s, s->deal->tranches[k].name, drop,
                           fl->principal_paid[k] + fl->principal_loss[k], err);
     }
     double pool_drop = performing_open - s->st->performing_balance;
-    if (!near(pool_drop, fl->principal_collected + fl->new_default_balance, performing_open))
+    if (!near(s, pool_drop, fl->principal_collected + fl->new_default_balance, performing_open))
         return broken(s, "the loan pool", pool_drop,
                       fl->principal_collected + fl->new_default_balance, err);
     double g_paid = s->st->guarantor_paid_total - guarantor_open;
-    if (!near(g_paid, fl->guarantee_payout + fl->topup, s->st->guarantor_paid_total))
+    if (!near(s, g_paid, fl->guarantee_payout + fl->topup, s->st->guarantor_paid_total))
         return broken(s, "the guarantor", g_paid,
                       fl->guarantee_payout + fl->topup, err);
     return s->ledger != NULL ? check_ledger(s, first, err) : IPABS_OK;
