@@ -377,6 +377,9 @@ static ipabs_status sweep_chart(job *j, const ipabs_table *t, int n_keys, int co
     if (!file_safe(t->cell[0][col])) {
         char shown[64];
         snprintf(shown, sizeof shown, "%s", t->cell[0][col]);
+        for (char *p = shown; *p != '\0'; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7F)
+                *p = '?'; /* one line per error */
         return ipabs_error_set(j->err, IPABS_EINPUT, "sweep.csv", 1, col + 1, NULL,
                                "column name '%s' cannot name a chart file (letters, "
                                "digits, '.', '_' and '-', at most 100, not starting "

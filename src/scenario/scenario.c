@@ -59,18 +59,37 @@ char *scn_strdup(scn_ctx *c, const char *s)
     return copy;
 }
 
+/* Control characters are written as escapes (\n, \t, \xNN) so that an
+ * error stays on one line whatever the input holds (a quoted newline in a
+ * tape header split a message in two). */
 void scn_clip(const char *text, char *buf, size_t cap)
 {
-    size_t n = strlen(text);
-    if (n < cap) {
-        memcpy(buf, text, n + 1);
+    size_t out = 0, n = strlen(text), i = 0;
+    for (; i < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        char esc[8] = {(char)ch, '\0'};
+        size_t len = 1;
+        if (ch == '\n' || ch == '\r' || ch == '\t')
+            len = (size_t)snprintf(esc, sizeof esc, "\\%c",
+                                   ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't');
+        else if (ch < 0x20 || ch == 0x7F)
+            len = (size_t)snprintf(esc, sizeof esc, "\\x%02X", ch);
+        /* Room for this, and for "..." unless it is the last byte. */
+        if (out + len + (i + 1 < n ? 4 : 1) > cap)
+            break;
+        memcpy(buf + out, esc, len);
+        out += len;
+    }
+    if (i < n) {
+        /* Do not cut a UTF-8 character in two (its bytes were copied 1:1). */
+        while (i > 0 && out > 0 && ((unsigned char)text[i] & 0xC0) == 0x80) {
+            i--;
+            out--;
+        }
+        memcpy(buf + out, "...", 4);
         return;
     }
-    size_t keep = cap > 4 ? cap - 4 : 0;
-    while (keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80)
-        keep--; /* do not cut a UTF-8 character in two */
-    memcpy(buf, text, keep);
-    memcpy(buf + keep, "...", 4);
+    buf[out] = '\0';
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -451,8 +470,10 @@ static void check_mapping_keys(scn_ctx *c, struct fy_node *map)
         struct fy_node *key = fy_node_pair_key(p);
         size_t len = 0;
         const char *text = key && fy_node_is_scalar(key) ? fy_node_get_scalar(key, &len) : NULL;
-        if (text != NULL)
-            keys[k++] = (key_ref){text, len, k, key};
+        if (text != NULL) {
+            keys[k] = (key_ref){text, len, k, key};
+            k++;
+        }
     }
     qsort(keys, (size_t)k, sizeof *keys, compare_keys);
     for (int i = 1, first = 0; i < k; i++) {
