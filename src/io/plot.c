@@ -32,6 +32,34 @@ typedef struct chart {
 
 /* ---- drawing -------------------------------------------------------------- */
 
+/* Text from a CSV as PLplot may draw it: well-formed UTF-8 kept, any other
+ * byte and control characters shown as '?', and '#' (PLplot's escape
+ * character) doubled.  PLplot aborts the drawing of malformed UTF-8. */
+static const char *plot_text(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p != '\0' && o + 5 < cap;) {
+        size_t len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
+                   : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        bool ok = len > 0 && (len > 1 || (*p >= 0x20 && *p != 0x7F)) &&
+                  (len < 2 || *p >= 0xC2) && (len < 4 || *p <= 0xF4);
+        for (size_t k = 1; ok && k < len; k++)
+            ok = (p[k] & 0xC0) == 0x80;
+        if (!ok) {
+            out[o++] = '?';
+            p++;
+            continue;
+        }
+        if (*p == '#')
+            out[o++] = '#';
+        memcpy(out + o, p, len);
+        o += len;
+        p += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* Values beyond this magnitude are not plotted (no result ipabs writes
  * comes near it; PLplot's axis arithmetic overflows past it). */
 #define PLOT_MAX_ABS 1e100
@@ -81,8 +109,10 @@ static void category_labels(const chart *c, const series *s)
 {
     plcol0(1);
     plschr(0.0, 0.55);
+    char text[256];
     for (int i = 0; i < s->n; i++)
-        plptex(s->x[i], 0.0, 1.0, 1.0, 1.02, c->labels->cell[i + 1][c->label_col]);
+        plptex(s->x[i], 0.0, 1.0, 1.0, 1.02,
+               plot_text(c->labels->cell[i + 1][c->label_col], text, sizeof text));
     plschr(0.0, 1.0);
 }
 
@@ -105,7 +135,9 @@ static void draw_lines(const series *s, int n, const char *const *labels)
         plpoin(s[k].n, s[k].x, s[k].y, 17);
         if (labels != NULL && labels[k] != NULL && s[k].n > 0) {
             plschr(0.0, 0.6);
-            plptex(s[k].x[s[k].n - 1], s[k].y[s[k].n - 1], 1.0, 0.0, 1.05, labels[k]);
+            char text[256];
+            plptex(s[k].x[s[k].n - 1], s[k].y[s[k].n - 1], 1.0, 0.0, 1.05,
+                   plot_text(labels[k], text, sizeof text));
             plschr(0.0, 1.0);
         }
     }
@@ -166,7 +198,9 @@ static ipabs_status render_many(const char *path, const chart *c, const series *
         plbox("bc", 0.0, 0, "bcnstv", 0.0, 0);
         category_labels(c, s);
     }
-    pllab(c->xlabel, c->ylabel, c->title);
+    char xlabel[256], ylabel[256], title[256];
+    pllab(plot_text(c->xlabel, xlabel, sizeof xlabel), plot_text(c->ylabel, ylabel, sizeof ylabel),
+          plot_text(c->title, title, sizeof title));
     if (c->bars)
         draw_bars(s, c->bar_width);
     else
@@ -187,6 +221,13 @@ static ipabs_status render(const char *path, const chart *c, const series *s,
 
 /* ---- data ----------------------------------------------------------------- */
 
+static void series_free(series *s)
+{
+    free(s->x);
+    free(s->y);
+    s->x = s->y = NULL;
+}
+
 static bool column_series(const ipabs_table *t, const char *xname, const char *yname,
                           int first_row, series *s)
 {
@@ -196,8 +237,10 @@ static bool column_series(const ipabs_table *t, const char *xname, const char *y
     s->n = 0;
     s->x = calloc((size_t)t->n_rows, sizeof(double));
     s->y = calloc((size_t)t->n_rows, sizeof(double));
-    if (!s->x || !s->y)
+    if (!s->x || !s->y) {
+        series_free(s);
         return false;
+    }
     for (int r = first_row; r < t->n_rows; r++) {
         double x = r - first_row + 1, y;
         if ((xname && !ipabs_table_num(t, r, xc, &x)) || !ipabs_table_num(t, r, yc, &y) ||
@@ -206,14 +249,9 @@ static bool column_series(const ipabs_table *t, const char *xname, const char *y
         s->x[s->n] = x;
         s->y[s->n++] = y;
     }
+    if (s->n == 0)
+        series_free(s); /* no point: nothing to draw, nothing kept */
     return s->n > 0;
-}
-
-static void series_free(series *s)
-{
-    free(s->x);
-    free(s->y);
-    s->x = s->y = NULL;
 }
 
 typedef struct job {
