@@ -20,3 +20,5 @@ for kind in release asan; do
     python3 bench/run.py --quick --no-build --build-dir "$dir" --out "$dir/bench-quick.csv"
   fi
 done
+echo "== fuzz smoke: replay every seed and past crash, then a few seconds each =="
+tests/fuzz/smoke.sh

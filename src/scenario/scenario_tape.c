@@ -180,11 +180,13 @@ static bool cell_lookup(tape_reader *t, const tape_cell *cell, scn_pos at,
     scn_suggest s;
     if (cell->len == 0)
         return true;
-    scn_suggest_init(&s, cell->text);
-    for (int i = 0; i < n && !found; i++) {
+    for (int i = 0; i < n && !found; i++)
         found = strcmp(cell->text, name_at(m, i)) == 0;
+    /* The "did you mean" search (an edit distance per name) only for an
+     * error that will be shown. */
+    scn_suggest_init(&s, cell->text);
+    for (int i = 0; !found && !ipabs_errors_full(t->c->errors) && i < n; i++)
         scn_suggest_offer(&s, name_at(m, i));
-    }
     if (!found && t->c->model_lists_ok) {
         char text[TEXT_CAP], hint[96];
         scn_clip(cell->text, text, sizeof text);
