@@ -526,7 +526,16 @@ Test(hostile, interrupted_sweep_leaves_no_empty_directory, .timeout = 120)
     pid_t pid;
     cr_assert_eq(posix_spawn(&pid, IPABS_CLI, &fa, NULL, (char *const *)args, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
-    struct timespec wait = {1, 500000000};
+    /* Signal once the handlers are in place: "sweeping" is printed after. */
+    struct timespec wait = {0, 100000000};
+    for (int k = 0; k < 600; k++) {
+        char *text = cli_read_file(err_path, NULL);
+        bool ready = text != NULL && strstr(text, "sweeping") != NULL;
+        free(text);
+        if (ready)
+            break;
+        nanosleep(&wait, NULL);
+    }
     nanosleep(&wait, NULL);
     kill(pid, SIGINT);
     int status;
