@@ -557,15 +557,19 @@ static double unpaid_senior_items(const step *s)
 
 /* Equal to 1e-6 yuan plus a relative error of `scale`, the size of the
  * amounts that were summed: for pools of billions double rounding alone
- * exceeds a millionth of a yuan.  The relative part grows with the number
- * of terms summed (loans, tranches, expenses), as the rounding error of a
- * sum of n terms does (at most n * DBL_EPSILON of their magnitude): a
- * fixed 1e-12 broke on 10,000-loan tapes (issue 13). */
+ * exceeds a millionth of a yuan.  Two things make that error grow (issue
+ * 13: a fixed 1e-12 of the period's amounts broke on a 10,000-loan tape):
+ * the number of terms summed (loans, tranches, expenses), as the rounding
+ * error of a sum of n terms is up to n * DBL_EPSILON of their magnitude;
+ * and the magnitude itself, which is the pool's, not the period's: the
+ * performing balance is the scheduled pool total less the defaulted loans,
+ * so late in the deal a small balance carries the rounding of pool-sized
+ * terms.  Hence the floor of the scale at the pool balance. */
 static bool near(const step *s, double a, double b, double scale)
 {
     int terms = s->deal->n_loans + s->deal->n_tranches + s->deal->n_expenses + 8;
     double rel = IPABS_CONSERVATION_REL + 4.0 * DBL_EPSILON * terms;
-    return fabs(a - b) <= IPABS_CONSERVATION_TOL + rel * scale;
+    return fabs(a - b) <= IPABS_CONSERVATION_TOL + rel * fmax(scale, s->deal->pool_balance);
 }
 
 /* The plan's gross cash in the period: the scale of its identities. */
