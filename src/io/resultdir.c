@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,12 @@ ipabs_status ipabs_result_dir_begin(ipabs_result_dir *d, const char *target,
         return ipabs_error_set(err, IPABS_EIO, target, 0, 0, NULL,
                                "give the output directory by its name, not '.', '..' or '/'");
     struct stat sb;
+    char resolved[PATH_MAX];
+    /* A symbolic link to a directory: the set goes where it points (the
+     * exchange would otherwise replace the link itself). */
+    if (lstat(d->target, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+        realpath(d->target, resolved) != NULL && strlen(resolved) < sizeof d->target)
+        snprintf(d->target, sizeof d->target, "%s", resolved);
     if (stat(d->target, &sb) == 0 && !S_ISDIR(sb.st_mode))
         return ipabs_error_set(err, IPABS_EIO, d->target, 0, 0, NULL,
                                "the output path exists and is not a directory");
