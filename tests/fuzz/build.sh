@@ -10,6 +10,10 @@ if [ -z "$cc" ]; then
   exit 1
 fi
 dir=build-fuzz
+mkdir -p "$dir"
+# Campaigns started together build one at a time (their builds raced).
+exec 9>"$dir/.build.lock"
+flock 9
 if [ ! -f "$dir/CMakeCache.txt" ]; then
   CC="$cc" cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-O1 -g" \
     -DIPABS_FUZZ=ON -DIPABS_TESTS=OFF -DIPABS_BENCH=OFF -DIPABS_OPENMP=OFF >/dev/null
