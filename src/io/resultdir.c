@@ -79,7 +79,7 @@ ipabs_status ipabs_result_dir_begin(ipabs_result_dir *d, const char *target,
      * exchange would otherwise replace the link itself). */
     if (lstat(d->target, &sb) == 0 && S_ISLNK(sb.st_mode) &&
         realpath(d->target, resolved) != NULL && strlen(resolved) < sizeof d->target)
-        snprintf(d->target, sizeof d->target, "%s", resolved);
+        memcpy(d->target, resolved, strlen(resolved) + 1);
     if (stat(d->target, &sb) == 0 && !S_ISDIR(sb.st_mode))
         return ipabs_error_set(err, IPABS_EIO, d->target, 0, 0, NULL,
                                "the output path exists and is not a directory");
