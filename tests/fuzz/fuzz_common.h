@@ -9,6 +9,7 @@
 #ifndef IPABS_FUZZ_COMMON_H
 #define IPABS_FUZZ_COMMON_H
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,23 @@
 
 static char fuzz_dir[256];
 
+/* At exit: the scratch directory is flat (the harnesses write files only). */
+static void fuzz_cleanup(void)
+{
+    DIR *d = opendir(fuzz_dir);
+    struct dirent *e;
+    char path[600];
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", fuzz_dir, e->d_name);
+        remove(path);
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(fuzz_dir);
+}
+
 static inline void fuzz_setup(void)
 {
     ipabs_init();
@@ -28,6 +46,7 @@ static inline void fuzz_setup(void)
     snprintf(fuzz_dir, sizeof fuzz_dir, "%s/ipabs-fuzz-XXXXXX", base);
     if (mkdtemp(fuzz_dir) == NULL)
         abort();
+    atexit(fuzz_cleanup);
 }
 
 /* "<scratch>/<name>" in a static buffer. */
