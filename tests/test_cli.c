@@ -589,7 +589,7 @@ Test(cli, wrong_type_in_yaml)
 
 Test(cli, negative_principal)
 {
-    expect_tape_cell_error("L03", "principal", "-8800000", "must be a number > 0");
+    expect_tape_cell_error("L03", "principal", "-8800000", "must be a number in (0, 1e+15]");
 }
 
 Test(cli, pd_of_one)

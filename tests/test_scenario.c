@@ -650,7 +650,7 @@ Test(scenario, principal_not_positive)
     char *tape = edit(BASE_TAPE, "1200000,0.0435", "-12.5,0.0435");
     load_failing(BASE_YAML, tape, NULL, 0, 1, &e);
     expect_error(&e, 0, IPABS_EINPUT, "loans.csv", 3, 4, "principal",
-                 "must be a number > 0 (got -12.5)");
+                 "must be a number in (0, 1e+15] (got -12.5)");
     ipabs_errors_clear(&e);
     free(tape);
 }
@@ -661,7 +661,7 @@ Test(scenario, principal_not_a_number)
     char *tape = edit(BASE_TAPE, "1200000,0.0435", "abc,0.0435");
     load_failing(BASE_YAML, tape, NULL, 0, 1, &e);
     expect_error(&e, 0, IPABS_EINPUT, "loans.csv", 3, 4, "principal",
-                 "expected a number > 0, got 'abc'");
+                 "expected a number in (0, 1e+15], got 'abc'");
     ipabs_errors_clear(&e);
     free(tape);
 }
@@ -853,7 +853,7 @@ Test(scenario, quoted_newline_keeps_physical_lines)
     char *t2 = edit(tape, "800000,0.045", "0,0.045");
     load_failing(BASE_YAML, t2, NULL, 0, 1, &e);
     expect_error(&e, 0, IPABS_EINPUT, "loans.csv", 5, 4, "principal",
-                 "must be a number > 0 (got 0)");
+                 "must be a number in (0, 1e+15] (got 0)");
     ipabs_errors_clear(&e);
     free(tape);
     free(t2);
@@ -978,7 +978,7 @@ Test(scenario, three_errors_in_one_call)
     expect_error(&e, 0, IPABS_EINPUT, "scenario.yaml", 4, 16,
                  "deal.legal_final", "expected an integer in [1, 600]");
     expect_error(&e, 1, IPABS_EINPUT, "loans.csv", 3, 4, "principal",
-                 "must be a number > 0 (got -12.5)");
+                 "must be a number in (0, 1e+15] (got -12.5)");
     expect_error(&e, 2, IPABS_EINPUT, "loans.csv", 4, 1, "loan_id",
                  "duplicate loan id 'L01' (first at line 2)");
     ipabs_errors_clear(&e);

@@ -5,12 +5,14 @@
 #   tools/deps.sh --test   also what the tests need: LibreOffice, to open the
 #                          workbooks as a spreadsheet user would, and the
 #                          benchmark's peers (NumPy, QuantLib), which CI runs
-#                          on a tiny size
+#                          on a tiny size, and clang with libFuzzer for the
+#                          fuzz smoke run (tests/fuzz)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libgsl-dev librandom123-dev libcsv-dev
       libfyaml-dev libcriterion-dev libxlsxwriter-dev libplplot-dev)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libreoffice-calc-nogui python3 python3-numpy python3-yaml g++ libquantlib0-dev)
+  pkgs+=(libreoffice-calc-nogui python3 python3-numpy python3-yaml g++ libquantlib0-dev
+         clang libclang-rt-14-dev)
   # The Python module's tests (python/ipabs): DataFrames, as quants use them.
   pkgs+=(python3-pandas)
 fi

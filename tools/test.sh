@@ -33,3 +33,5 @@ for kind in release asan; do
   fi
   # ---- end of the installed library and the Python module ----
 done
+echo "== fuzz smoke: replay every seed and past crash, then a few seconds each =="
+tests/fuzz/smoke.sh

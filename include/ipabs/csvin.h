@@ -19,14 +19,18 @@ typedef struct ipabs_table {
 } ipabs_table;
 
 /* Read PATH into *t.  A leading UTF-8 byte-order mark (result CSVs have one
- * unless written with --csv-bom no) is skipped.  IPABS_EIO if unreadable,
- * IPABS_EINPUT if it is not valid CSV (with the line), IPABS_ENOMEM. */
+ * unless written with --csv-bom no) is skipped.  IPABS_EIO if unreadable
+ * (also: not a regular file, larger than IPABS_RESULT_MAX_BYTES),
+ * IPABS_EINPUT if it is not valid CSV, is empty or has a row whose length
+ * differs from the header's (with the row), IPABS_ENOMEM.  On success every
+ * row has the header's length. */
 ipabs_status ipabs_table_read(const char *path, ipabs_table *t, ipabs_error *err);
 void ipabs_table_free(ipabs_table *t);
 
 /* Column index of a header name, -1 if absent. */
 int ipabs_table_col(const ipabs_table *t, const char *name);
-/* The cell as a number; false if empty or not entirely a number. */
+/* The cell as a finite number; false if empty, not entirely a number, or
+ * infinite or NaN. */
 bool ipabs_table_num(const ipabs_table *t, int row, int col, double *out);
 
 /* The unit of a result column or measure by its name, for axis titles:

@@ -36,10 +36,16 @@ typedef struct ipabs_error {
     char message[512]; /* what was expected and what was found */
 } ipabs_error;
 
+/* At most IPABS_ERRORS_MAX errors are kept; later ones are only counted
+ * (dropped), so that a hostile file of a million bad rows costs neither
+ * memory nor a screenful per row. */
+#define IPABS_ERRORS_MAX 100
+
 typedef struct ipabs_errors {
     ipabs_error *items;
-    size_t count;
+    size_t count;    /* kept, at most IPABS_ERRORS_MAX */
     size_t capacity;
+    size_t dropped;  /* errors past the cap, counted but not kept */
 } ipabs_errors;
 
 /* Fill *err (NULL is allowed and ignored).  Returns code, so that a
@@ -49,12 +55,25 @@ ipabs_status ipabs_error_set(ipabs_error *err, ipabs_status code,
                              const char *field, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
-/* Append one error to the list; on allocation failure the error is
- * dropped and the list's last entry is turned into an ENOMEM note. */
+/* Append one error to the list; past IPABS_ERRORS_MAX it is only counted
+ * in list->dropped.  On allocation failure the error is dropped and the
+ * list's last entry is turned into an ENOMEM note. */
 void ipabs_errors_add(ipabs_errors *list, ipabs_status code, const char *file,
                       int line, int column, const char *field,
                       const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+
+/* Errors added so far, kept or dropped: what a stage compares before and
+ * after to know whether it found a problem. */
+size_t ipabs_errors_total(const ipabs_errors *list);
+
+/* True when the list keeps no more errors (callers may skip the work of
+ * composing a message, such as a "did you mean" search). */
+int ipabs_errors_full(const ipabs_errors *list);
+
+/* Every kept error, one per line, then "ipabs: N more errors not shown"
+ * when some were dropped and "ipabs: N errors" when there are several. */
+void ipabs_errors_print(FILE *out, const ipabs_errors *list);
 
 /* Free the list's storage; the list is left empty and reusable. */
 IPABS_API void ipabs_errors_clear(ipabs_errors *list);

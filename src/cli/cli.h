@@ -57,6 +57,16 @@ bool cli_need_out(const cli_args *a);
  * results (exit code 2 without -o). */
 ipabs_deal *cli_load_with_output(const cli_args *a, int *exit_code);
 
+/* The result set of a command is written all or nothing
+ * (ipabs/resultdir.h): cli_out_begin makes the temporary directory beside
+ * a->out_dir and returns it (NULL, message printed, *code = 1 on failure);
+ * cli_out_finish puts it in place when code is 0 (done), 3 (written, the
+ * exact check failed) or 130 (interrupted, partial set marked), removes it
+ * otherwise, and returns code, or 1 if the commit failed. */
+struct ipabs_result_dir;
+const char *cli_out_begin(const cli_args *a, struct ipabs_result_dir *d, int *code);
+int cli_out_finish(struct ipabs_result_dir *d, int code);
+
 /* Print an error and return its exit code. */
 int cli_fail(const ipabs_error *err);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "ipabs/resultdir.h"
 #include "ipabs/exact.h"
 #include "ipabs/validate.h"
 
@@ -34,12 +35,17 @@ int cmd_exact(const cli_args *a)
     ipabs_exact_options opt = {a->horizon, 0};
     ipabs_exact_result *r = NULL;
     ipabs_error err = {0};
+    ipabs_result_dir d = {0};
     ipabs_status s = ipabs_exact_compute(deal, &opt, &r, &err);
-    if (s == IPABS_OK)
-        s = ipabs_exact_write(deal, r, a->out_dir, !a->no_bom, &err);
-    if (s == IPABS_OK && !a->quiet)
+    const char *tmp = s == IPABS_OK ? cli_out_begin(a, &d, &code) : NULL;
+    if (tmp != NULL) {
+        s = ipabs_exact_write(deal, r, tmp, !a->no_bom, &err);
+        code = cli_out_finish(&d, s == IPABS_OK ? 0 : cli_fail(&err));
+    } else if (s != IPABS_OK) {
+        code = cli_fail(&err);
+    }
+    if (code == 0 && !a->quiet)
         print_exact(deal, r);
-    code = s == IPABS_OK ? 0 : cli_fail(&err);
     ipabs_exact_free(r);
     ipabs_deal_free(deal);
     return code;

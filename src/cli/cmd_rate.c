@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "ipabs/resultdir.h"
 #include "ipabs/breakeven.h"
 #include "ipabs/rating.h"
 #include "ipabs/workbook.h"
@@ -19,12 +20,17 @@ int cmd_breakeven(const cli_args *a)
         return code;
     ipabs_breakeven_result *be = NULL;
     ipabs_error err = {0};
+    ipabs_result_dir d = {0};
     ipabs_status s = ipabs_breakeven_run(deal, &be, &err);
-    if (s == IPABS_OK)
-        s = ipabs_breakeven_write(deal, be, a->out_dir, !a->no_bom, &err);
-    if (s == IPABS_OK && !a->quiet)
+    const char *tmp = s == IPABS_OK ? cli_out_begin(a, &d, &code) : NULL;
+    if (tmp != NULL) {
+        s = ipabs_breakeven_write(deal, be, tmp, !a->no_bom, &err);
+        code = cli_out_finish(&d, s == IPABS_OK ? 0 : cli_fail(&err));
+    } else if (s != IPABS_OK) {
+        code = cli_fail(&err);
+    }
+    if (code == 0 && !a->quiet)
         ipabs_breakeven_print(stdout, deal, be);
-    code = s == IPABS_OK ? 0 : cli_fail(&err);
     ipabs_breakeven_free(be);
     ipabs_deal_free(deal);
     return code;
@@ -43,16 +49,22 @@ int cmd_rate(const cli_args *a)
     ipabs_breakeven_result *be = NULL;
     ipabs_rating_result *r = NULL;
     ipabs_error err = {0};
+    ipabs_result_dir d = {0};
     ipabs_status s = ipabs_rating_run(deal, &opt, &be, &r, &err);
-    if (s == IPABS_OK)
-        s = ipabs_rating_write(deal, be, r, a->out_dir, !a->no_bom, &err);
-    if (s == IPABS_OK && !a->quiet) {
+    const char *tmp = s == IPABS_OK ? cli_out_begin(a, &d, &code) : NULL;
+    if (tmp != NULL) {
+        s = ipabs_rating_write(deal, be, r, tmp, !a->no_bom, &err);
+        code = cli_out_finish(&d, s == IPABS_OK ? 0 : cli_fail(&err));
+    } else if (s == IPABS_EINTERRUPTED) {
+        fprintf(stderr, "ipabs: %s; nothing written\n", err.message);
+        code = 130;
+    } else if (s != IPABS_OK) {
+        code = cli_fail(&err);
+    }
+    if (code == 0 && !a->quiet) {
         ipabs_breakeven_print(stdout, deal, be);
         ipabs_rating_print(stdout, deal, be, r);
     }
-    if (s == IPABS_EINTERRUPTED)
-        fprintf(stderr, "ipabs: %s; nothing written\n", err.message);
-    code = s == IPABS_OK ? 0 : s == IPABS_EINTERRUPTED ? 130 : cli_fail(&err);
     if (code == 0)
         code = cli_workbook(a, IPABS_RESULT_RATE);
     ipabs_rating_free(r);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "ipabs/resultdir.h"
 #include "ipabs/sweep.h"
 #include "ipabs/workbook.h"
 
@@ -22,17 +23,22 @@ int cmd_sweep(const cli_args *a)
     ipabs_sweep_options opt = {a->scenario, a->sets, a->n_sets, a->paths, a->has_seed,
                                a->seed, a->threads, cli_stop_flag(), a->no_bom};
     ipabs_errors errors = {0};
+    ipabs_result_dir d = {0};
+    int code;
+    const char *tmp = cli_out_begin(a, &d, &code);
+    if (tmp == NULL)
+        return code;
     if (!a->quiet)
         fprintf(stderr, "ipabs: sweeping %ld points\n", ipabs_sweep_points(&grid));
-    ipabs_status s = ipabs_sweep_run(&opt, &grid, a->out_dir, &errors);
-    for (size_t i = 0; i < errors.count; i++)
-        ipabs_error_print(stderr, &errors.items[i]);
+    ipabs_status s = ipabs_sweep_run(&opt, &grid, tmp, &errors);
+    ipabs_errors_print(stderr, &errors);
     ipabs_errors_clear(&errors);
-    if (s == IPABS_EINTERRUPTED)
-        return 130;
-    if (s == IPABS_OK && !a->quiet)
+    /* An interrupted sweep keeps the points it completed; one with no
+     * completed point writes nothing (the empty set is not committed). */
+    code = cli_out_finish(&d, s == IPABS_EINTERRUPTED ? 130 : ipabs_status_exit_code(s));
+    if (code != 0)
+        return code;
+    if (!a->quiet)
         printf("wrote %s/sweep.csv\n", a->out_dir);
-    if (s == IPABS_OK)
-        return cli_workbook(a, IPABS_RESULT_SWEEP);
-    return ipabs_status_exit_code(s);
+    return cli_workbook(a, IPABS_RESULT_SWEEP);
 }

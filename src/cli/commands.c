@@ -15,8 +15,34 @@
 #include "cli.h"
 #include "ipabs/montecarlo.h"
 #include "ipabs/report.h"
+#include "ipabs/resultdir.h"
 #include "ipabs/sha256.h"
 #include "ipabs/workbook.h"
+
+/* ---- result sets ------------------------------------------------------------ */
+
+const char *cli_out_begin(const cli_args *a, ipabs_result_dir *d, int *code)
+{
+    ipabs_error err = {0};
+    if (ipabs_result_dir_begin(d, a->out_dir, &err) != IPABS_OK) {
+        *code = cli_fail(&err);
+        return NULL;
+    }
+    return d->tmp;
+}
+
+int cli_out_finish(ipabs_result_dir *d, int code)
+{
+    if (code != 0 && code != 3 && code != 130) {
+        ipabs_result_dir_abort(d);
+        return code;
+    }
+    ipabs_error err = {0};
+    int committed;
+    if (ipabs_result_dir_commit(d, &committed, &err) != IPABS_OK)
+        return cli_fail(&err);
+    return code;
+}
 
 /* ---- check ---------------------------------------------------------------- */
 
@@ -48,15 +74,24 @@ static int run_cashflow(const ipabs_deal *deal, const ipabs_realisation *real,
 {
     ipabs_cashflow *cf = NULL;
     ipabs_error err = {0};
+    ipabs_result_dir d = {0};
+    int code = 0;
     ipabs_status s = ipabs_cashflow_compute(deal, real, &cf, &err);
-    if (s == IPABS_OK)
-        s = ipabs_cashflow_write(deal, cf, dir, bom, &err);
-    if (s == IPABS_OK && draws != NULL)
-        s = ipabs_realisation_write(deal, real, draws, dir, bom, &err);
-    if (s == IPABS_OK)
+    if (s != IPABS_OK) {
+        ipabs_cashflow_free(cf);
+        return cli_fail(&err);
+    }
+    const char *tmp = cli_out_begin(&(cli_args){.out_dir = dir}, &d, &code);
+    if (tmp != NULL) {
+        s = ipabs_cashflow_write(deal, cf, tmp, bom, &err);
+        if (s == IPABS_OK && draws != NULL)
+            s = ipabs_realisation_write(deal, real, draws, tmp, bom, &err);
+        code = cli_out_finish(&d, s == IPABS_OK ? 0 : cli_fail(&err));
+    }
+    if (code == 0)
         ipabs_cashflow_print(stdout, deal, cf);
     ipabs_cashflow_free(cf);
-    return s == IPABS_OK ? 0 : cli_fail(&err);
+    return code;
 }
 
 ipabs_deal *cli_load_with_output(const cli_args *a, int *exit_code)
@@ -150,7 +185,7 @@ static void show_progress(void *ctx, long long done, long long total)
     fflush(stderr);
 }
 
-static int write_results(const cli_args *a, const ipabs_deal *deal,
+static int write_results(const cli_args *a, const char *dir, const ipabs_deal *deal,
                          const ipabs_mc_result *r)
 {
     char sha[65], tape_sha[65], overrides[4096] = "";
@@ -163,7 +198,7 @@ static int write_results(const cli_args *a, const ipabs_deal *deal,
         snprintf(overrides + used, sizeof overrides - used, "%s%s", i ? ";" : "", a->sets[i]);
     }
     ipabs_run_info info = {IPABS_VERSION, a->scenario, sha, tape_sha, overrides, a->no_bom};
-    if (ipabs_mc_write(deal, r, &info, a->out_dir, &err) != IPABS_OK)
+    if (ipabs_mc_write(deal, r, &info, dir, &err) != IPABS_OK)
         return cli_fail(&err);
     return 0;
 }
@@ -183,7 +218,10 @@ int cmd_run(const cli_args *a)
     ipabs_error err = {0};
     ipabs_status s = ipabs_mc_run(deal, &opt, &r, &err);
     if (r != NULL && r->paths > 0) {
-        code = write_results(a, deal, r);
+        ipabs_result_dir d = {0};
+        const char *tmp = cli_out_begin(a, &d, &code);
+        if (tmp != NULL)
+            code = cli_out_finish(&d, write_results(a, tmp, deal, r));
         if (code == 0 && !a->quiet)
             ipabs_mc_print(stdout, deal, r);
         if (code == 0)

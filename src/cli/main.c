@@ -30,13 +30,27 @@ static const char usage[] =
     "  --set model.pd_multiplier=2); --csv-bom yes|no (CSVs begin with a UTF-8\n"
     "  byte-order mark unless no); see docs/cli.md\n";
 
-static bool parse_ll(const char *opt, const char *text, long long lo, long long *out)
+/* Largest --paths (and --path index + 1): the scenario's own limit on
+ * simulation.paths, beyond which a double no longer counts paths exactly. */
+/* Largest period an option may name before the deal is read: no legal
+ * final exceeds it (loan terms are at most 600 periods, lags 600). */
+#define CLI_MAX_PERIOD 100000LL
+
+#define CLI_MAX_PATHS 1000000000000000LL
+
+/* An integer in [lo, hi]; otherwise one line naming the option and the
+ * allowed range. */
+static bool parse_ll(const char *opt, const char *text, long long lo, long long hi,
+                     long long *out)
 {
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < lo) {
-        fprintf(stderr, "ipabs: %s expects an integer >= %lld (got '%s')\n", opt, lo, text);
+    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi) {
+        char shown[48];
+        snprintf(shown, sizeof shown, "%s", text);
+        fprintf(stderr, "ipabs: %s expects an integer from %lld to %lld (got '%s%s')\n",
+                opt, lo, hi, shown, strlen(text) >= sizeof shown ? "..." : "");
         return false;
     }
     *out = v;
@@ -49,7 +63,8 @@ static bool parse_u64(const char *opt, const char *text, uint64_t *out)
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
     if (errno != 0 || end == text || *end != '\0' || text[0] == '-') {
-        fprintf(stderr, "ipabs: %s expects a non-negative integer (got '%s')\n", opt, text);
+        fprintf(stderr, "ipabs: %s expects an integer from 0 to 18446744073709551615 "
+                        "(2^64 - 1) (got '%s')\n", opt, text);
         return false;
     }
     *out = v;
@@ -81,16 +96,16 @@ static bool option(cli_args *a, const char *opt, const char *val)
     else if (strcmp(opt, "--grid") == 0)
         return push(a->grids, &a->n_grids, opt, val);
     else if (strcmp(opt, "--guarantor-default") == 0) {
-        if (!parse_ll(opt, val, 1, &v) || v > 100000)
+        if (!parse_ll(opt, val, 1, CLI_MAX_PERIOD, &v))
             return false;
         a->guarantor_default = (int)v;
     } else if (strcmp(opt, "--paths") == 0)
-        return parse_ll(opt, val, 1, &a->paths);
+        return parse_ll(opt, val, 1, CLI_MAX_PATHS, &a->paths);
     else if (strcmp(opt, "--seed") == 0) {
         a->has_seed = true;
         return parse_u64(opt, val, &a->seed);
     } else if (strcmp(opt, "--threads") == 0) {
-        if (!parse_ll(opt, val, 1, &v) || v > 1024)
+        if (!parse_ll(opt, val, 1, 1024, &v))
             return false;
         a->threads = (int)v;
     } else if (strcmp(opt, "--csv-bom") == 0) {
@@ -100,9 +115,9 @@ static bool option(cli_args *a, const char *opt, const char *val)
         }
         a->no_bom = strcmp(val, "no") == 0;
     } else if (strcmp(opt, "--path") == 0)
-        return parse_ll(opt, val, 0, &a->path);
+        return parse_ll(opt, val, 0, CLI_MAX_PATHS - 1, &a->path);
     else if (strcmp(opt, "--horizon") == 0) {
-        if (!parse_ll(opt, val, 1, &v) || v > 100000)
+        if (!parse_ll(opt, val, 1, CLI_MAX_PERIOD, &v))
             return false;
         a->horizon = (int)v;
     } else {
@@ -179,10 +194,7 @@ bool cli_parse(int argc, char **argv, cli_args *a)
  * tape that cannot be read is the user's input error. */
 static int report_load(ipabs_status s, ipabs_errors *errors)
 {
-    for (size_t i = 0; i < errors->count; i++)
-        ipabs_error_print(stderr, &errors->items[i]);
-    if (s != IPABS_OK && errors->count > 1)
-        fprintf(stderr, "ipabs: %zu errors\n", errors->count);
+    ipabs_errors_print(stderr, errors);
     ipabs_errors_clear(errors);
     return s == IPABS_EIO ? 2 : ipabs_status_exit_code(s);
 }

@@ -50,6 +50,10 @@ void ipabs_errors_add(ipabs_errors *list, ipabs_status code, const char *file,
                       int line, int column, const char *field,
                       const char *fmt, ...)
 {
+    if (list->count >= IPABS_ERRORS_MAX) {
+        list->dropped++;
+        return;
+    }
     if (list->count == list->capacity) {
         size_t cap = list->capacity ? 2 * list->capacity : 8;
         ipabs_error *items = realloc(list->items, cap * sizeof *items);
@@ -76,6 +80,31 @@ void ipabs_errors_clear(ipabs_errors *list)
     list->items = NULL;
     list->count = 0;
     list->capacity = 0;
+    list->dropped = 0;
+}
+
+size_t ipabs_errors_total(const ipabs_errors *list)
+{
+    return list->count + list->dropped;
+}
+
+int ipabs_errors_full(const ipabs_errors *list)
+{
+    return list->count >= IPABS_ERRORS_MAX;
+}
+
+void ipabs_errors_print(FILE *out, const ipabs_errors *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        if (list->items[i].file[0] == '\0' && list->items[i].field[0] == '\0')
+            fputs("ipabs: ", out); /* not about a file: a message of the program */
+        ipabs_error_print(out, &list->items[i]);
+    }
+    if (list->dropped > 0)
+        fprintf(out, "ipabs: %zu more errors not shown (the first %d are)\n",
+                list->dropped, IPABS_ERRORS_MAX);
+    if (list->count + list->dropped > 1)
+        fprintf(out, "ipabs: %zu errors\n", list->count + list->dropped);
 }
 
 void ipabs_error_print(FILE *out, const ipabs_error *err)

@@ -3,6 +3,7 @@
  * lines do not justify another library dependency.
  */
 #include "ipabs/sha256.h"
+#include "ipabs/file.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -120,10 +121,10 @@ void ipabs_sha256_hex(const void *data, size_t len, char hex[65])
 
 ipabs_status ipabs_sha256_file(const char *path, char hex[65], ipabs_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    char why[160];
+    FILE *f = ipabs_file_open_regular(path, IPABS_TAPE_MAX_BYTES, why, sizeof why);
     if (f == NULL)
-        return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL,
-                               "cannot read: %s", strerror(errno));
+        return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL, "cannot read: %s", why);
     sha256 s;
     uint8_t buf[65536];
     size_t n;

@@ -2,9 +2,11 @@
  * csvin.c — result CSVs read back with libcsv.
  */
 #include "ipabs/csvin.h"
+#include "ipabs/file.h"
 
 #include <csv.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,13 +68,29 @@ static void on_row(int c, void *ctx)
     r->len = r->cap = 0;
 }
 
+/* A header and rows of its length: every reader may then index any row by
+ * the header's columns (a short row was read out of bounds, a long one
+ * overflowed the workbook's columns). */
+static ipabs_status check_shape(const char *path, const ipabs_table *t, ipabs_error *err)
+{
+    if (t->n_rows == 0)
+        return ipabs_error_set(err, IPABS_EINPUT, path, 1, 0, NULL,
+                               "empty; expected a header row naming the columns");
+    for (int i = 1; i < t->n_rows; i++)
+        if (t->row_len[i] != t->row_len[0])
+            return ipabs_error_set(err, IPABS_EINPUT, path, i + 1, 0, NULL,
+                                   "row %d has %d fields, the header has %d", i + 1,
+                                   t->row_len[i], t->row_len[0]);
+    return IPABS_OK;
+}
+
 ipabs_status ipabs_table_read(const char *path, ipabs_table *t, ipabs_error *err)
 {
     memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "rb");
+    char why[160];
+    FILE *f = ipabs_file_open_regular(path, IPABS_RESULT_MAX_BYTES, why, sizeof why);
     if (f == NULL)
-        return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL, "cannot read: %s",
-                               strerror(errno));
+        return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL, "cannot read: %s", why);
     struct csv_parser p;
     reader r = {t, NULL, 0, 0, false};
     csv_init(&p, CSV_APPEND_NULL);
@@ -98,6 +116,8 @@ ipabs_status ipabs_table_read(const char *path, ipabs_table *t, ipabs_error *err
     free(r.row);
     if (s == IPABS_OK && r.oom)
         s = ipabs_error_set(err, IPABS_ENOMEM, path, 0, 0, NULL, "out of memory");
+    if (s == IPABS_OK)
+        s = check_shape(path, t, err);
     if (s != IPABS_OK)
         ipabs_table_free(t);
     return s;
@@ -134,7 +154,7 @@ bool ipabs_table_num(const ipabs_table *t, int row, int col, double *out)
     if (*s == '\0')
         return false;
     *out = strtod(s, &end);
-    return *end == '\0';
+    return *end == '\0' && isfinite(*out);
 }
 
 /* ---- units ------------------------------------------------------------------ */

@@ -6,6 +6,8 @@
  */
 #include "ipabs/plot.h"
 
+#include <errno.h>
+#include <ctype.h>
 #include <math.h>
 #include <plplot/plplot.h>
 #include <stdio.h>
@@ -30,6 +32,51 @@ typedef struct chart {
 
 /* ---- drawing -------------------------------------------------------------- */
 
+/* Text from a CSV as PLplot may draw it: well-formed UTF-8 kept, any other
+ * byte and control characters shown as '?', and '#' (PLplot's escape
+ * character) doubled.  PLplot aborts the drawing of malformed UTF-8. */
+static const char *plot_text(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p != '\0' && o + 5 < cap;) {
+        size_t len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
+                   : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        bool ok = len > 0 && (len > 1 || (*p >= 0x20 && *p != 0x7F)) &&
+                  (len < 2 || *p >= 0xC2) && (len < 4 || *p <= 0xF4);
+        for (size_t k = 1; ok && k < len; k++)
+            ok = (p[k] & 0xC0) == 0x80;
+        if (!ok) {
+            out[o++] = '?';
+            p++;
+            continue;
+        }
+        if (*p == '#')
+            out[o++] = '#';
+        memcpy(out + o, p, len);
+        o += len;
+        p += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Values beyond this magnitude are not plotted (no result ipabs writes
+ * comes near it; PLplot's axis arithmetic overflows past it). */
+#define PLOT_MAX_ABS 1e100
+
+/* An axis at least a thousandth of its magnitude wide (and at least 1e-9):
+ * a narrower one is below the rounding step of its labels, and PLplot then
+ * loops forever drawing ticks. */
+static void widen(double *lo, double *hi)
+{
+    double mag = fmax(fabs(*lo), fabs(*hi));
+    if (*hi - *lo >= fmax(1e-3 * mag, 1e-9))
+        return;
+    double mid = 0.5 * (*lo + *hi), half = fmax(0.05 * mag, 0.5);
+    *lo = mid - half;
+    *hi = mid + half;
+}
+
 static void range(const series *s, double *lo, double *hi, bool from_zero)
 {
     *lo = from_zero ? 0.0 : INFINITY;
@@ -38,8 +85,7 @@ static void range(const series *s, double *lo, double *hi, bool from_zero)
         *lo = fmin(*lo, s->y[i]);
         *hi = fmax(*hi, s->y[i]);
     }
-    if (!(*hi > *lo))
-        *hi = *lo + 1.0;
+    widen(lo, hi);
     double pad = 0.05 * (*hi - *lo);
     *hi += pad;
     if (!from_zero)
@@ -63,8 +109,10 @@ static void category_labels(const chart *c, const series *s)
 {
     plcol0(1);
     plschr(0.0, 0.55);
+    char text[256];
     for (int i = 0; i < s->n; i++)
-        plptex(s->x[i], 0.0, 1.0, 1.0, 1.02, c->labels->cell[i + 1][c->label_col]);
+        plptex(s->x[i], 0.0, 1.0, 1.0, 1.02,
+               plot_text(c->labels->cell[i + 1][c->label_col], text, sizeof text));
     plschr(0.0, 1.0);
 }
 
@@ -87,7 +135,9 @@ static void draw_lines(const series *s, int n, const char *const *labels)
         plpoin(s[k].n, s[k].x, s[k].y, 17);
         if (labels != NULL && labels[k] != NULL && s[k].n > 0) {
             plschr(0.0, 0.6);
-            plptex(s[k].x[s[k].n - 1], s[k].y[s[k].n - 1], 1.0, 0.0, 1.05, labels[k]);
+            char text[256];
+            plptex(s[k].x[s[k].n - 1], s[k].y[s[k].n - 1], 1.0, 0.0, 1.05,
+                   plot_text(labels[k], text, sizeof text));
             plschr(0.0, 1.0);
         }
     }
@@ -119,22 +169,38 @@ static ipabs_status render_many(const char *path, const chart *c, const series *
     int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (len < 0 || (size_t)len >= sizeof tmp)
         return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL, "path too long");
+    double xlo, xhi, ylo, yhi;
+    frame_range(s, n, c->bars, &xlo, &xhi, &ylo, &yhi);
+    double margin = c->bars ? c->bar_width : 0.0;
+    xlo -= margin;
+    xhi += margin;
+    widen(&xlo, &xhi);
+    if (!c->bars) {
+        margin = 0.02 * (xhi - xlo);
+        xlo -= margin;
+        xhi += margin;
+    }
+    /* PLplot is handed an open file: when it opens one itself and fails, it
+     * ends the process.  Its driver closes the file at plend1. */
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL)
+        return ipabs_error_set(err, IPABS_EIO, path, 0, 0, NULL, "cannot write the chart: %s",
+                               strerror(errno));
     PLINT stream;
     plmkstrm(&stream);
     plsdev("svg");
-    plsfnam(tmp);
+    plsfile(f);
     set_colours();
     plinit();
-    double xlo, xhi, ylo, yhi;
-    frame_range(s, n, c->bars, &xlo, &xhi, &ylo, &yhi);
-    double margin = c->bars ? c->bar_width : 0.02 * fmax(xhi - xlo, 1e-12);
     plcol0(1);
-    plenv(xlo - margin, xhi + margin, ylo, yhi, 0, c->labels ? -1 : 0);
+    plenv(xlo, xhi, ylo, yhi, 0, c->labels ? -1 : 0);
     if (c->labels) {
         plbox("bc", 0.0, 0, "bcnstv", 0.0, 0);
         category_labels(c, s);
     }
-    pllab(c->xlabel, c->ylabel, c->title);
+    char xlabel[256], ylabel[256], title[256];
+    pllab(plot_text(c->xlabel, xlabel, sizeof xlabel), plot_text(c->ylabel, ylabel, sizeof ylabel),
+          plot_text(c->title, title, sizeof title));
     if (c->bars)
         draw_bars(s, c->bar_width);
     else
@@ -155,6 +221,13 @@ static ipabs_status render(const char *path, const chart *c, const series *s,
 
 /* ---- data ----------------------------------------------------------------- */
 
+static void series_free(series *s)
+{
+    free(s->x);
+    free(s->y);
+    s->x = s->y = NULL;
+}
+
 static bool column_series(const ipabs_table *t, const char *xname, const char *yname,
                           int first_row, series *s)
 {
@@ -164,23 +237,21 @@ static bool column_series(const ipabs_table *t, const char *xname, const char *y
     s->n = 0;
     s->x = calloc((size_t)t->n_rows, sizeof(double));
     s->y = calloc((size_t)t->n_rows, sizeof(double));
-    if (!s->x || !s->y)
+    if (!s->x || !s->y) {
+        series_free(s);
         return false;
+    }
     for (int r = first_row; r < t->n_rows; r++) {
         double x = r - first_row + 1, y;
-        if ((xname && !ipabs_table_num(t, r, xc, &x)) || !ipabs_table_num(t, r, yc, &y))
+        if ((xname && !ipabs_table_num(t, r, xc, &x)) || !ipabs_table_num(t, r, yc, &y) ||
+            fabs(x) > PLOT_MAX_ABS || fabs(y) > PLOT_MAX_ABS)
             continue;
         s->x[s->n] = x;
         s->y[s->n++] = y;
     }
+    if (s->n == 0)
+        series_free(s); /* no point: nothing to draw, nothing kept */
     return s->n > 0;
-}
-
-static void series_free(series *s)
-{
-    free(s->x);
-    free(s->y);
-    s->x = s->y = NULL;
 }
 
 typedef struct job {
@@ -209,6 +280,8 @@ static ipabs_status with_table(job *j, const char *csv,
         return IPABS_OK;
     ipabs_table t;
     ipabs_status s = ipabs_table_read(path, &t, j->err);
+    if (s == IPABS_EIO) /* a result file the user gave that cannot be read */
+        j->err->code = s = IPABS_EINPUT;
     if (s != IPABS_OK)
         return s;
     s = fn(j, &t);
@@ -337,7 +410,8 @@ static bool group_rows(const ipabs_table *t, int n_keys, int col, groups *g)
         double x, y;
         group_label(t, r, n_keys, label, sizeof label);
         int k = group_of(g, label);
-        if (k < 0 || !ipabs_table_num(t, r, 0, &x) || !ipabs_table_num(t, r, col, &y))
+        if (k < 0 || !ipabs_table_num(t, r, 0, &x) || !ipabs_table_num(t, r, col, &y) ||
+            fabs(x) > PLOT_MAX_ABS || fabs(y) > PLOT_MAX_ABS)
             continue;
         series *s = &g->s[k];
         if (s->x == NULL && (!(s->x = calloc((size_t)t->n_rows, sizeof(double))) ||
@@ -349,8 +423,33 @@ static bool group_rows(const ipabs_table *t, int n_keys, int col, groups *g)
     return true;
 }
 
+/* A measure name usable as part of a file name: letters, digits, '.',
+ * '_' and '-', not starting with '.', at most 100 bytes.  A header such as
+ * "../x" would otherwise write outside the result directory. */
+static bool file_safe(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 100 || name[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && strchr("._-", name[i]) == NULL)
+            return false;
+    return true;
+}
+
 static ipabs_status sweep_chart(job *j, const ipabs_table *t, int n_keys, int col)
 {
+    if (!file_safe(t->cell[0][col])) {
+        char shown[64];
+        snprintf(shown, sizeof shown, "%s", t->cell[0][col]);
+        for (char *p = shown; *p != '\0'; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7F)
+                *p = '?'; /* one line per error */
+        return ipabs_error_set(j->err, IPABS_EINPUT, "sweep.csv", 1, col + 1, NULL,
+                               "column name '%s' cannot name a chart file (letters, "
+                               "digits, '.', '_' and '-', at most 100, not starting "
+                               "with '.')", shown);
+    }
     groups *g = calloc(1, sizeof *g);
     if (g == NULL || !group_rows(t, n_keys, col, g)) {
         if (g != NULL)

@@ -16,6 +16,8 @@
 
 #include "scenario_internal.h"
 
+#include "ipabs/file.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -57,47 +59,75 @@ char *scn_strdup(scn_ctx *c, const char *s)
     return copy;
 }
 
+/* Control characters are written as escapes (\n, \t, \xNN) so that an
+ * error stays on one line whatever the input holds (a quoted newline in a
+ * tape header split a message in two). */
 void scn_clip(const char *text, char *buf, size_t cap)
 {
-    size_t n = strlen(text);
-    if (n < cap) {
-        memcpy(buf, text, n + 1);
+    size_t out = 0, n = strlen(text), i = 0;
+    for (; i < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        char esc[8] = {(char)ch, '\0'};
+        size_t len = 1;
+        if (ch == '\n' || ch == '\r' || ch == '\t')
+            len = (size_t)snprintf(esc, sizeof esc, "\\%c",
+                                   ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't');
+        else if (ch < 0x20 || ch == 0x7F)
+            len = (size_t)snprintf(esc, sizeof esc, "\\x%02X", ch);
+        /* Room for this, and for "..." unless it is the last byte. */
+        if (out + len + (i + 1 < n ? 4 : 1) > cap)
+            break;
+        memcpy(buf + out, esc, len);
+        out += len;
+    }
+    if (i < n) {
+        /* Do not cut a UTF-8 character in two (its bytes were copied 1:1). */
+        while (i > 0 && out > 0 && ((unsigned char)text[i] & 0xC0) == 0x80) {
+            i--;
+            out--;
+        }
+        memcpy(buf + out, "...", 4);
         return;
     }
-    size_t keep = cap > 4 ? cap - 4 : 0;
-    while (keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80)
-        keep--; /* do not cut a UTF-8 character in two */
-    memcpy(buf, text, keep);
-    memcpy(buf + keep, "...", 4);
+    buf[out] = '\0';
 }
 
 /* ---- files ---------------------------------------------------------------- */
 
-int scn_read_file(const char *path, char **out, size_t *len)
+int scn_read_file(const char *path, long long max_bytes, char **out, size_t *len,
+                  char *why, size_t cap)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = ipabs_file_open_regular(path, max_bytes, why, cap);
     if (f == NULL)
-        return errno;
-    size_t cap = 8192, n = 0;
-    char *buf = malloc(cap + 1);
+        return EIO;
+    size_t size = 8192, n = 0;
+    char *buf = malloc(size + 1);
     int failure = buf == NULL ? ENOMEM : 0;
     while (failure == 0) {
-        if (n == cap) {
-            char *bigger = realloc(buf, 2 * cap + 1);
+        if (n == size) {
+            char *bigger = realloc(buf, 2 * size + 1);
             if (bigger == NULL) {
                 failure = ENOMEM;
                 break;
             }
             buf = bigger;
-            cap *= 2;
+            size *= 2;
         }
-        size_t got = fread(buf + n, 1, cap - n, f);
+        size_t got = fread(buf + n, 1, size - n, f);
         n += got;
-        if (got == 0)
-            failure = ferror(f) ? (errno != 0 ? errno : EIO) : -1;
+        if ((long long)n > max_bytes) { /* it grew while being read */
+            snprintf(why, cap, "larger than the limit of %lld MiB", max_bytes >> 20);
+            failure = EFBIG;
+        } else if (got == 0) {
+            failure = ferror(f) ? EIO : -1;
+            if (failure == EIO)
+                snprintf(why, cap, "read error");
+        }
     }
     fclose(f);
     if (failure > 0) {
+        if (failure == ENOMEM)
+            snprintf(why, cap, "out of memory");
         free(buf);
         return failure;
     }
@@ -317,6 +347,12 @@ scn_pos scn_node_pos(const scn_ctx *c, struct fy_node *node, scn_pos fallback)
 static bool check_yaml_utf8(scn_ctx *c, const char *text, size_t len)
 {
     size_t bad = scn_utf8_invalid(text, len);
+    /* libfyaml stops at a NUL byte as at the end of the text: the rest of
+     * the file would be silently ignored. */
+    const char *nul = memchr(text, '\0', bad);
+    bool is_nul = nul != NULL;
+    if (is_nul)
+        bad = (size_t)(nul - text);
     if (bad == len)
         return true;
     scn_pos at = {c->yaml_path, 1, 1};
@@ -328,15 +364,18 @@ static bool check_yaml_utf8(scn_ctx *c, const char *text, size_t len)
             at.column++;
         }
     }
-    scn_error(c, at, NULL,
-              "invalid UTF-8 (byte 0x%02X); a scenario file must be UTF-8 text",
-              (unsigned char)text[bad]);
+    if (is_nul)
+        scn_error(c, at, NULL, "a NUL byte; a scenario file must be text");
+    else
+        scn_error(c, at, NULL,
+                  "invalid UTF-8 (byte 0x%02X); a scenario file must be UTF-8 text",
+                  (unsigned char)text[bad]);
     return false;
 }
 
 static void report_yaml_diagnostics(scn_ctx *c, struct fy_diag *diag)
 {
-    size_t before = c->errors->count;
+    size_t before = ipabs_errors_total(c->errors);
     void *iter = NULL;
     struct fy_diag_error *e;
     while ((e = fy_diag_errors_iterate(diag, &iter)) != NULL) {
@@ -347,15 +386,158 @@ static void report_yaml_diagnostics(scn_ctx *c, struct fy_diag *diag)
         scn_error(c, at, NULL, "YAML syntax error: %s",
                   e->msg ? e->msg : "(no message)");
     }
-    if (c->errors->count == before) /* libfyaml's verdict on an empty stream */
+    if (ipabs_errors_total(c->errors) == before) /* libfyaml's verdict on an empty stream */
         scn_error(c, (scn_pos){c->yaml_path, 1, 0}, NULL,
                   "the scenario is empty; expected a mapping with the "
                   "sections deal, loans and plan");
 }
 
+/* ---- aliases and duplicate keys ------------------------------------------ */
+
+/* Aliases are resolved (copied) only after this walk has found that their
+ * expansion stays within SCN_MAX_NODES nodes and SCN_MAX_DEPTH levels: a
+ * few kilobytes of nested aliases ("billion laughs") would otherwise
+ * expand to gigabytes.  The walk stops as soon as the budget is spent, so
+ * it costs at most SCN_MAX_NODES steps. */
+typedef struct alias_walk {
+    long budget;  /* nodes left */
+    long aliases; /* alias nodes met */
+    int widest;   /* most keys in one mapping */
+} alias_walk;
+
+static bool within_budget(struct fy_node *n, alias_walk *w, int depth)
+{
+    if (n == NULL)
+        return true;
+    if (--w->budget < 0 || depth > SCN_MAX_DEPTH)
+        return false;
+    if (fy_node_is_alias(n)) {
+        w->aliases++;
+        struct fy_node *target = fy_node_resolve_alias(n);
+        return target == NULL || within_budget(target, w, depth + 1);
+    }
+    void *iter = NULL;
+    if (fy_node_is_mapping(n)) {
+        struct fy_node_pair *p;
+        if (fy_node_mapping_item_count(n) > w->widest)
+            w->widest = fy_node_mapping_item_count(n);
+        while ((p = fy_node_mapping_iterate(n, &iter)) != NULL)
+            if (!within_budget(fy_node_pair_key(p), w, depth + 1) ||
+                !within_budget(fy_node_pair_value(p), w, depth + 1))
+                return false;
+    } else if (fy_node_is_sequence(n)) {
+        struct fy_node *item;
+        while ((item = fy_node_sequence_iterate(n, &iter)) != NULL)
+            if (!within_budget(item, w, depth + 1))
+                return false;
+    }
+    return true;
+}
+
+typedef struct key_ref {
+    const char *text;
+    size_t len;
+    int order;
+    struct fy_node *node;
+} key_ref;
+
+static int compare_keys(const void *a, const void *b)
+{
+    const key_ref *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int d = memcmp(x->text, y->text, n);
+    if (d == 0)
+        d = (x->len > y->len) - (x->len < y->len);
+    return d != 0 ? d : (x->order > y->order) - (x->order < y->order);
+}
+
+/* Repeated scalar keys of one mapping, by sorting: O(n log n), where
+ * libfyaml's own check compares every pair. */
+static void check_mapping_keys(scn_ctx *c, struct fy_node *map)
+{
+    int n = fy_node_mapping_item_count(map);
+    if (n < 2)
+        return;
+    key_ref *keys = malloc((size_t)n * sizeof *keys);
+    if (keys == NULL) {
+        scn_oom(c);
+        return;
+    }
+    void *iter = NULL;
+    struct fy_node_pair *p;
+    int k = 0;
+    while ((p = fy_node_mapping_iterate(map, &iter)) != NULL && k < n) {
+        struct fy_node *key = fy_node_pair_key(p);
+        size_t len = 0;
+        const char *text = key && fy_node_is_scalar(key) ? fy_node_get_scalar(key, &len) : NULL;
+        if (text != NULL) {
+            keys[k] = (key_ref){text, len, k, key};
+            k++;
+        }
+    }
+    qsort(keys, (size_t)k, sizeof *keys, compare_keys);
+    for (int i = 1, first = 0; i < k; i++) {
+        if (keys[i].len != keys[first].len ||
+            memcmp(keys[i].text, keys[first].text, keys[i].len) != 0) {
+            first = i;
+            continue;
+        }
+        char text[80], name[80];
+        snprintf(name, sizeof name, "%.*s", (int)(keys[i].len < 79 ? keys[i].len : 79),
+                 keys[i].text);
+        scn_clip(name, text, sizeof text);
+        scn_pos first_at = scn_node_pos(c, keys[first].node, (scn_pos){c->yaml_path, 0, 0});
+        scn_error(c, scn_node_pos(c, keys[i].node, first_at), NULL,
+                  "duplicate key '%s' (first at line %d)", text, first_at.line);
+    }
+    free(keys);
+}
+
+/* Every mapping of the (resolved) document; depth is bounded by the
+ * parser's own nesting limit. */
+static void check_duplicate_keys(scn_ctx *c, struct fy_node *n)
+{
+    void *iter = NULL;
+    if (n == NULL)
+        return;
+    if (fy_node_is_mapping(n)) {
+        check_mapping_keys(c, n);
+        struct fy_node_pair *p;
+        while ((p = fy_node_mapping_iterate(n, &iter)) != NULL)
+            check_duplicate_keys(c, fy_node_pair_value(p));
+    } else if (fy_node_is_sequence(n)) {
+        struct fy_node *item;
+        while ((item = fy_node_sequence_iterate(n, &iter)) != NULL)
+            check_duplicate_keys(c, item);
+    }
+}
+
+/* Aliases within bounds, then resolved; false (error recorded) if not.
+ * A document without aliases is not handed to fy_document_resolve, whose
+ * duplicate-key check compares every pair of keys of a mapping. */
+static bool resolve_aliases(scn_ctx *c, struct fy_document *doc)
+{
+    alias_walk w = {SCN_MAX_NODES, 0, 0};
+    if (!within_budget(fy_document_root(doc), &w, 0)) {
+        scn_error(c, (scn_pos){c->yaml_path, 0, 0}, NULL,
+                  "the document with its aliases expanded exceeds %d nodes or "
+                  "%d levels of nesting; a scenario needs far fewer",
+                  SCN_MAX_NODES, SCN_MAX_DEPTH);
+        return false;
+    }
+    if (w.aliases > 0 && w.widest > SCN_MAX_ALIAS_MAP_KEYS) {
+        scn_error(c, (scn_pos){c->yaml_path, 0, 0}, NULL,
+                  "a document with aliases may have at most %d keys in one "
+                  "mapping (it has %d)", SCN_MAX_ALIAS_MAP_KEYS, w.widest);
+        return false;
+    }
+    return w.aliases == 0 || fy_document_resolve(doc) == 0;
+}
+
 /* Parse with libfyaml, its diagnostics collected rather than printed.
  * c->diag is destroyed (not merely unref'ed: that would leak the collected
- * errors) after the document, which holds a reference to it. */
+ * errors) after the document, which holds a reference to it.  Duplicate
+ * keys are allowed by the parser and found by check_duplicate_keys. */
 static struct fy_document *parse_yaml(scn_ctx *c, const char *text, size_t len)
 {
     struct fy_diag_cfg dcfg;
@@ -369,12 +551,20 @@ static struct fy_document *parse_yaml(scn_ctx *c, const char *text, size_t len)
     }
     fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {
-        .flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT, .diag = diag};
+        .flags = FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS, .diag = diag};
     struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
     if (doc == NULL || fy_diag_got_error(diag) || fy_document_root(doc) == NULL) {
         report_yaml_diagnostics(c, diag);
         fy_document_destroy(doc);
-        doc = NULL;
+        return NULL;
+    }
+    size_t before = ipabs_errors_total(c->errors);
+    check_duplicate_keys(c, fy_document_root(doc));
+    if (ipabs_errors_total(c->errors) > before || !resolve_aliases(c, doc)) {
+        if (ipabs_errors_total(c->errors) == before)
+            report_yaml_diagnostics(c, diag);
+        fy_document_destroy(doc);
+        return NULL;
     }
     return doc;
 }
@@ -384,14 +574,16 @@ static struct fy_document *parse_yaml(scn_ctx *c, const char *text, size_t len)
 static void load_document(scn_ctx *c, char **text)
 {
     size_t len = 0;
-    int failure = scn_read_file(c->yaml_path, text, &len);
+    char why[160];
+    int failure = scn_read_file(c->yaml_path, IPABS_SCENARIO_MAX_BYTES, text, &len,
+                                why, sizeof why);
     if (failure == ENOMEM) {
         scn_oom(c);
         return;
     }
     if (failure != 0) {
         ipabs_errors_add(c->errors, IPABS_EIO, c->yaml_path, 0, 0, NULL,
-                         "cannot read the scenario: %s", strerror(failure));
+                         "cannot read the scenario: %s", why);
         return;
     }
     if (check_yaml_utf8(c, *text, len))
@@ -692,7 +884,7 @@ static void read_scenario(scn_ctx *c, const char *const *overrides,
 static ipabs_status finish(scn_ctx *c, size_t first, ipabs_deal **out)
 {
     ipabs_errors *errors = c->errors;
-    if (errors->count == first && !c->out_of_memory) {
+    if (ipabs_errors_total(errors) == first && !c->out_of_memory) {
         ipabs_error err;
         ipabs_status status = ipabs_deal_finalize(c->deal, &err);
         if (status == IPABS_OK) {
@@ -703,7 +895,9 @@ static ipabs_status finish(scn_ctx *c, size_t first, ipabs_deal **out)
                          err.field, "%s", err.message);
     }
     ipabs_deal_free(c->deal);
-    return errors->count > first ? errors->items[first].code : IPABS_ENOMEM;
+    if (errors->count > first)
+        return errors->items[first].code;
+    return ipabs_errors_total(errors) > first ? IPABS_EINPUT : IPABS_ENOMEM;
 }
 
 ipabs_status ipabs_scenario_load(const char *yaml_path,
@@ -713,7 +907,7 @@ ipabs_status ipabs_scenario_load(const char *yaml_path,
     if (out == NULL || errors == NULL)
         return IPABS_EINTERNAL;
     *out = NULL;
-    size_t first = errors->count;
+    size_t first = ipabs_errors_total(errors);
     scn_ctx c = {.yaml_path = yaml_path, .errors = errors,
                  .model_lists_ok = true, .tranches_ok = true};
     if (yaml_path == NULL) {

@@ -11,6 +11,8 @@
  */
 #include "scenario_internal.h"
 
+#include "ipabs/file.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -173,7 +175,8 @@ bool scn_csv_read(scn_ctx *c, const char *path, const char *key,
 {
     char *buf = NULL;
     size_t len = 0;
-    int failure = scn_read_file(path, &buf, &len);
+    char why[160];
+    int failure = scn_read_file(path, IPABS_TAPE_MAX_BYTES, &buf, &len, why, sizeof why);
     if (failure == ENOMEM) {
         scn_oom(c);
         return false;
@@ -181,7 +184,7 @@ bool scn_csv_read(scn_ctx *c, const char *path, const char *key,
     if (failure != 0) {
         ipabs_errors_add(c->errors, IPABS_EIO, path, 0, 0, key,
                          "cannot read the file: %s (named by %s at %s:%d)",
-                         strerror(failure), key, named_at.file, named_at.line);
+                         why, key, named_at.file, named_at.line);
         return false;
     }
     size_t bad = scn_utf8_invalid(buf, len);

@@ -24,6 +24,18 @@
 #include "ipabs/deal.h"
 #include "ipabs/error.h"
 
+/* Bounds of the YAML document with its aliases expanded
+ * (docs/scenario-format.md, "Limits"). */
+#define SCN_MAX_NODES 1000000
+#define SCN_MAX_DEPTH 256
+/* libfyaml's alias resolution compares every pair of keys of a mapping. */
+#define SCN_MAX_ALIAS_MAP_KEYS 1000
+
+/* Largest amount in currency units a scenario or tape may state, and the
+ * largest Student-t df (docs/scenario-format.md, "Limits"). */
+#define SCN_MAX_AMOUNT 1e15
+#define SCN_MAX_DF 1e6
+
 /* Where something is: file as the user named it, 1-based line and column
  * (0 = unknown).  For --set overrides file is "--set" and line is the
  * override's 1-based index. */
@@ -80,6 +92,7 @@ typedef struct scn_yv {
     const char *path;
     scn_pos pos;
     scn_pos key_pos;
+    struct fy_node **items; /* a sequence's items, when gathered; else NULL */
 } scn_yv;
 
 /* ---- shared helpers (scenario.c) ------------------------------------------ */
@@ -94,10 +107,11 @@ void scn_oom(scn_ctx *c);
 /* strdup that records IPABS_ENOMEM on failure. */
 char *scn_strdup(scn_ctx *c, const char *s);
 
-/* Read a whole file into a NUL-terminated buffer (*out, owned by the
- * caller).  Returns 0 or the errno value of the failure (ENOMEM when an
- * allocation failed). */
-int scn_read_file(const char *path, char **out, size_t *len);
+/* Read a whole regular file of at most max_bytes into a NUL-terminated
+ * buffer (*out, owned by the caller).  Returns 0, or an errno value
+ * (ENOMEM when an allocation failed) with the reason written into why. */
+int scn_read_file(const char *path, long long max_bytes, char **out, size_t *len,
+                  char *why, size_t cap);
 
 /* Copy text into buf for a message, cut at a UTF-8 boundary with "..."
  * when it does not fit. */

@@ -14,6 +14,8 @@
  */
 #include "scenario_internal.h"
 
+#include "ipabs/file.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <math.h>
@@ -53,7 +55,56 @@ typedef struct tape_reader {
     int column_field[COL_N]; /* enum tape_column -> header field, or -1 */
     int n_rows;              /* data rows seen */
     int cap_loans;
+    struct name_index *indexes; /* sorted model names: ratings, curves, sectors */
 } tape_reader;
+
+/* The names of one model list, sorted, with their positions: a loan's
+ * rating, PD curve or sector is found by binary search, so that reading
+ * n loans against m names costs O(n log m), not O(n m). */
+typedef struct name_index {
+    int n;
+    struct name_pos {
+        const char *name;
+        int index;
+    } *items;
+} name_index;
+
+enum { INDEX_RATINGS, INDEX_CURVES, INDEX_SECTORS, INDEX_N };
+
+static int compare_name_pos(const void *a, const void *b)
+{
+    return strcmp(((const struct name_pos *)a)->name, ((const struct name_pos *)b)->name);
+}
+
+typedef const char *(*model_name_fn)(const struct ipabs_model *m, int i);
+
+/* Position of name among the n names of name_at, or -1; the index of
+ * list `which` is built on first use (no memory: a linear search). */
+static int find_name(tape_reader *t, int which, model_name_fn name_at, int n,
+                     const char *name)
+{
+    const ipabs_model *m = &t->c->deal->model;
+    if (t->indexes == NULL)
+        t->indexes = calloc(INDEX_N, sizeof *t->indexes);
+    name_index *x = t->indexes ? &t->indexes[which] : NULL;
+    if (x != NULL && x->items == NULL && n > 0 &&
+        (x->items = malloc((size_t)n * sizeof *x->items)) != NULL) {
+        for (int i = 0; i < n; i++)
+            x->items[i] = (struct name_pos){name_at(m, i), i};
+        qsort(x->items, (size_t)n, sizeof *x->items, compare_name_pos);
+        x->n = n;
+    }
+    if (x == NULL || x->items == NULL) {
+        for (int i = 0; i < n; i++)
+            if (strcmp(name_at(m, i), name) == 0)
+                return i;
+        return -1;
+    }
+    struct name_pos key = {name, 0};
+    const struct name_pos *hit = bsearch(&key, x->items, (size_t)x->n, sizeof *x->items,
+                                         compare_name_pos);
+    return hit ? hit->index : -1;
+}
 
 typedef struct column_spec column_spec;
 
@@ -158,8 +209,6 @@ static bool cell_amortisation(tape_reader *t, const tape_cell *cell, scn_pos at,
     return false;
 }
 
-typedef const char *(*model_name_fn)(const ipabs_model *m, int i);
-
 static const char *rating_name(const ipabs_model *m, int i)
 {
     return m->rating_names[i];
@@ -173,7 +222,7 @@ static const char *curve_name(const ipabs_model *m, int i)
 /* A name that the model must define (rating, PD curve); an empty cell =
  * not given (NULL). */
 static bool cell_lookup(tape_reader *t, const tape_cell *cell, scn_pos at,
-                        const column_spec *col, const char *table,
+                        const column_spec *col, const char *table, int which,
                         model_name_fn name_at, int n, char **dst)
 {
     const ipabs_model *m = &t->c->deal->model;
@@ -181,11 +230,12 @@ static bool cell_lookup(tape_reader *t, const tape_cell *cell, scn_pos at,
     scn_suggest s;
     if (cell->len == 0)
         return true;
+    found = find_name(t, which, name_at, n, cell->text) >= 0;
+    /* The "did you mean" search (an edit distance per name) only for an
+     * error that will be shown. */
     scn_suggest_init(&s, cell->text);
-    for (int i = 0; i < n && !found; i++) {
-        found = strcmp(cell->text, name_at(m, i)) == 0;
+    for (int i = 0; !found && !ipabs_errors_full(t->c->errors) && i < n; i++)
         scn_suggest_offer(&s, name_at(m, i));
-    }
     if (!found && t->c->model_lists_ok) {
         char text[TEXT_CAP], hint[96];
         scn_clip(cell->text, text, sizeof text);
@@ -201,14 +251,14 @@ static bool cell_lookup(tape_reader *t, const tape_cell *cell, scn_pos at,
 static bool cell_rating(tape_reader *t, const tape_cell *cell, scn_pos at,
                         ipabs_loan *loan, const column_spec *col)
 {
-    return cell_lookup(t, cell, at, col, "model.pd_table", rating_name,
+    return cell_lookup(t, cell, at, col, "model.pd_table", INDEX_RATINGS, rating_name,
                        t->c->deal->model.n_ratings, &loan->rating);
 }
 
 static bool cell_pd_curve(tape_reader *t, const tape_cell *cell, scn_pos at,
                           ipabs_loan *loan, const column_spec *col)
 {
-    return cell_lookup(t, cell, at, col, "model.pd_curves", curve_name,
+    return cell_lookup(t, cell, at, col, "model.pd_curves", INDEX_CURVES, curve_name,
                        t->c->deal->model.n_curves, &loan->pd_curve);
 }
 
@@ -256,7 +306,7 @@ static const column_spec columns[COL_N] = {
     [COL_FIRM] = {"firm", true, cell_text, LOAN(firm), {0}},
     [COL_SECTOR] = {"sector", true, cell_text, LOAN(sector), {0}},
     [COL_PRINCIPAL] = {"principal", true, cell_number, LOAN(principal),
-                       NUMBER(0.0, true, INFINITY, false)},
+                       NUMBER(0.0, true, SCN_MAX_AMOUNT, false)},
     [COL_RATE] = {"rate", true, cell_number, LOAN(rate),
                   NUMBER(0.0, false, 1.0, true)},
     [COL_TERM] = {"term", true, cell_int, LOAN(term),
@@ -269,7 +319,7 @@ static const column_spec columns[COL_N] = {
                        NUMBER(0.0, false, 1.0, true)},
     [COL_IP_TYPE] = {"ip_type", true, cell_text, LOAN(ip_type), {0}},
     [COL_IP_VALUE] = {"ip_value", true, cell_number, LOAN(ip_value),
-                      NUMBER(0.0, false, INFINITY, false)},
+                      NUMBER(0.0, false, SCN_MAX_AMOUNT, false)},
     [COL_RECOVERY_MEAN] = {"recovery_mean", true, cell_number,
                            LOAN(recovery_mean), NUMBER(0.0, false, 1.0, false)},
     [COL_RECOVERY_SD] = {"recovery_sd", true, cell_number, LOAN(recovery_sd),
@@ -278,7 +328,7 @@ static const column_spec columns[COL_N] = {
                           NUMBER(0.0, false, 600.0, false)},
     [COL_DISPOSAL_COST] = {"disposal_cost", true, cell_number,
                            LOAN(disposal_cost),
-                           NUMBER(0.0, false, INFINITY, false)},
+                           NUMBER(0.0, false, SCN_MAX_AMOUNT, false)},
     [COL_RATING] = {"rating", false, cell_rating, 0, {0}},
     [COL_PD_CURVE] = {"pd_curve", false, cell_pd_curve, 0, {0}},
     [COL_FACTOR_LOADING] = {"factor_loading", false, cell_optional_number,
@@ -349,12 +399,14 @@ static void check_beta(tape_reader *t, const ipabs_loan *loan, unsigned ok)
               s, m, sqrt(m * (1.0 - m)));
 }
 
-static int sector_index(const ipabs_model *m, const char *sector)
+static const char *sector_name(const ipabs_model *m, int i)
 {
-    for (int i = 0; sector != NULL && i < m->n_sectors; i++)
-        if (strcmp(m->sector_names[i], sector) == 0)
-            return i;
-    return -1;
+    return m->sector_names[i];
+}
+
+static int sector_index(tape_reader *t, const ipabs_model *m, const char *sector)
+{
+    return sector == NULL ? -1 : find_name(t, INDEX_SECTORS, sector_name, m->n_sectors, sector);
 }
 
 /* The global loading (default sqrt(model.correlation)) and the sector
@@ -368,7 +420,7 @@ static void resolve_loadings(tape_reader *t, ipabs_loan *loan, unsigned ok)
     bool given = !isnan(loan->factor_loading);
     if (!given)
         loan->factor_loading = sqrt(m->correlation);
-    loan->sector_index = sector_index(m, loan->sector);
+    loan->sector_index = sector_index(t, m, loan->sector);
     if (loan->sector_index < 0)
         return;
     double a = loan->factor_loading, s = m->sector_loading[loan->sector_index];
@@ -722,7 +774,9 @@ void scn_read_tape(scn_ctx *c)
 {
     char *buf = NULL;
     size_t len = 0;
-    int failure = scn_read_file(c->tape_path, &buf, &len);
+    char why[160];
+    int failure = scn_read_file(c->tape_path, IPABS_TAPE_MAX_BYTES, &buf, &len, why,
+                                sizeof why);
     if (failure == ENOMEM) {
         scn_oom(c);
         return;
@@ -730,20 +784,23 @@ void scn_read_tape(scn_ctx *c)
     if (failure != 0) {
         ipabs_errors_add(c->errors, IPABS_EIO, c->tape_path, 0, 0, "loans.tape",
                          "cannot read the loan tape: %s (named by loans.tape "
-                         "at %s:%d)", strerror(failure), c->tape_key_pos.file,
+                         "at %s:%d)", why, c->tape_key_pos.file,
                          c->tape_key_pos.line);
         return;
     }
     tape_reader t = {.c = c, .path = c->tape_path};
     for (int col = 0; col < COL_N; col++)
         t.column_field[col] = -1;
-    size_t before = c->errors->count;
+    size_t before = ipabs_errors_total(c->errors);
     parse_tape(&t, buf, len);
     finish_tape(&t);
-    c->tape_ok = c->errors->count == before && !t.stopped &&
+    c->tape_ok = ipabs_errors_total(c->errors) == before && !t.stopped &&
                  c->deal->n_loans > 0;
     clear_row(&t);
     free(t.cells);
     free(t.field_column);
+    for (int k = 0; t.indexes != NULL && k < INDEX_N; k++)
+        free(t.indexes[k].items);
+    free(t.indexes);
     free(buf);
 }

@@ -162,6 +162,7 @@ static scn_yv pair_child(const scn_ctx *c, const scn_yv *parent,
     v.node = fy_node_pair_value(p);
     v.path = buf;
     v.key_pos = scn_node_pos(c, fy_node_pair_key(p), parent->pos);
+    v.items = NULL;
     /* A mapping or sequence is located at its key, a scalar at itself. */
     v.pos = fy_node_is_scalar(v.node) ? scn_node_pos(c, v.node, v.key_pos)
                                       : v.key_pos;
@@ -173,11 +174,30 @@ static scn_yv seq_item(const scn_ctx *c, const scn_yv *seq, int i, char *buf)
 {
     scn_yv v;
     snprintf(buf, PATH_CAP, "%s[%d]", seq->path, i);
-    v.node = fy_node_sequence_get_by_index(seq->node, i);
+    v.node = seq->items ? seq->items[i] : fy_node_sequence_get_by_index(seq->node, i);
     v.path = buf;
     v.pos = scn_node_pos(c, v.node, seq->pos);
     v.key_pos = v.pos;
+    v.items = NULL;
     return v;
+}
+
+/* v with its count sequence items gathered into v->items (free it), so
+ * that seq_item costs O(1): fy_node_sequence_get_by_index walks the list
+ * from its start, which made reading n tranches O(n^2).  False (recorded)
+ * when out of memory. */
+static bool gather_items(scn_ctx *c, const scn_yv *v, int count, scn_yv *out)
+{
+    *out = *v;
+    out->items = malloc((size_t)(count > 0 ? count : 1) * sizeof *out->items);
+    if (out->items == NULL) {
+        scn_oom(c);
+        return false;
+    }
+    void *iter = NULL;
+    for (int i = 0; i < count; i++)
+        out->items[i] = fy_node_sequence_iterate(v->node, &iter);
+    return true;
 }
 
 /* ---- scalar values -------------------------------------------------------- */
@@ -417,9 +437,9 @@ static key_set read_mapping(scn_ctx *c, const scn_yv *v, void *base,
 static bool read_section(scn_ctx *c, const scn_yv *v, void *base,
                          const key_spec *k)
 {
-    size_t before = c->errors->count;
+    size_t before = ipabs_errors_total(c->errors);
     read_mapping(c, v, at_offset(base, k->offset), k->sub, k->n_sub);
-    return c->errors->count == before;
+    return ipabs_errors_total(c->errors) == before;
 }
 
 /* Mapping pair p of v as a scn_yv named by its key; NULL name (error
@@ -469,19 +489,23 @@ static bool read_number_list(scn_ctx *c, const scn_yv *v, const list_rule *rule,
         expected(c, v, what);
         return false;
     }
+    scn_yv seq;
     double *x = calloc((size_t)count, sizeof *x);
-    if (x == NULL) {
-        scn_oom(c);
+    if (x == NULL || !gather_items(c, v, count, &seq)) {
+        if (x == NULL)
+            scn_oom(c);
+        free(x);
         return false;
     }
     bool ok = true;
     for (int i = 0; i < count; i++) {
-        if (!read_list_item(c, v, i, rule, x)) {
+        if (!read_list_item(c, &seq, i, rule, x)) {
             /* So that the next item is not compared with a bad one. */
             x[i] = rule->order > 0 ? -INFINITY : INFINITY;
             ok = false;
         }
     }
+    free(seq.items);
     if (!ok) {
         free(x);
         return false;
@@ -497,6 +521,11 @@ static bool read_number_list(scn_ctx *c, const scn_yv *v, const list_rule *rule,
 #define R_UNIT {0.0, 1.0, false, false}               /* [0, 1] */
 #define R_LOADING {-1.0, 1.0, false, false}           /* [-1, 1] */
 #define R_NON_NEGATIVE {0.0, INFINITY, false, false}  /* >= 0 */
+/* Amounts in currency units: at most SCN_MAX_AMOUNT, so that sums over
+ * every loan and period stay far inside double range and the conservation
+ * checks keep their meaning (1e308 overflowed to NaN). */
+#define R_AMOUNT {0.0, SCN_MAX_AMOUNT, false, false}  /* [0, 1e15] */
+#define R_POSITIVE_AMOUNT {0.0, SCN_MAX_AMOUNT, true, false} /* (0, 1e15] */
 #define R_POSITIVE {0.0, INFINITY, true, false}       /* > 0 */
 #define R_PERIODS {1.0, 600.0, false, false}          /* 1..600 */
 #define R_LAG {0.0, 600.0, false, false}              /* 0..600 */
@@ -736,26 +765,50 @@ static scn_pos item_name_pos(const scn_ctx *c, struct fy_node *item,
                         fallback);
 }
 
-/* Item i's name against the items before it. */
-static void check_unique_name(scn_ctx *c, const scn_yv *seq, int i,
-                              const char *what)
+typedef struct named_item {
+    const char *name;
+    int index;
+} named_item;
+
+static int compare_named(const void *a, const void *b)
 {
-    struct fy_node *item = fy_node_sequence_get_by_index(seq->node, i);
-    const char *name = item_name(item);
-    for (int j = 0; name != NULL && j < i; j++) {
-        struct fy_node *other = fy_node_sequence_get_by_index(seq->node, j);
-        const char *other_name = item_name(other);
-        if (other_name == NULL || strcmp(name, other_name) != 0)
-            continue;
-        char path[PATH_CAP], text[TEXT_CAP];
-        scn_pos first = item_name_pos(c, other, seq->pos);
-        snprintf(path, sizeof path, "%s[%d].name", seq->path, i);
-        scn_clip(name, text, sizeof text);
-        scn_error(c, item_name_pos(c, item, seq->pos), path,
-                  "duplicate %s name '%s' (first at %s %d)", what, text,
-                  first.file == c->yaml_path ? "line" : "--set", first.line);
+    const named_item *x = a, *y = b;
+    int d = strcmp(x->name, y->name);
+    return d != 0 ? d : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Every repeated name of the sequence's items, each naming the first: by
+ * sorting (name, index), O(n log n). */
+static void check_unique_names(scn_ctx *c, const scn_yv *seq, int count,
+                               const char *what)
+{
+    named_item *items = malloc((size_t)(count > 0 ? count : 1) * sizeof *items);
+    int n = 0;
+    if (items == NULL) {
+        scn_oom(c);
         return;
     }
+    for (int i = 0; i < count; i++) {
+        const char *name = item_name(seq->items[i]);
+        if (name != NULL)
+            items[n++] = (named_item){name, i};
+    }
+    qsort(items, (size_t)n, sizeof *items, compare_named);
+    for (int k = 1, first = 0; k < n; k++) {
+        if (strcmp(items[k].name, items[first].name) != 0) {
+            first = k;
+            continue;
+        }
+        char path[PATH_CAP], text[TEXT_CAP];
+        struct fy_node *item = seq->items[items[k].index];
+        scn_pos at = item_name_pos(c, seq->items[items[first].index], seq->pos);
+        snprintf(path, sizeof path, "%s[%d].name", seq->path, items[k].index);
+        scn_clip(items[k].name, text, sizeof text);
+        scn_error(c, item_name_pos(c, item, seq->pos), path,
+                  "duplicate %s name '%s' (first at %s %d)", what, text,
+                  at.file == c->yaml_path ? "line" : "--set", at.line);
+    }
+    free(items);
 }
 
 /* ---- tranches ------------------------------------------------------------- */
@@ -804,7 +857,7 @@ static const key_spec tranche_keys[TR_N] = {
                   .choices = class_choices},
     [TR_BALANCE] = {.name = "balance", .read = read_number, .required = true,
                     .offset = offsetof(ipabs_tranche, balance),
-                    .range = R_POSITIVE},
+                    .range = R_POSITIVE_AMOUNT},
     [TR_COUPON] = {.name = "coupon", .read = read_number,
                    .offset = offsetof(ipabs_tranche, coupon),
                    .range = R_UNIT_OPEN},
@@ -947,7 +1000,6 @@ static key_set read_tranche(scn_ctx *c, const scn_yv *seq, int i)
     tr->daycount_given = (s.ok & BIT(TR_DAY_COUNT)) != 0;
     check_tranche_schedule(c, &item, tr, s);
     read_coupon_steps(c, &item, tr, s);
-    check_unique_name(c, seq, i, "tranche");
     return s;
 }
 
@@ -995,7 +1047,7 @@ static bool read_tranches(scn_ctx *c, const scn_yv *v, void *base,
                           const key_spec *k)
 {
     ipabs_deal *d = base;
-    size_t before = c->errors->count;
+    size_t before = ipabs_errors_total(c->errors);
     int count = fy_node_is_sequence(v->node)
                     ? fy_node_sequence_item_count(v->node) : 0;
     (void)k;
@@ -1005,19 +1057,23 @@ static bool read_tranches(scn_ctx *c, const scn_yv *v, void *base,
         expected(c, v, "a non-empty sequence of tranches");
         return false;
     }
+    scn_yv seq;
     key_set *sets = calloc((size_t)count, sizeof *sets);
     d->tranches = calloc((size_t)count, sizeof *d->tranches);
-    if (sets == NULL || d->tranches == NULL) {
+    if (sets == NULL || d->tranches == NULL || !gather_items(c, v, count, &seq)) {
+        if (sets == NULL || d->tranches == NULL)
+            scn_oom(c);
         free(sets);
-        scn_oom(c);
         return false;
     }
     d->n_tranches = count;
     for (int i = 0; i < count; i++)
-        sets[i] = read_tranche(c, v, i);
-    check_tranche_order(c, v, sets);
+        sets[i] = read_tranche(c, &seq, i);
+    check_unique_names(c, &seq, count, "tranche");
+    check_tranche_order(c, &seq, sets);
+    free(seq.items);
     free(sets);
-    c->tranches_ok = c->errors->count == before;
+    c->tranches_ok = ipabs_errors_total(c->errors) == before;
     return c->tranches_ok;
 }
 
@@ -1052,7 +1108,7 @@ static const key_spec expense_keys[EX_N] = {
     [EX_RATE] = {.name = "rate_on_senior", .read = read_expense_rate,
                  .range = R_UNIT_OPEN},
     [EX_FIXED] = {.name = "fixed_per_year", .read = read_expense_fixed,
-                  .range = R_NON_NEGATIVE},
+                  .range = R_AMOUNT},
     [EX_DAY_COUNT] = {.name = "day_count", .read = read_choice,
                       .offset = offsetof(ipabs_expense, daycount),
                       .choices = daycount_choices},
@@ -1073,14 +1129,13 @@ static void read_expense(scn_ctx *c, const scn_yv *seq, int i)
     else if (!rate && !fixed && fy_node_is_mapping(item.node))
         scn_error(c, item.key_pos, item.path,
                   "missing the amount: give rate_on_senior or fixed_per_year");
-    check_unique_name(c, seq, i, "expense");
 }
 
 static bool read_expenses(scn_ctx *c, const scn_yv *v, void *base,
                           const key_spec *k)
 {
     ipabs_deal *d = base;
-    size_t before = c->errors->count;
+    size_t before = ipabs_errors_total(c->errors);
     (void)k;
     if (!fy_node_is_sequence(v->node)) {
         expected(c, v, "a sequence of expenses ([] for none)");
@@ -1093,10 +1148,15 @@ static bool read_expenses(scn_ctx *c, const scn_yv *v, void *base,
         scn_oom(c);
         return false;
     }
+    scn_yv seq;
+    if (!gather_items(c, v, count, &seq))
+        return false;
     d->n_expenses = count;
     for (int i = 0; i < count; i++)
-        read_expense(c, v, i);
-    return c->errors->count == before;
+        read_expense(c, &seq, i);
+    check_unique_names(c, &seq, count, "expense");
+    free(seq.items);
+    return ipabs_errors_total(c->errors) == before;
 }
 
 /* ---- the tables ----------------------------------------------------------- */
@@ -1184,7 +1244,7 @@ static const key_spec guarantor_keys[] = {
     {.name = "payout_lag", .read = read_int, .offset = GUARANTOR(payout_lag),
      .range = R_LAG},
     {.name = "capacity", .read = read_capacity, .offset = GUARANTOR(capacity),
-     .range = R_NON_NEGATIVE},
+     .range = R_AMOUNT},
     {.name = "topup", .read = read_bool, .offset = GUARANTOR(topup)},
     {.name = "recovery_rate", .read = read_number,
      .offset = GUARANTOR(recovery_rate), .range = R_UNIT},
@@ -1200,9 +1260,9 @@ static const key_spec guarantor_keys[] = {
 
 static const key_spec reserve_keys[] = {
     {.name = "initial", .read = read_number, .offset = DEAL(reserve_initial),
-     .range = R_NON_NEGATIVE},
+     .range = R_AMOUNT},
     {.name = "target", .read = read_number, .offset = DEAL(reserve_target),
-     .range = R_NON_NEGATIVE},
+     .range = R_AMOUNT},
 };
 
 static const key_spec trigger_keys[] = {
@@ -1230,8 +1290,11 @@ static const key_spec plan_keys[] = {
 static const key_spec model_keys[] = {
     {.name = "copula", .read = read_choice, .offset = MODEL(copula),
      .choices = copula_choices},
+    /* Beyond 1e6 degrees of freedom the Student-t copula is the Gaussian
+     * one to every printed digit, and from 1e20 its chi-square draw loses
+     * all precision (a NaN default threshold). */
     {.name = "df", .read = read_number, .offset = MODEL(df),
-     .range = {2.0, INFINITY, true, false}},
+     .range = {2.0, SCN_MAX_DF, true, false}},
     {.name = "correlation", .read = read_number, .offset = MODEL(correlation),
      .range = R_UNIT_OPEN},
     {.name = "pd_multiplier", .read = read_number,
@@ -1304,13 +1367,17 @@ static bool read_int_list(scn_ctx *c, const scn_yv *v, const key_spec *k, const 
     int count = rating_list_count(c, v, what);
     int *x = count > 0 ? calloc((size_t)count, sizeof *x) : NULL;
     bool ok = x != NULL;
+    scn_yv seq = *v;
     if (count > 0 && x == NULL)
         scn_oom(c);
+    if (ok && !gather_items(c, v, count, &seq))
+        ok = false;
     for (int i = 0; ok && i < count; i++) {
         char path[PATH_CAP];
-        scn_yv item = seq_item(c, v, i, path);
+        scn_yv item = seq_item(c, &seq, i, path);
         ok = read_item(c, &item, k, &x[i]);
     }
+    free(seq.items);
     if (!ok) {
         free(x);
         return false;
@@ -1494,7 +1561,7 @@ void scn_read_document(scn_ctx *c)
 {
     struct fy_node *root = fy_document_root(c->doc);
     scn_pos start = {c->yaml_path, 1, 1};
-    scn_yv v = {root, "", start, start};
+    scn_yv v = {root, "", start, start, NULL};
     v.pos = scn_node_pos(c, root, start);
     v.key_pos = v.pos;
     read_mapping(c, &v, c->deal, root_keys, N_OF(root_keys));

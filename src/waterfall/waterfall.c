@@ -23,6 +23,7 @@
  */
 #include "ipabs/waterfall.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -661,12 +662,21 @@ static double unpaid_senior_items(const step *s)
 
 /* ---- 10. conservation ----------------------------------------------------- */
 
-/* Equal to 1e-6 yuan plus 1e-12 of `scale`, the size of the amounts that
- * were summed: for pools of billions double rounding alone exceeds a
- * millionth of a yuan. */
-static bool near(double a, double b, double scale)
+/* Equal to 1e-6 yuan plus a relative error of `scale`, the size of the
+ * amounts that were summed: for pools of billions double rounding alone
+ * exceeds a millionth of a yuan.  Two things make that error grow (issue
+ * 13: a fixed 1e-12 of the period's amounts broke on a 10,000-loan tape):
+ * the number of terms summed (loans, tranches, expenses), as the rounding
+ * error of a sum of n terms is up to n * DBL_EPSILON of their magnitude;
+ * and the magnitude itself, which is the pool's, not the period's: the
+ * performing balance is the scheduled pool total less the defaulted loans,
+ * so late in the deal a small balance carries the rounding of pool-sized
+ * terms.  Hence the floor of the scale at the pool balance. */
+static bool near(const step *s, double a, double b, double scale)
 {
-    return fabs(a - b) <= IPABS_CONSERVATION_TOL + IPABS_CONSERVATION_REL * scale;
+    int terms = s->deal->n_loans + s->deal->n_tranches + s->deal->n_expenses + 8;
+    double rel = IPABS_CONSERVATION_REL + 4.0 * DBL_EPSILON * terms;
+    return fabs(a - b) <= IPABS_CONSERVATION_TOL + rel * fmax(scale, s->deal->pool_balance);
 }
 
 /* The plan's gross cash in the period: the scale of its identities. */
@@ -716,7 +726,7 @@ static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
 {
     const ipabs_period_flows *fl = s->fl;
     double plan = ledger_net(s, first, PLAN);
-    if (!near(plan, fl->plan_cash_close - fl->plan_cash_open, plan_scale(fl)))
+    if (!near(s, plan, fl->plan_cash_close - fl->plan_cash_open, plan_scale(fl)))
         return broken(s, "the plan account (ledger)", plan,
                       fl->plan_cash_close - fl->plan_cash_open, err);
     for (int k = 0; k < s->deal->n_tranches; k++) {
@@ -725,18 +735,18 @@ static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
             k == s->deal->n_tranches - 1 && k >= s->deal->n_senior;
         double want = fl->interest_paid[k] + fl->principal_paid[k] +
                       (residual_holder ? fl->residual : 0.0);
-        if (!near(got, want, plan_scale(fl)))
+        if (!near(s, got, want, plan_scale(fl)))
             return broken(s, s->deal->tranches[k].name, got, want, err);
     }
     double g = ledger_net(s, first, GUARANTOR);
     double g_want = fl->guarantee_fee + fl->recovery_guarantor + fl->reimbursement -
                     fl->guarantee_payout - fl->topup;
-    if (!near(g, g_want, fl->guarantee_fee + fl->guarantee_payout + fl->topup +
+    if (!near(s, g, g_want, fl->guarantee_fee + fl->guarantee_payout + fl->topup +
                              fl->recovery_guarantor + fl->reimbursement))
         return broken(s, "the guarantor (ledger)", g, g_want, err);
     double e = ledger_net(s, first, ESTATE);
     double e_want = fl->recovery_estate + fl->reimbursement_estate - fl->estate_recovery;
-    if (!near(e, e_want, fl->recovery_estate + fl->reimbursement_estate + fl->estate_recovery))
+    if (!near(s, e, e_want, fl->recovery_estate + fl->reimbursement_estate + fl->estate_recovery))
         return broken(s, "the guarantor's estate (ledger)", e, e_want, err);
     return IPABS_OK;
 }
@@ -747,27 +757,27 @@ static ipabs_status check_conservation(const step *s, double performing_open,
 {
     const ipabs_period_flows *fl = s->fl;
     double net = plan_net(fl, s->deal->n_tranches);
-    if (!near(fl->plan_cash_open + net, fl->plan_cash_close, plan_scale(fl)))
+    if (!near(s, fl->plan_cash_open + net, fl->plan_cash_close, plan_scale(fl)))
         return broken(s, "the plan account", fl->plan_cash_open + net,
                       fl->plan_cash_close, err);
     for (int k = 0; k < s->deal->n_tranches; k++) {
         double drop = fl->balance_open[k] - fl->balance_close[k];
-        if (!near(drop, fl->principal_paid[k] + fl->principal_loss[k], fl->balance_open[k]))
+        if (!near(s, drop, fl->principal_paid[k] + fl->principal_loss[k], fl->balance_open[k]))
             return broken(s, s->deal->tranches[k].name, drop,
                           fl->principal_paid[k] + fl->principal_loss[k], err);
     }
     double pool_drop = performing_open - s->st->performing_balance;
     double pool_out = fl->principal_collected + fl->new_default_balance + fl->cleanup_price;
-    if (!near(pool_drop, pool_out, performing_open))
+    if (!near(s, pool_drop, pool_out, performing_open))
         return broken(s, "the loan pool", pool_drop, pool_out, err);
     double g_paid = s->st->guarantor_paid_total - guarantor_open;
-    if (!near(g_paid, fl->guarantee_payout + fl->topup, s->st->guarantor_paid_total))
+    if (!near(s, g_paid, fl->guarantee_payout + fl->topup, s->st->guarantor_paid_total))
         return broken(s, "the guarantor", g_paid,
                       fl->guarantee_payout + fl->topup, err);
     double claim_rise = s->st->topup_claim - claim_open;
     double claim_want = (s->deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE ? fl->topup : 0.0) -
                         fl->reimbursement - fl->reimbursement_estate;
-    if (!near(claim_rise, claim_want, claim_open + fl->topup))
+    if (!near(s, claim_rise, claim_want, claim_open + fl->topup))
         return broken(s, "the top-up claim", claim_rise, claim_want, err);
     return s->ledger != NULL ? check_ledger(s, first, err) : IPABS_OK;
 }
