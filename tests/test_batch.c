@@ -97,6 +97,7 @@ static void batch_equals_replay(const char *scenario)
     for (uint64_t first = 0; first < 2 * (uint64_t)b->cap; first += (uint64_t)b->cap) {
         batch_draw(plan, seed, first, b->cap, b);
         batch_screen(plan, b->cap, b);
+        batch_defaults(plan, seed, first, b);
         int e = 0;
         for (int p = 0; p < b->cap; p++) {
             ipabs_model_sample(d, plan, r, seed, first + (uint64_t)p, z, rs, NULL);
@@ -104,8 +105,8 @@ static void batch_equals_replay(const char *scenario)
             cr_assert_eq(b->event[p], event, "%s path %d: event flag", scenario, p);
             if (!event)
                 continue;
-            cr_assert_eq(b->event_path[e++], p);
-            batch_realise(d, plan, b, p, seed, first + (uint64_t)p, rb);
+            cr_assert_eq(b->event_path[e], p);
+            batch_realise(plan, b, e, rb);
             cr_assert_eq(rb->n_defaults, rs->n_defaults);
             cr_assert_eq(rb->guarantor_default_period, rs->guarantor_default_period);
             for (int j = 0; j < rs->n_defaults; j++) {
@@ -115,6 +116,9 @@ static void batch_equals_replay(const char *scenario)
                 cr_assert(memcmp(&rb->realisation[i], &rs->realisation[i], sizeof(double)) == 0,
                           "%s path %d loan %d: recovery", scenario, p, i);
             }
+            batch_unrealise(b, e++, rb);
+            for (int i = 0; i < d->n_loans; i++)
+                cr_assert_eq(rb->default_period[i], 0);
         }
         cr_assert_eq(e, b->n_events);
         events += e;

@@ -26,6 +26,13 @@ void batch_ws_free(batch_ws *b)
     free(b->event);
     free(b->event_path);
     free(b->records);
+    free(b->event_first);
+    free(b->pair_loan);
+    free(b->pair_period);
+    free(b->pair_recovery);
+    free(b->gather_path);
+    free(b->gather_j);
+    free(b->gather_normal);
     gsl_rng_free(b->mixing_rng);
     free(b);
 }
@@ -41,14 +48,25 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     b->simd = simd;
     b->record_size = ipabs_mc_layout_of(deal).count;
     size_t cap = (size_t)b->cap;
-    b->z = calloc((size_t)b->n_normals * cap, sizeof(double));
+    /* Rows rounded up to whole Philox blocks (batch_draw.c). */
+    b->z = calloc((size_t)(b->n_normals + 3) / 4 * 4 * cap, sizeof(double));
     b->mix = calloc(cap, sizeof(double));
     b->event = calloc(cap, 1);
     b->event_path = calloc(cap, sizeof(int));
     b->records = calloc((size_t)b->record_size * cap, sizeof(double));
     b->mixing_rng = ipabs_stream_alloc();
+    b->pair_cap = b->cap * (plan->n_loans > 0 ? plan->n_loans : 1);
+    size_t pairs = (size_t)b->pair_cap + BATCH_LANES;
+    b->event_first = calloc(cap + 1, sizeof(int));
+    b->pair_loan = calloc(pairs, sizeof(int));
+    b->pair_period = calloc(pairs, sizeof(int));
+    b->pair_recovery = calloc(pairs, sizeof(double));
+    b->gather_path = calloc(pairs, sizeof(uint64_t));
+    b->gather_j = calloc(pairs, sizeof(uint32_t));
+    b->gather_normal = calloc(pairs, sizeof(double));
     if (!b->z || !b->mix || !b->event || !b->event_path || !b->records ||
-        !b->mixing_rng) {
+        !b->mixing_rng || !b->event_first || !b->pair_loan || !b->pair_period ||
+        !b->pair_recovery || !b->gather_path || !b->gather_j || !b->gather_normal) {
         batch_ws_free(b);
         return NULL;
     }
@@ -64,7 +82,8 @@ ipabs_status batch_run_chunk(ipabs_mc_path *w, batch_ws *b,
         int n = last - p < b->cap ? (int)(last - p) : b->cap;
         batch_draw(w->plan, seed, (uint64_t)p, n, b);
         batch_screen(w->plan, n, b);
-        ipabs_status s = batch_events(w, seed, (uint64_t)p, b, err);
+        batch_defaults(w->plan, seed, (uint64_t)p, b);
+        ipabs_status s = batch_events(w, (uint64_t)p, b, err);
         if (s != IPABS_OK)
             return s;
         batch_measures(m, b, n, c);
@@ -92,13 +111,14 @@ ipabs_status ipabs_mc_sample_only(const ipabs_deal *deal,
         int n = paths - p < b->cap ? (int)(paths - p) : b->cap;
         batch_draw(plan, seed, (uint64_t)p, n, b);
         batch_screen(plan, n, b);
+        batch_defaults(plan, seed, (uint64_t)p, b);
         for (int e = 0; e < b->n_events; e++) {
-            int q = b->event_path[e];
-            batch_realise(deal, plan, b, q, seed, (uint64_t)(p + q), real);
+            batch_realise(plan, b, e, real);
             *defaults += real->n_defaults;
             *guarantor_defaults += real->guarantor_default_period > 0;
             if (visit != NULL)
-                visit(ctx, (uint64_t)(p + q), real);
+                visit(ctx, (uint64_t)p + (uint64_t)b->event_path[e], real);
+            batch_unrealise(b, e, real);
         }
     }
     ipabs_status s = b != NULL && real != NULL

@@ -37,6 +37,12 @@ enum {
     BATCH_SIMD_AVX512 = 16
 };
 
+/* Normals gathered from many streams: out[k] = normal j[k] of kind `kind`
+ * of path path[k]'s stream, k < n; the arrays hold n rounded up to
+ * BATCH_LANES. */
+void batch_draw_gather(int simd, uint64_t seed, uint32_t kind, int n,
+                       const uint64_t *path, const uint32_t *j, double *out);
+
 /* True if this CPU runs the kernel of that width. */
 bool batch_simd_supported(int width);
 /* The widest width this CPU runs. */
@@ -51,6 +57,16 @@ typedef struct batch_ws {
     unsigned char *event;    /* by path: a default or the guarantor's failure */
     int n_events;
     int *event_path;         /* batch offsets of the event paths, ascending */
+    /* The defaults of the event paths: event e's are pairs event_first[e]
+     * .. event_first[e + 1] - 1, by loan index. */
+    int *event_first;        /* cap + 1 */
+    int *pair_loan, *pair_period;
+    double *pair_recovery;   /* the realised fraction of the loan's IP value */
+    int pair_cap;            /* cap x loans */
+    /* The recoveries to draw, gathered for the SIMD kernel. */
+    uint64_t *gather_path;
+    uint32_t *gather_j;
+    double *gather_normal;
     double *records;         /* [e * layout.count]: the event paths' records */
     int record_size;
     gsl_rng *mixing_rng;     /* the chi-square of the Student-t mixing */
@@ -69,14 +85,19 @@ void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
                 int n, batch_ws *b);
 /* Latent variables into the loan rows of b->z, b->event, the event list. */
 void batch_screen(const ipabs_model_plan *plan, int n, batch_ws *b);
-/* The realisation of path p of the batch (screened): default periods,
- * guarantor, index, recoveries of the loans that default. */
-void batch_realise(const ipabs_deal *deal, const ipabs_model_plan *plan,
-                   const batch_ws *b, int p, uint64_t seed, uint64_t path,
+/* The defaults of the event paths (periods, in pairs) and their
+ * recoveries, drawn in SIMD lanes, only for the loans that default. */
+void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
+                    uint64_t first, batch_ws *b);
+/* Event e's realisation into real, which must hold no default on entry:
+ * default periods, guarantor, the index of defaults, recoveries.
+ * batch_unrealise() takes its defaults out again. */
+void batch_realise(const ipabs_model_plan *plan, const batch_ws *b, int e,
                    ipabs_realisation *real);
+void batch_unrealise(const batch_ws *b, int e, ipabs_realisation *real);
 /* Waterfall and record of every event path; records into b->records.
  * Errors: those of the waterfall (IPABS_EINTERNAL), with the path. */
-ipabs_status batch_events(ipabs_mc_path *w, uint64_t seed, uint64_t first,
+ipabs_status batch_events(ipabs_mc_path *w, uint64_t first,
                           batch_ws *b, ipabs_error *err);
 
 /* ---- accumulation ------------------------------------------------------------ */
@@ -123,16 +144,16 @@ static inline double batch_latent(double mix, double a, double z0, double s,
     return mix * (a * z0 + s * zs + c * e);
 }
 
-/* First period t in 1..last with x <= thr[t] (thresholds rise with t);
- * 0 if none. */
-static inline int batch_first_crossing(const double *thr, int last, double x)
+/* First period t in 1..last with x <= thr[t]; 0 if none.  Thresholds do
+ * not fall with t (cumulative PDs do not), so that period is 1 plus the
+ * number of earlier thresholds x exceeds: counted without branches, which
+ * a default's period makes unpredictable. */
+static inline int batch_default_period(const double *thr, int last, double x)
 {
-    if (!(x <= thr[last]))
-        return 0;
-    int t = 1;
-    while (x > thr[t])
-        t++;
-    return t;
+    int tau = 1;
+    for (int t = 1; t < last; t++)
+        tau += x > thr[t];
+    return x <= thr[last] ? tau : 0;
 }
 
 /* The Beta recovery of a defaulting loan from its normal score. */

@@ -39,13 +39,14 @@ typedef struct draw_job {
 static ALWAYS_INLINE void philox_lanes(uint32_t out[4][BATCH_LANES],
                                        const uint32_t *restrict c0_in,
                                        const uint32_t *restrict c1_in,
-                                       uint32_t block, uint32_t kind, uint64_t seed)
+                                       const uint32_t *restrict block,
+                                       uint32_t kind, uint64_t seed)
 {
     uint32_t c0[BATCH_LANES], c1[BATCH_LANES], c2[BATCH_LANES], c3[BATCH_LANES];
     for (int l = 0; l < BATCH_LANES; l++) {
         c0[l] = c0_in[l];
         c1[l] = c1_in[l];
-        c2[l] = block;
+        c2[l] = block[l];
         c3[l] = kind;
     }
     uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
@@ -75,6 +76,22 @@ static ALWAYS_INLINE void normals_of_words(double *restrict dst,
         dst[l] = draw_normal(w[l]);
 }
 
+/* The four words of a block into four rows: four independent chains per
+ * lane in one loop, so that the divisions and the polynomials' latencies
+ * overlap (one row at a time leaves the vector units waiting). */
+static ALWAYS_INLINE void normals_of_block(double *restrict r0, double *restrict r1,
+                                           double *restrict r2, double *restrict r3,
+                                           uint32_t w[4][BATCH_LANES])
+{
+#pragma omp simd
+    for (int l = 0; l < BATCH_LANES; l++) {
+        r0[l] = draw_normal(w[0][l]);
+        r1[l] = draw_normal(w[1][l]);
+        r2[l] = draw_normal(w[2][l]);
+        r3[l] = draw_normal(w[3][l]);
+    }
+}
+
 static ALWAYS_INLINE void draw_body(const draw_job *job)
 {
     for (int g = 0; g < job->n; g += BATCH_LANES) {
@@ -85,17 +102,57 @@ static ALWAYS_INLINE void draw_body(const draw_job *job)
             hi[l] = (uint32_t)(path >> 32);
         }
         for (int j0 = 0; j0 < job->n_normals; j0 += 4) {
-            uint32_t out[4][BATCH_LANES];
-            philox_lanes(out, lo, hi, (uint32_t)(j0 / 4), DRAW_LATENT, job->seed);
-            for (int k = 0; k < 4 && j0 + k < job->n_normals; k++)
-                normals_of_words(&job->z[(size_t)(j0 + k) * job->stride + g], out[k]);
+            uint32_t out[4][BATCH_LANES], block[BATCH_LANES];
+            for (int l = 0; l < BATCH_LANES; l++)
+                block[l] = (uint32_t)(j0 / 4);
+            philox_lanes(out, lo, hi, block, DRAW_LATENT, job->seed);
+            double *row = &job->z[(size_t)j0 * job->stride + g];
+            /* z has n_normals rounded up to 4 rows: the last block's
+             * spare words land in rows nobody reads. */
+            normals_of_block(row, row + job->stride, row + 2 * job->stride,
+                             row + 3 * job->stride, out);
         }
+    }
+}
+
+/* Gathered normals: lane l draws normal j[l] of path path[l]'s stream of
+ * one kind (the recoveries of the defaulting loans of a batch). */
+typedef struct gather_job {
+    uint64_t seed;
+    uint32_t kind;
+    int n;                     /* a multiple of BATCH_LANES */
+    const uint64_t *path;
+    const uint32_t *j;
+    double *out;
+} gather_job;
+
+static ALWAYS_INLINE void gather_body(const gather_job *job)
+{
+    for (int g = 0; g < job->n; g += BATCH_LANES) {
+        uint32_t lo[BATCH_LANES], hi[BATCH_LANES], block[BATCH_LANES];
+        uint32_t out[4][BATCH_LANES], w[BATCH_LANES];
+        for (int l = 0; l < BATCH_LANES; l++) {
+            lo[l] = (uint32_t)job->path[g + l];
+            hi[l] = (uint32_t)(job->path[g + l] >> 32);
+            block[l] = job->j[g + l] / 4;
+        }
+        philox_lanes(out, lo, hi, block, job->kind, job->seed);
+        for (int l = 0; l < BATCH_LANES; l++) {
+            uint32_t k = job->j[g + l] % 4;
+            w[l] = k == 0 ? out[0][l] : k == 1 ? out[1][l] : k == 2 ? out[2][l] : out[3][l];
+        }
+        normals_of_words(&job->out[g], w);
     }
 }
 
 static void draw_base(const draw_job *job)
 {
     draw_body(job);
+}
+
+static void gather_base(const gather_job *job)
+{
+    gather_body(job);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -105,10 +162,21 @@ __attribute__((target("avx2"))) static void draw_avx2(const draw_job *job)
     draw_body(job);
 }
 
+__attribute__((target("avx2"))) static void gather_avx2(const gather_job *job)
+{
+    gather_body(job);
+}
+
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
 static void draw_avx512(const draw_job *job)
 {
     draw_body(job);
+}
+
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
+static void gather_avx512(const gather_job *job)
+{
+    gather_body(job);
 }
 #endif
 
@@ -125,6 +193,16 @@ static void draw_scalar(const draw_job *job)
             for (int k = 0; k < 4 && j0 + k < job->n_normals; k++)
                 job->z[(size_t)(j0 + k) * job->stride + p] = draw_normal(out[k]);
         }
+    }
+}
+
+static void gather_scalar(const gather_job *job)
+{
+    for (int k = 0; k < job->n; k++) {
+        uint32_t ctr[4], out[4];
+        draw_counter(ctr, job->path[k], job->j[k] / 4, job->kind);
+        philox_block(out, ctr, job->seed);
+        job->out[k] = draw_normal(out[job->j[k] % 4]);
     }
 }
 
@@ -177,6 +255,34 @@ static void run_kernel(int simd, const draw_job *job)
         draw_scalar(job);
         return;
     }
+}
+
+static void run_gather(int simd, const gather_job *job)
+{
+    switch (simd) {
+#ifdef HAVE_X86_TARGETS
+    case BATCH_SIMD_AVX512:
+        gather_avx512(job);
+        return;
+    case BATCH_SIMD_AVX2:
+        gather_avx2(job);
+        return;
+#endif
+    case BATCH_SIMD_BASE:
+        gather_base(job);
+        return;
+    default:
+        gather_scalar(job);
+        return;
+    }
+}
+
+void batch_draw_gather(int simd, uint64_t seed, uint32_t kind, int n,
+                       const uint64_t *path, const uint32_t *j, double *out)
+{
+    int lanes = simd == BATCH_SIMD_SCALAR ? 1 : BATCH_LANES;
+    gather_job job = {seed, kind, (n + lanes - 1) / lanes * lanes, path, j, out};
+    run_gather(simd, &job);
 }
 
 /* ---- the stage ---------------------------------------------------------------- */

@@ -11,7 +11,13 @@
 
 #include "batch.h"
 
-/* One loan (or the guarantor) over the batch: X into row x, events or'ed. */
+/* One loan (or the guarantor) over the batch: X into row x, events or'ed.
+ * Cloned for AVX-512 and AVX2 and chosen by the CPU at load time; the
+ * operations are element-wise and never fused (-ffp-contract=off), so
+ * every clone gives the same bits. */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 static void screen_row(int n, double a, double s, double c, double thr,
                        const double *restrict mix, const double *restrict z0,
                        const double *restrict zs, double *restrict x,

@@ -346,14 +346,14 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
         double e = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)(nf + i));
         double x = batch_latent(m, p->a[i], z[0], p->s[i], z[p->factor[i]], p->c[i], e);
         real->default_period[i] =
-            batch_first_crossing(&p->threshold[(size_t)i * T1], p->term[i], x);
+            batch_default_period(&p->threshold[(size_t)i * T1], p->term[i], x);
         if (draws != NULL)
             draws->latent[i] = x;
     }
     double eg = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)(nf + p->n_loans));
     double xg = batch_latent(m, p->g_a, z[0], 0.0, z[0], p->g_c, eg);
     real->guarantor_default_period =
-        p->guarantor_can_default ? batch_first_crossing(p->g_threshold, p->legal_final, xg) : 0;
+        p->guarantor_can_default ? batch_default_period(p->g_threshold, p->legal_final, xg) : 0;
     ipabs_realisation_index(deal, real);
     batch_recoveries(p, seed, path, z[0], real);
     if (draws != NULL) {
