@@ -1,9 +1,12 @@
 /*
  * ipabs/montecarlo.h — the Monte Carlo driver (SPEC §3-§4).
  *
- * deal → model plan → for each path: sample a realisation (model.h), run
- * the deterministic waterfall (waterfall.h), reduce the path to a record of
- * measures → accumulate (stats.h) → ipabs_mc_write() writes the CSVs.
+ * deal → model plan → batches of consecutive paths: draw their normals in
+ * SIMD lanes, screen them for defaults, and for the paths with an event
+ * build the realisation (model.h), run the deterministic waterfall
+ * (waterfall.h) and reduce the path to a record of measures → accumulate
+ * (stats.h) → ipabs_mc_write() writes the CSVs.  Every SIMD width gives the
+ * same bits, and path K equals ipabs_mc_path_eval(K) (replay).
  *
  * Paths are grouped in fixed chunks of IPABS_MC_CHUNK consecutive indices.
  * Threads (OpenMP) take chunks; each chunk's moments are merged in chunk
