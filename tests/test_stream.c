@@ -137,3 +137,15 @@ Test(stream, normal_of_a_word_inverts_the_normal_cdf)
     for (uint32_t w = 12345u; w < 0x80000000u; w += 0x01234567u)
         cr_assert_eq(ipabs_stream_normal(w), -ipabs_stream_normal(~w), "word %#x", w);
 }
+
+/* The mapping's bits, pinned: a change to the normal's arithmetic (its
+ * order of operations, its log) changes these even where it stays within
+ * the accuracy checked above, and with it every sampled path. */
+Test(stream, normal_bits_are_pinned)
+{
+    cr_assert_eq(ipabs_stream_normal(0u), -0x1.95a1198fcf3d5p+2);
+    cr_assert_eq(ipabs_stream_normal(0x0123abcdu), -0x1.4ed38167cc3ebp+1);
+    cr_assert_eq(ipabs_stream_normal(0x80000000u), 0x1.40d931ff62707p-32);
+    cr_assert_eq(ipabs_stream_normal(0x9e3779b9u), 0x1.338773022fd7p-2);
+    cr_assert_eq(ipabs_stream_latent_normal(20261127u, 12345u, 7u), -0x1.6b214bd7cb203p-4);
+}
