@@ -391,7 +391,7 @@ def bench_peers(exe, S, res, py_numpy):
     labels = {
         "engine": "ipabs engine (default model + full waterfall + all measures)",
         "simple": "ipabs draws + simplified waterfall in C",
-        "draws": "ipabs default-time draws alone (ipabs_model_sample)",
+        "draws": "ipabs default-time draws alone (the engine's draw stages)",
         "numpy": "NumPy peer (default model + simplified waterfall)",
         "quantlib": "QuantLib RandomDefaultLM, Sobol, hazard to each name's horizon",
         "quantlib_flat": "QuantLib RandomDefaultLM, Sobol, FlatHazardRate (times to 4050 days)",
