@@ -1,11 +1,12 @@
 /*
- * stream.c — Philox4x32-10 (Random123) as a gsl_rng type.
+ * stream.c — Philox4x32-10 (Random123) as a gsl_rng type, and the public
+ * face of the engine's normals (draw_internal.h).
  *
- * Each path of a run owns the stream keyed by the run's seed, with the
- * path index in the counter: the path's numbers do not depend on which
- * thread draws them or on any other path.  Wrapping the generator as a
- * gsl_rng_type lets GSL's distributions (ziggurat normals, gamma) draw
- * from it.
+ * Each path of a run owns streams keyed by the run's seed, with the path
+ * index and a kind in the counter: the path's numbers do not depend on
+ * which thread draws them or on any other path.  Wrapping the generator as
+ * a gsl_rng_type lets GSL's distributions draw from a path's stream: the
+ * Student-t mixing's chi-square reads the path's mixing kind this way.
  */
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
