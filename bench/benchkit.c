@@ -8,16 +8,17 @@
  *       pool expected_defaults, prob_no_default, expected_loss (static),
  *       guarantor prob_default, the default-count distribution.
  *   ipabs_benchkit draws  SCENARIO [--paths N | --seconds S] [--seed S]
- *       the default model alone: a loop over ipabs_model_sample (latent
- *       variables, default periods, guarantor, recoveries), one thread.
+ *       the default model alone, as the engine draws it (ipabs_mc_sample_only:
+ *       batches of paths in SIMD lanes, latent variables, screening, default
+ *       periods, guarantor, recoveries of the defaulting loans), one thread.
  *   ipabs_benchkit model  SCENARIO
  *       the default model's inputs (PDs, loadings, terms), for the peers.
  *   ipabs_benchkit rss COMMAND [ARGS...]   |   ipabs_benchkit rss --self
  *       peak resident memory of a command (fork, exec, getrusage of the
  *       child), or of this program itself.
  *   ipabs_benchkit simple SCENARIO [--paths N | --seconds S] [--seed S]
- *       ipabs's draws + the simplified waterfall of bench/README.md written
- *       in C (the same one bench/peers/numpy_reference.py implements), one
+ *       ipabs's draw stages + the simplified waterfall of bench/README.md
+ *       written in C for the paths with an event (the same one bench/peers/numpy_reference.py implements), one
  *       thread: the like-for-like comparison with the NumPy peer.
  *
  * With --seconds S the path count is calibrated first (pilot runs of
@@ -131,7 +132,7 @@ typedef struct rate_ctx {
 static double rate_run(void *vctx, long long paths)
 {
     rate_ctx *c = vctx;
-    ipabs_mc_options opt = {paths, c->seed, c->threads, NULL, NULL, NULL};
+    ipabs_mc_options opt = {paths, c->seed, c->threads, NULL, NULL, NULL, 0};
     ipabs_error err;
     ipabs_mc_result_free(c->last);
     c->last = NULL;
@@ -190,42 +191,31 @@ static void cmd_rate(const ipabs_deal *deal, const options *o)
 typedef struct draw_ctx {
     const ipabs_deal *deal;
     ipabs_model_plan *plan;
-    gsl_rng *rng;
-    ipabs_realisation *real;
-    double *z;
     uint64_t seed;
     long long defaults, guarantor_defaults;
 } draw_ctx;
 
+/* The engine's draw stages alone (ipabs_mc_sample_only): batches of paths
+ * in SIMD lanes, screening, realisations of the paths with an event. */
 static double draws_run(void *vctx, long long paths)
 {
     draw_ctx *c = vctx;
-    long long d = 0, g = 0;
+    ipabs_error err;
     double t0 = ipabs_mc_seconds();
-    for (long long p = 0; p < paths; p++) {
-        ipabs_model_sample(c->deal, c->plan, c->rng, c->seed, (uint64_t)p, c->z, c->real, NULL);
-        d += c->real->n_defaults;
-        g += c->real->guarantor_default_period > 0;
+    if (ipabs_mc_sample_only(c->deal, c->plan, c->seed, paths, 0, NULL, NULL, &c->defaults,
+                             &c->guarantor_defaults, &err) != IPABS_OK) {
+        fprintf(stderr, "ipabs_benchkit: %s\n", err.message);
+        exit(1);
     }
-    double dt = ipabs_mc_seconds() - t0;
-    c->defaults = d;
-    c->guarantor_defaults = g;
-    return dt;
+    return ipabs_mc_seconds() - t0;
 }
 
 static void cmd_draws(const ipabs_deal *deal, const options *o)
 {
     ipabs_error err;
-    draw_ctx c = {deal, NULL, NULL, NULL, NULL, o->seed, 0, 0};
+    draw_ctx c = {deal, NULL, o->seed, 0, 0};
     if (ipabs_model_plan_build(deal, &c.plan, &err) != IPABS_OK) {
         fprintf(stderr, "ipabs_benchkit: %s\n", err.message);
-        exit(1);
-    }
-    c.rng = ipabs_stream_alloc();
-    c.real = ipabs_realisation_alloc(deal);
-    c.z = calloc((size_t)c.plan->n_factors, sizeof *c.z);
-    if (c.rng == NULL || c.real == NULL || c.z == NULL) {
-        fputs("ipabs_benchkit: out of memory\n", stderr);
         exit(1);
     }
     long long paths = o->paths > 0 ? o->paths : calibrate(draws_run, &c, o->seconds, 256);
@@ -237,9 +227,6 @@ static void cmd_draws(const ipabs_deal *deal, const options *o)
            deal->n_loans, deal->legal_final, paths, dt, (double)paths / dt,
            1e9 * dt / (double)paths, (double)c.defaults / (double)paths,
            (double)c.guarantor_defaults / (double)paths);
-    free(c.z);
-    ipabs_realisation_free(c.real);
-    gsl_rng_free(c.rng);
     ipabs_model_plan_free(c.plan);
 }
 
@@ -258,48 +245,68 @@ typedef struct simple_ctx {
     double *static_loss;   /* by loan */
     acc a[S_COUNT];
     unsigned long long *count;
+    long long events;      /* paths with an event in the last run */
 } simple_ctx;
 
+/* One path with an event through the simplified waterfall. */
+static void simple_path(void *vctx, uint64_t path, const ipabs_realisation *r)
+{
+    (void)path;
+    simple_ctx *c = vctx;
+    const ipabs_deal *deal = c->d.deal;
+    int T = deal->legal_final, lag_p = deal->guarantor.payout_lag;
+    int tau_g = r->guarantor_default_period;
+    double static_loss = 0.0, plan_loss = 0.0, payout = 0.0;
+    for (int j = 0; j < r->n_defaults; j++) {
+        int i = r->order[j], tau = r->default_period[i];
+        const ipabs_loan *l = &deal->loans[i];
+        double ead = l->balance[tau - 1] + l->interest[tau];
+        static_loss += c->static_loss[i];
+        int pay = tau + lag_p;
+        if (pay <= T && (tau_g == 0 || pay < tau_g)) {
+            payout += ead; /* the guarantor pays the EAD; it keeps the recovery */
+        } else {
+            double rec = 0.0;
+            if (tau + l->recovery_lag <= T)
+                rec = fmax(0.0, fmin(ead, l->ip_value * l->recovery_mean) - l->disposal_cost);
+            plan_loss += ead - rec;
+        }
+    }
+    double sub = fmin(plan_loss, c->sub_total);
+    double senior = fmin(plan_loss - sub, c->senior_total);
+    c->count[r->n_defaults]++;
+    c->events++;
+    acc_add(&c->a[S_DEFAULTS], r->n_defaults);
+    acc_add(&c->a[S_NO_DEFAULT], r->n_defaults == 0);
+    acc_add(&c->a[S_STATIC], static_loss);
+    acc_add(&c->a[S_G_DEFAULT], tau_g > 0);
+    acc_add(&c->a[S_PLAN_LOSS], plan_loss);
+    acc_add(&c->a[S_SENIOR], senior);
+    acc_add(&c->a[S_SUB], sub);
+    acc_add(&c->a[S_PAYOUT], payout);
+}
+
+/* The engine's draw stages, the simplified waterfall for the paths with an
+ * event; the others (no default, guarantor alive) add zero to every
+ * measure but prob_no_default, in one step. */
 static double simple_run(void *vctx, long long paths)
 {
     simple_ctx *c = vctx;
     const ipabs_deal *deal = c->d.deal;
-    int T = deal->legal_final, lag_p = deal->guarantor.payout_lag;
+    ipabs_error err;
     memset(c->a, 0, sizeof c->a);
     memset(c->count, 0, ((size_t)deal->n_loans + 1) * sizeof *c->count);
+    c->events = 0;
     double t0 = ipabs_mc_seconds();
-    for (long long p = 0; p < paths; p++) {
-        ipabs_realisation *r = c->d.real;
-        ipabs_model_sample(deal, c->d.plan, c->d.rng, c->d.seed, (uint64_t)p, c->d.z, r, NULL);
-        int tau_g = r->guarantor_default_period;
-        double static_loss = 0.0, plan_loss = 0.0, payout = 0.0;
-        for (int j = 0; j < r->n_defaults; j++) {
-            int i = r->order[j], tau = r->default_period[i];
-            const ipabs_loan *l = &deal->loans[i];
-            double ead = l->balance[tau - 1] + l->interest[tau];
-            static_loss += c->static_loss[i];
-            int pay = tau + lag_p;
-            if (pay <= T && (tau_g == 0 || pay < tau_g)) {
-                payout += ead; /* the guarantor pays the EAD; it keeps the recovery */
-            } else {
-                double rec = 0.0;
-                if (tau + l->recovery_lag <= T)
-                    rec = fmax(0.0, fmin(ead, l->ip_value * l->recovery_mean) - l->disposal_cost);
-                plan_loss += ead - rec;
-            }
-        }
-        double sub = fmin(plan_loss, c->sub_total);
-        double senior = fmin(plan_loss - sub, c->senior_total);
-        c->count[r->n_defaults]++;
-        acc_add(&c->a[S_DEFAULTS], r->n_defaults);
-        acc_add(&c->a[S_NO_DEFAULT], r->n_defaults == 0);
-        acc_add(&c->a[S_STATIC], static_loss);
-        acc_add(&c->a[S_G_DEFAULT], tau_g > 0);
-        acc_add(&c->a[S_PLAN_LOSS], plan_loss);
-        acc_add(&c->a[S_SENIOR], senior);
-        acc_add(&c->a[S_SUB], sub);
-        acc_add(&c->a[S_PAYOUT], payout);
+    if (ipabs_mc_sample_only(deal, c->d.plan, c->d.seed, paths, 0, simple_path, c,
+                             &c->d.defaults, &c->d.guarantor_defaults, &err) != IPABS_OK) {
+        fprintf(stderr, "ipabs_benchkit: %s\n", err.message);
+        exit(1);
     }
+    long long quiet = paths - c->events;
+    c->count[0] += (unsigned long long)quiet;
+    c->a[S_NO_DEFAULT].s1 += (double)quiet;
+    c->a[S_NO_DEFAULT].s2 += (double)quiet;
     return ipabs_mc_seconds() - t0;
 }
 
@@ -314,12 +321,9 @@ static void cmd_simple(const ipabs_deal *deal, const options *o)
         fprintf(stderr, "ipabs_benchkit: %s\n", err.message);
         exit(1);
     }
-    c.d.rng = ipabs_stream_alloc();
-    c.d.real = ipabs_realisation_alloc(deal);
-    c.d.z = calloc((size_t)c.d.plan->n_factors, sizeof *c.d.z);
     c.static_loss = calloc((size_t)deal->n_loans, sizeof *c.static_loss);
     c.count = calloc((size_t)deal->n_loans + 1, sizeof *c.count);
-    if (!c.d.rng || !c.d.real || !c.d.z || !c.static_loss || !c.count) {
+    if (!c.static_loss || !c.count) {
         fputs("ipabs_benchkit: out of memory\n", stderr);
         exit(1);
     }
@@ -347,9 +351,6 @@ static void cmd_simple(const ipabs_deal *deal, const options *o)
     printf("]}\n");
     free(c.count);
     free(c.static_loss);
-    free(c.d.z);
-    ipabs_realisation_free(c.d.real);
-    gsl_rng_free(c.d.rng);
     ipabs_model_plan_free(c.d.plan);
 }
 

@@ -78,7 +78,7 @@ Test(api, summary_equals_the_engine_bit_for_bit)
 
     /* The engine, directly, with another thread count. */
     const ipabs_deal *deal = ipabs_session_deal(s);
-    ipabs_mc_options opt = {12000, 4242, 1, NULL, NULL, NULL};
+    ipabs_mc_options opt = {12000, 4242, 1, NULL, NULL, NULL, 0};
     ipabs_mc_result *mc = NULL;
     cr_assert_eq(ipabs_mc_run(deal, &opt, &mc, &err), IPABS_OK);
 

@@ -23,7 +23,7 @@ static void setup(void)
 static ipabs_mc_result *simulate(const ipabs_deal *d, long long paths, uint64_t seed,
                                  int threads)
 {
-    ipabs_mc_options opt = {paths, seed, threads, NULL, NULL, NULL};
+    ipabs_mc_options opt = {paths, seed, threads, NULL, NULL, NULL, 0};
     ipabs_mc_result *r = NULL;
     ipabs_error err = {0};
     ipabs_status s = ipabs_mc_run(d, &opt, &r, &err);
@@ -362,7 +362,7 @@ Test(montecarlo, interrupted_run_keeps_a_prefix_of_paths, .init = setup)
     ipabs_deal *d = reference();
     volatile sig_atomic_t flag = 0;
     stopper st = {&flag};
-    ipabs_mc_options opt = {50 * IPABS_MC_CHUNK, 3, 2, &flag, stop_after_first, &st};
+    ipabs_mc_options opt = {50 * IPABS_MC_CHUNK, 3, 2, &flag, stop_after_first, &st, 0};
     ipabs_mc_result *r = NULL;
     ipabs_error err;
     cr_assert_eq(ipabs_mc_run(d, &opt, &r, &err), IPABS_EINTERRUPTED);

@@ -54,7 +54,7 @@ static ipabs_deal *load_ok(const char *yaml_name, const char *const *sets, int n
 static ipabs_mc_result *monte_carlo(const ipabs_deal *deal, long long paths,
                                     uint64_t seed)
 {
-    ipabs_mc_options opt = {paths, seed, 2, NULL, NULL, NULL};
+    ipabs_mc_options opt = {paths, seed, 2, NULL, NULL, NULL, 0};
     ipabs_mc_result *r = NULL;
     ipabs_error err = {0};
     cr_assert_eq(ipabs_mc_run(deal, &opt, &r, &err), IPABS_OK, "%s", err.message);
@@ -238,7 +238,7 @@ Test(rating, tenor_is_the_senior_wal_or_its_legal_final)
 Test(rating, rating_run_on_the_reference_deal)
 {
     ipabs_deal *d = load_ok(CLI_REFERENCE_YAML, NULL, 0);
-    ipabs_mc_options opt = {20000, 7, 2, NULL, NULL, NULL};
+    ipabs_mc_options opt = {20000, 7, 2, NULL, NULL, NULL, 0};
     ipabs_breakeven_result *be = NULL;
     ipabs_rating_result *r = NULL;
     ipabs_error err = {0};

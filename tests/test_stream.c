@@ -11,6 +11,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <string.h>
 
 #include "ipabs/model.h"
 
@@ -72,21 +73,18 @@ Test(stream, uniform_is_strictly_inside_the_unit_interval)
     gsl_rng_free(r);
 }
 
-/* The ziggurat's normals: moments and tail frequencies within 4 standard
+/* The latent normals of a run (ipabs_stream_latent_normal, eight per path
+ * over 250,000 paths): moments and tail frequencies within 4 standard
  * errors of the normal law's, over 2,000,000 draws. */
-Test(stream, ziggurat_normals_have_the_normal_law)
+Test(stream, latent_normals_have_the_normal_law)
 {
-    ipabs_ziggurat z;
-    ipabs_ziggurat_init(&z);
-    gsl_rng *r = ipabs_stream_alloc();
-    ipabs_stream_seek(r, 2385, 0);
     const int n = 2000000;
     const double cuts[] = {-3.7, -2.5, -1.3, -0.4, 0.0, 0.7, 1.9, 3.1};
     const int ncut = sizeof cuts / sizeof cuts[0];
     long below[8] = {0};
     double s1 = 0.0, s2 = 0.0, s4 = 0.0;
     for (int i = 0; i < n; i++) {
-        double x = ipabs_ziggurat_normal(&z, r);
+        double x = ipabs_stream_latent_normal(2385, (uint64_t)(i / 8), (uint32_t)(i % 8));
         s1 += x;
         s2 += x * x;
         s4 += x * x * x * x;
@@ -101,5 +99,53 @@ Test(stream, ziggurat_normals_have_the_normal_law)
         cr_assert(fabs(got - p) < 4.0 * sqrt(p * (1.0 - p) / n),
                   "P(X < %g): %.6f vs %.6f", cuts[c], got, p);
     }
-    gsl_rng_free(r);
+}
+
+/* The mapping from streams to normals, pinned: normal j of path p is
+ * ipabs_stream_normal of word j % 4 (in Random123's order) of Philox of the
+ * counter (p, j / 4, "ipab") under the seed. */
+Test(stream, latent_normals_are_philox_words_in_order)
+{
+    uint64_t seed = 0x0123456789abcdefULL, path = 0x0000000500000007ULL;
+    philox4x32_key_t key = {{0x89abcdefu, 0x01234567u}};
+    for (uint32_t j = 0; j < 12; j++) {
+        philox4x32_ctr_t ctr = {{7u, 5u, j / 4, 0x69706162u}};
+        philox4x32_ctr_t want = philox4x32(ctr, key);
+        double got = ipabs_stream_latent_normal(seed, path, j);
+        double expect = ipabs_stream_normal(want.v[j % 4]);
+        cr_assert(memcmp(&got, &expect, sizeof got) == 0, "normal %u", j);
+    }
+}
+
+/* A word w is the uniform (w + 1/2) 2^-32 and its normal the inverse CDF
+ * of it: checked through the CDF (GSL's, computed from erfc, not from
+ * AS 241), relative to the smaller tail so that the extremes count. */
+Test(stream, normal_of_a_word_inverts_the_normal_cdf)
+{
+    const uint32_t words[] = {0u, 1u, 2u, 977u, 0x0123abcdu, 0x13333333u,
+                              0x7fffffffu, 0x80000000u, 0x9e3779b9u, 0xecccccccu,
+                              0xfffffc18u, 0xfffffffeu, 0xffffffffu};
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++) {
+        double u = ((double)words[k] + 0.5) / 4294967296.0;
+        double z = ipabs_stream_normal(words[k]);
+        double tail = u < 0.5 ? gsl_cdf_ugaussian_P(z) : gsl_cdf_ugaussian_Q(z);
+        double want = u < 0.5 ? u : 1.0 - u;
+        cr_assert(fabs(tail - want) <= 1e-13 * want, "word %#x: z %.17g, tail %.17g vs %.17g",
+                  words[k], z, tail, want);
+    }
+    /* Symmetry: the words w and ~w give opposite normals. */
+    for (uint32_t w = 12345u; w < 0x80000000u; w += 0x01234567u)
+        cr_assert_eq(ipabs_stream_normal(w), -ipabs_stream_normal(~w), "word %#x", w);
+}
+
+/* The mapping's bits, pinned: a change to the normal's arithmetic (its
+ * order of operations, its log) changes these even where it stays within
+ * the accuracy checked above, and with it every sampled path. */
+Test(stream, normal_bits_are_pinned)
+{
+    cr_assert_eq(ipabs_stream_normal(0u), -0x1.95a1198fcf3d5p+2);
+    cr_assert_eq(ipabs_stream_normal(0x0123abcdu), -0x1.4ed38167cc3ebp+1);
+    cr_assert_eq(ipabs_stream_normal(0x80000000u), 0x1.40d931ff62707p-32);
+    cr_assert_eq(ipabs_stream_normal(0x9e3779b9u), 0x1.338773022fd7p-2);
+    cr_assert_eq(ipabs_stream_latent_normal(20261127u, 12345u, 7u), -0x1.6b214bd7cb203p-4);
 }

@@ -35,7 +35,7 @@ static double run_point(const char *override, uint64_t seed, long long paths,
     ipabs_deal *deal = NULL;
     ipabs_errors errors = {0};
     cr_assert_eq(ipabs_scenario_load(REFERENCE, sets, 1, &deal, &errors), IPABS_OK);
-    ipabs_mc_options opt = {paths, seed, 2, NULL, NULL, NULL};
+    ipabs_mc_options opt = {paths, seed, 2, NULL, NULL, NULL, 0};
     ipabs_mc_result *r = NULL;
     ipabs_error err;
     cr_assert_eq(ipabs_mc_run(deal, &opt, &r, &err), IPABS_OK);

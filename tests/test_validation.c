@@ -47,7 +47,7 @@ ParameterizedTest(case_ *c, validation, monte_carlo_agrees_with_exact)
     ipabs_errors errors = {0};
     cr_assert_eq(ipabs_scenario_load(path, NULL, 0, &deal, &errors), IPABS_OK, "%s", path);
     ipabs_errors_clear(&errors);
-    ipabs_mc_options opt = {PATHS, deal->simulation.seed, 2, NULL, NULL, NULL};
+    ipabs_mc_options opt = {PATHS, deal->simulation.seed, 2, NULL, NULL, NULL, 0};
     ipabs_mc_result *mc = NULL;
     ipabs_error err;
     cr_assert_eq(ipabs_mc_run(deal, &opt, &mc, &err), IPABS_OK, "%s", err.message);

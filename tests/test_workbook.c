@@ -144,7 +144,7 @@ Test(workbook, rate_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini =
     ipabs_deal *deal = NULL;
     ipabs_errors errors = {0};
     cr_assert_eq(ipabs_scenario_load(REFERENCE, NULL, 0, &deal, &errors), IPABS_OK);
-    ipabs_mc_options opt = {10000, 7, 2, NULL, NULL, NULL};
+    ipabs_mc_options opt = {10000, 7, 2, NULL, NULL, NULL, 0};
     ipabs_breakeven_result *be = NULL;
     ipabs_rating_result *r = NULL;
     ipabs_error err;

@@ -38,7 +38,7 @@ static inline void tmpdir_reference_run(long long paths)
     ipabs_deal *deal = NULL;
     ipabs_errors errors = {0};
     cr_assert_eq(ipabs_scenario_load(scenario, NULL, 0, &deal, &errors), IPABS_OK);
-    ipabs_mc_options opt = {paths, 7, 2, NULL, NULL, NULL};
+    ipabs_mc_options opt = {paths, 7, 2, NULL, NULL, NULL, 0};
     ipabs_mc_result *r = NULL;
     ipabs_error err;
     cr_assert_eq(ipabs_mc_run(deal, &opt, &r, &err), IPABS_OK, "%s", err.message);

@@ -11,9 +11,13 @@
  * sqrt(W) (g Z_0 + sqrt(1 - g^2) e_G).  Loan i defaults in the first period
  * t <= term_i with X_i <= F^-1(cumPD_i(t)), F the copula's marginal CDF.
  *
- * Every path draws from its own Philox4x32-10 stream keyed by (seed, path
- * index), so a path is reproduced alone in constant time and results do not
- * depend on the thread count.
+ * Every path draws from its own Philox4x32-10 streams keyed by the seed,
+ * with the path index in the counter, so a path is reproduced alone in
+ * constant time and results depend neither on the thread count nor on the
+ * SIMD width the engine draws with.  Normals are the inverse normal CDF of
+ * 32-bit words (ipabs_stream_normal); a recovery is drawn only for a loan
+ * that defaults, from the loan's own position in the path's recovery
+ * stream; the Student-t chi-square reads a third stream of the path.
  */
 #ifndef IPABS_MODEL_H
 #define IPABS_MODEL_H
@@ -60,22 +64,18 @@ double ipabs_static_loss(const ipabs_loan *loan);
 /* Number of Beta-quantile table points (normal-score grid on [-8, 8]). */
 #define IPABS_BETA_TABLE_SIZE 2049
 
-/* Tables of the 128-layer ziggurat for standard normals (Marsaglia and
- * Tsang 2000, in Doornik's 2005 form: layer index and uniform from
- * separate bits). */
-#define IPABS_ZIG_LAYERS 128
+/* The standard normal ipabs makes of one 32-bit stream word: the inverse
+ * normal CDF (Wichura's AS 241) of (w + 1/2) 2^-32, with ipabs's own log,
+ * so that every SIMD width gives the same bits.  |result| < 6.3. */
+double ipabs_stream_normal(uint32_t word);
 
-typedef struct ipabs_ziggurat {
-    double x[IPABS_ZIG_LAYERS + 1]; /* layer edges, x[1] = R, x[C] = 0 */
-    double ratio[IPABS_ZIG_LAYERS]; /* x[i+1] / x[i]: quick acceptance */
-} ipabs_ziggurat;
-
-void ipabs_ziggurat_init(ipabs_ziggurat *z);
-/* One standard normal from the stream r (ipabs_stream_alloc). */
-double ipabs_ziggurat_normal(const ipabs_ziggurat *z, gsl_rng *r);
+/* Normal j of path `path`'s latent stream under `seed`: the factors
+ * (j < n_factors), then one idiosyncratic normal per loan, then the
+ * guarantor's; word j % 4 of Philox4x32-10 of the counter (path, j / 4,
+ * "ipab") under the key seed. */
+double ipabs_stream_latent_normal(uint64_t seed, uint64_t path, uint32_t j);
 
 typedef struct ipabs_model_plan {
-    ipabs_ziggurat zig;
     const ipabs_copula_type *copula;
     double df;
     int n_loans;
@@ -131,8 +131,10 @@ ipabs_status ipabs_path_draws_init(const ipabs_model_plan *plan,
 void ipabs_path_draws_release(ipabs_path_draws *d);
 
 /* Draw path `path` of a run with `seed` into real (already allocated for
- * the deal) and index it.  r is the calling thread's stream; scratch holds
- * n_factors doubles.  draws may be NULL. */
+ * the deal) and index it: the same realisation as the batch engine's path
+ * `path`, one path at a time (replay, tests).  r is the calling thread's
+ * stream (the Student-t chi-square); scratch holds n_factors doubles.
+ * draws may be NULL. */
 void ipabs_model_sample(const ipabs_deal *deal,
                         const ipabs_model_plan *plan, gsl_rng *r,
                         uint64_t seed, uint64_t path, double *scratch,

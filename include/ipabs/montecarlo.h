@@ -1,9 +1,12 @@
 /*
  * ipabs/montecarlo.h — the Monte Carlo driver (SPEC §3-§4).
  *
- * deal → model plan → for each path: sample a realisation (model.h), run
- * the deterministic waterfall (waterfall.h), reduce the path to a record of
- * measures → accumulate (stats.h) → ipabs_mc_write() writes the CSVs.
+ * deal → model plan → batches of consecutive paths: draw their normals in
+ * SIMD lanes, screen them for defaults, and for the paths with an event
+ * build the realisation (model.h), run the deterministic waterfall
+ * (waterfall.h) and reduce the path to a record of measures → accumulate
+ * (stats.h) → ipabs_mc_write() writes the CSVs.  Every SIMD width gives the
+ * same bits, and path K equals ipabs_mc_path_eval(K) (replay).
  *
  * Paths are grouped in fixed chunks of IPABS_MC_CHUNK consecutive indices.
  * Threads (OpenMP) take chunks; each chunk's moments are merged in chunk
@@ -119,6 +122,10 @@ typedef struct ipabs_mc_options {
     /* Called in path order as chunks complete (from one thread at a time). */
     void (*progress)(void *ctx, long long done, long long total);
     void *progress_ctx;
+    /* Width of the draw kernel in 32-bit lanes: 0 = the widest this CPU
+     * runs; 1 scalar, 4 baseline vectors, 8 AVX2, 16 AVX-512.  Every width
+     * gives the same bits. */
+    int simd;
 } ipabs_mc_options;
 
 typedef struct ipabs_mc_result {
@@ -128,6 +135,7 @@ typedef struct ipabs_mc_result {
     long long fast_paths;          /* paths that reused the no-default record */
     bool partial;                  /* stopped by a signal */
     int threads;
+    int simd;                      /* the draw kernel's width used */
     uint64_t seed;
     double wall_seconds;
     ipabs_moments *moments;        /* layout.count */
@@ -150,6 +158,24 @@ typedef struct ipabs_mc_result {
 ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
                           ipabs_mc_result **out, ipabs_error *err);
 void ipabs_mc_result_free(ipabs_mc_result *r);
+
+/* The default model alone, as the engine draws it, on one thread: paths
+ * 0 .. paths - 1 through the draw and screen stages, and the realisation
+ * (default periods, guarantor, recoveries) of every path with an event;
+ * no waterfall.  For benchmarks.  visit (may be NULL) is called with ctx
+ * for each path with an event, in path order, with its realisation (owned
+ * by the call, valid during the visit); the other paths have no default
+ * and a surviving guarantor.  *defaults receives the number of loan
+ * defaults drawn, *guarantor_defaults the paths where the guarantor fails.  simd as in ipabs_mc_options.  Errors: IPABS_ENOMEM,
+ * IPABS_EINPUT (a width this CPU does not run). */
+ipabs_status ipabs_mc_sample_only(const ipabs_deal *deal,
+                                  const ipabs_model_plan *plan, uint64_t seed,
+                                  long long paths, int simd,
+                                  void (*visit)(void *ctx, uint64_t path,
+                                                const ipabs_realisation *real),
+                                  void *ctx, long long *defaults,
+                                  long long *guarantor_defaults,
+                                  ipabs_error *err);
 
 /* A monotonic clock in seconds, the one run.csv's wall time is measured
  * with (for progress reports and benchmarks). */

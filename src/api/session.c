@@ -399,7 +399,7 @@ ipabs_status ipabs_session_run(const ipabs_session *s, const ipabs_run_params *p
     relay rl = {p->progress, p->progress_ctx, p->stop != NULL ? p->stop : &own_stop};
     ipabs_mc_options opt = {p->paths > 0 ? p->paths : s->deal->simulation.paths,
                             p->has_seed ? p->seed : s->deal->simulation.seed,
-                            p->threads, rl.stop, relay_progress, &rl};
+                            p->threads, rl.stop, relay_progress, &rl, 0};
     ipabs_mc_result *r = NULL;
     char tmp[1024] = "";
     ipabs_status st = ipabs_mc_run(s->deal, &opt, &r, err);

@@ -10,6 +10,8 @@
  */
 #include "ipabs/model.h"
 
+#include "batch.h"
+#include "draw_internal.h"
 #include "stream_internal.h"
 
 #include <gsl/gsl_cdf.h>
@@ -289,7 +291,6 @@ ipabs_status ipabs_model_plan_build(const ipabs_deal *deal,
     }
     p->copula = deal->model.copula == IPABS_COPULA_STUDENT_T ? &ipabs_copula_student_t
                                                              : &ipabs_copula_gaussian;
-    ipabs_ziggurat_init(&p->zig);
     p->df = deal->model.df;
     p->n_factors = 1 + deal->model.n_sectors;
     ipabs_status s = loan_loadings(deal, p, err);
@@ -303,62 +304,6 @@ ipabs_status ipabs_model_plan_build(const ipabs_deal *deal,
     }
     *out = p;
     return IPABS_OK;
-}
-
-/* ---- normal draws ---------------------------------------------------------- */
-
-#define ZIG_R 3.442619855899
-#define ZIG_V 9.91256303526217e-3
-
-void ipabs_ziggurat_init(ipabs_ziggurat *z)
-{
-    double f = exp(-0.5 * ZIG_R * ZIG_R);
-    z->x[0] = ZIG_V / f; /* the base strip's pseudo-edge */
-    z->x[1] = ZIG_R;
-    z->x[IPABS_ZIG_LAYERS] = 0.0;
-    for (int i = 2; i < IPABS_ZIG_LAYERS; i++) {
-        z->x[i] = sqrt(-2.0 * log(ZIG_V / z->x[i - 1] + f));
-        f = exp(-0.5 * z->x[i] * z->x[i]);
-    }
-    for (int i = 0; i < IPABS_ZIG_LAYERS; i++)
-        z->ratio[i] = z->x[i + 1] / z->x[i];
-}
-
-/* A uniform in (0, 1) from 32 bits, never 0 or 1. */
-static inline double uniform01(philox_state *st)
-{
-    return ((double)philox_next(st) + 0.5) * (1.0 / 4294967296.0);
-}
-
-/* Beyond R: Marsaglia's exponential method. */
-static double normal_tail(philox_state *st, bool negative)
-{
-    double x, y;
-    do {
-        x = log(uniform01(st)) / ZIG_R;
-        y = log(uniform01(st));
-    } while (-2.0 * y < x * x);
-    return negative ? x - ZIG_R : ZIG_R - x;
-}
-
-double ipabs_ziggurat_normal(const ipabs_ziggurat *z, gsl_rng *r)
-{
-    philox_state *st = r->state;
-    for (;;) {
-        /* 52 bits for a uniform on (-1, 1), 7 other bits for the layer. */
-        uint64_t hi = philox_next(st), lo = philox_next(st);
-        double u = 2.0 * (((double)(hi << 20 | lo >> 12) + 0.5) * 0x1p-52) - 1.0;
-        int i = (int)(lo & (IPABS_ZIG_LAYERS - 1));
-        if (fabs(u) < z->ratio[i])
-            return u * z->x[i];
-        if (i == 0)
-            return normal_tail(st, u < 0.0);
-        double x = u * z->x[i];
-        double f0 = exp(-0.5 * (z->x[i] * z->x[i] - x * x));
-        double f1 = exp(-0.5 * (z->x[i + 1] * z->x[i + 1] - x * x));
-        if (f1 + uniform01(st) * (f0 - f1) < 1.0)
-            return x;
-    }
 }
 
 /* ---- sampling ------------------------------------------------------------- */
@@ -384,65 +329,35 @@ void ipabs_path_draws_release(ipabs_path_draws *d)
     d->latent = NULL;
 }
 
-/* First period t in 1..last with x <= thr[t]; thresholds rise with t. */
-static int first_crossing(const double *thr, int last, double x)
-{
-    if (!(x <= thr[last]))
-        return 0;
-    int t = 1;
-    while (x > thr[t])
-        t++;
-    return t;
-}
-
-static double beta_lookup(const double *table, double x)
-{
-    double pos = (x + 8.0) * ((IPABS_BETA_TABLE_SIZE - 1) / 16.0);
-    if (pos <= 0.0)
-        return table[0];
-    if (pos >= IPABS_BETA_TABLE_SIZE - 1)
-        return table[IPABS_BETA_TABLE_SIZE - 1];
-    int k = (int)pos;
-    double w = pos - k;
-    return table[k] + w * (table[k + 1] - table[k]);
-}
-
-static void sample_recoveries(const ipabs_model_plan *p, gsl_rng *r, double z0,
-                              ipabs_realisation *real)
-{
-    for (int j = 0; j < real->n_defaults; j++) {
-        int i = real->order[j];
-        const double *table = p->beta_table[i];
-        real->realisation[i] = table == NULL
-            ? p->recovery_fixed[i]
-            : beta_lookup(table, p->rec_b * z0 + p->rec_c * ipabs_ziggurat_normal(&p->zig, r));
-    }
-}
-
 void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
                         gsl_rng *r, uint64_t seed, uint64_t path,
                         double *z, ipabs_realisation *real,
                         ipabs_path_draws *draws)
 {
-    int T1 = p->legal_final + 1;
-    ipabs_stream_seek(r, seed, path);
-    for (int f = 0; f < p->n_factors; f++)
-        z[f] = ipabs_ziggurat_normal(&p->zig, r);
-    double m = p->copula->mixing(r, p->df);
+    int T1 = p->legal_final + 1, nf = p->n_factors;
+    for (int f = 0; f < nf; f++)
+        z[f] = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)f);
+    double m = 1.0;
+    if (p->copula != &ipabs_copula_gaussian) {
+        ipabs_stream_seek_kind(r, seed, path, DRAW_MIXING);
+        m = p->copula->mixing(r, p->df);
+    }
     for (int i = 0; i < p->n_loans; i++) {
-        double x = m * (p->a[i] * z[0] + p->s[i] * z[p->factor[i]] +
-                        p->c[i] * ipabs_ziggurat_normal(&p->zig, r));
-        real->default_period[i] = first_crossing(&p->threshold[(size_t)i * T1], p->term[i], x);
+        double e = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)(nf + i));
+        double x = batch_latent(m, p->a[i], z[0], p->s[i], z[p->factor[i]], p->c[i], e);
+        real->default_period[i] =
+            batch_default_period(&p->threshold[(size_t)i * T1], p->term[i], x);
         if (draws != NULL)
             draws->latent[i] = x;
     }
-    double xg = m * (p->g_a * z[0] + p->g_c * ipabs_ziggurat_normal(&p->zig, r));
+    double eg = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)(nf + p->n_loans));
+    double xg = batch_latent(m, p->g_a, z[0], 0.0, z[0], p->g_c, eg);
     real->guarantor_default_period =
-        p->guarantor_can_default ? first_crossing(p->g_threshold, p->legal_final, xg) : 0;
+        p->guarantor_can_default ? batch_default_period(p->g_threshold, p->legal_final, xg) : 0;
     ipabs_realisation_index(deal, real);
-    sample_recoveries(p, r, z[0], real);
+    batch_recoveries(p, seed, path, z[0], real);
     if (draws != NULL) {
-        memcpy(draws->factors, z, (size_t)p->n_factors * sizeof(double));
+        memcpy(draws->factors, z, (size_t)nf * sizeof(double));
         draws->mixing = m;
         draws->guarantor_latent = xg;
     }

@@ -17,21 +17,7 @@
 #include <omp.h>
 #endif
 
-#include "mc_internal.h"
-
-typedef struct chunk_acc {
-    long long index;           /* which chunk of the run */
-    bool skipped;              /* not computed (stop request or failure) */
-    double *s1, *s2, *cnt;     /* by measure: sums of (x - base), squares, count */
-    uint64_t fast;
-    uint64_t n;
-    uint64_t *default_count;
-    uint64_t *count_by_period; /* T x (n_loans + 1) */
-    uint64_t loss_zero;
-    uint64_t loss_bucket[IPABS_LOSS_BUCKETS];
-    double *qbuf;              /* tracker values of the chunk's full paths */
-    int nq;
-} chunk_acc;
+#include "batch.h"
 
 /* One per thread, each on its own cache lines (the counters of the chunk
  * are written for every path). */
@@ -56,6 +42,7 @@ typedef struct ring {
 
 typedef struct thread_ws {
     _Alignas(CACHE_LINE) ipabs_mc_path *path;
+    batch_ws *batch;
     chunk_acc *chunk;          /* the chunk being computed (swapped into the ring) */
     int n_feed;
     int feed[RING_SLOTS];      /* merged slots this thread feeds to its trackers */
@@ -68,6 +55,8 @@ typedef struct driver {
     ipabs_mc_result *res;
     const mc_baseline *base;
     int n_trackers;
+    int simd;                  /* the draw kernel's width */
+    batch_measure_ctx measure;
     double *tracker_base;      /* trackers' values on the no-default path */
     bool broken;               /* a chunk was skipped: later ones are not merged */
     bool failed;
@@ -126,26 +115,6 @@ static void trackers_declare_atoms(ipabs_quantiles *q, const double *base, int n
         ipabs_quantiles_set_atom(&q[j], base[j]);
 }
 
-/* The tracked values of one path record. */
-static void tracker_values(const ipabs_mc_layout *L, const double *v, double *out)
-{
-    int K = L->n_tranches;
-    for (int k = 0; k < K; k++) {
-        const double *t = &v[L->tranche0 + k * IPABS_TM_COUNT_];
-        out[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_LOSS] = t[IPABS_TM_LOSS];
-        out[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_IRR] = t[IPABS_TM_IRR];
-        out[k * IPABS_QT_PER_TRANCHE_ + IPABS_QT_TRANCHE_WAL] = t[IPABS_TM_WAL];
-    }
-    const double *g = &v[L->guarantor0], *p = &v[L->pool0];
-    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_PAYOUT] = g[IPABS_GM_PAYOUT];
-    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_TOPUP] = g[IPABS_GM_TOPUP];
-    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_NET_PNL] = g[IPABS_GM_NET_PNL];
-    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_STATIC_LOSS] = p[IPABS_PM_STATIC_LOSS];
-    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_CREDIT_LOSS] = p[IPABS_PM_CREDIT_LOSS];
-    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_CDR] = v[L->period0 + L->n_periods - 1];
-    out[K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_MIN_COVERAGE] = p[IPABS_PM_MIN_COVERAGE];
-}
-
 /* ---- per-thread workspace ------------------------------------------------- */
 
 static void chunk_free(chunk_acc *c)
@@ -181,6 +150,7 @@ static chunk_acc *chunk_alloc(const driver *d)
 static void thread_free(thread_ws *t, int n_trackers)
 {
     ipabs_mc_path_free(t->path);
+    batch_ws_free(t->batch);
     chunk_free(t->chunk);
     if (t->q != NULL)
         for (int j = 0; j < n_trackers; j++)
@@ -197,9 +167,10 @@ static bool thread_init(thread_ws *t, const driver *d, const ipabs_model_plan *p
     if (t->path == NULL)
         return false;
     t->path->baseline = d->base;
+    t->batch = batch_ws_alloc(deal, plan, d->simd);
     t->chunk = chunk_alloc(d);
     t->q = calloc((size_t)d->n_trackers, sizeof *t->q);
-    bool ok = t->chunk && t->q && trackers_init(deal, t->q);
+    bool ok = t->batch && t->chunk && t->q && trackers_init(deal, t->q);
     if (ok)
         trackers_declare_atoms(t->q, d->tracker_base, d->n_trackers);
     if (!ok) {
@@ -223,58 +194,16 @@ static void chunk_reset(chunk_acc *c, int M, const ipabs_deal *deal)
     c->nq = 0;
 }
 
-static void chunk_add_static_loss(chunk_acc *c, double loss, double pool)
-{
-    int b = ipabs_grid_bucket(loss, pool, IPABS_LOSS_BUCKETS);
-    if (b < 0)
-        c->loss_zero++;
-    else
-        c->loss_bucket[b]++;
-}
-
-static void chunk_add_path(const driver *d, thread_ws *t, const double *v)
-{
-    chunk_acc *c = t->chunk;
-    const ipabs_mc_layout *L = &d->res->layout;
-    const double *base = d->base->values;
-    for (int j = 0; j < L->count; j++) {
-        if (isnan(v[j]))
-            continue;
-        double x = v[j] - (isnan(base[j]) ? 0.0 : base[j]);
-        c->s1[j] += x;
-        c->s2[j] += x * x;
-        c->cnt[j] += 1.0;
-    }
-    c->default_count[(int)v[L->pool0 + IPABS_PM_DEFAULTS]]++;
-    for (int p = 0; p < L->n_periods; p++)
-        c->count_by_period[(size_t)p * (L->n_loans + 1) + (size_t)v[L->defaults0 + p]]++;
-    chunk_add_static_loss(c, v[L->pool0 + IPABS_PM_STATIC_LOSS], d->deal->pool_balance);
-    tracker_values(L, v, &c->qbuf[(size_t)c->nq++ * d->n_trackers]);
-}
-
 static ipabs_status run_chunk(const driver *d, thread_ws *t, long long c,
                               ipabs_error *err)
 {
     const ipabs_mc_options *opt = d->opt;
     long long first = c * IPABS_MC_CHUNK;
     long long last = first + IPABS_MC_CHUNK < opt->paths ? first + IPABS_MC_CHUNK : opt->paths;
-    ipabs_mc_path *w = t->path;
     chunk_reset(t->chunk, d->res->layout.count, d->deal);
     t->chunk->index = c;
-    for (long long p = first; p < last; p++) {
-        ipabs_model_sample(d->deal, w->plan, w->rng, opt->seed, (uint64_t)p,
-                           w->factors, w->real, NULL);
-        t->chunk->n++;
-        if (w->real->n_defaults == 0 && w->real->guarantor_default_period == 0) {
-            t->chunk->fast++;
-            continue;
-        }
-        ipabs_status s = mc_path_evaluate(w, (uint64_t)p, err);
-        if (s != IPABS_OK)
-            return s;
-        chunk_add_path(d, t, w->values);
-    }
-    return IPABS_OK;
+    return batch_run_chunk(t->path, t->batch, &d->measure, opt->seed, first,
+                           last, t->chunk, err);
 }
 
 /* ---- merging -------------------------------------------------------------- */
@@ -571,8 +500,15 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
     ipabs_status s = ipabs_model_plan_build(deal, &plan, err);
     if (s != IPABS_OK)
         return s;
-    driver d = {deal, opt, result_alloc(deal), NULL, tracker_count(deal), NULL,
+    driver d = {deal, opt, result_alloc(deal), NULL, tracker_count(deal),
+                opt->simd != 0 ? opt->simd : batch_simd_widest(), {0}, NULL,
                 false, false, {0}};
+    if (!batch_simd_supported(d.simd)) {
+        ipabs_mc_result_free(d.res);
+        ipabs_model_plan_free(plan);
+        return ipabs_error_set(err, IPABS_EINPUT, NULL, 0, 0, "simd",
+                               "this CPU has no %d-lane draw kernel", d.simd);
+    }
     mc_baseline *base = mc_baseline_build(deal, plan, err);
     d.base = base;
     d.tracker_base = calloc((size_t)d.n_trackers, sizeof(double));
@@ -581,9 +517,12 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
     } else if (d.res == NULL || d.tracker_base == NULL) {
         s = ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     } else {
-        tracker_values(&d.res->layout, base->values, d.tracker_base);
+        batch_tracker_values(&d.res->layout, base->values, d.tracker_base);
         trackers_declare_atoms(d.res->q, d.tracker_base, d.n_trackers);
+        d.measure = (batch_measure_ctx){&d.res->layout, base->values,
+                                        deal->pool_balance, d.n_trackers};
         d.res->threads = thread_count(opt);
+        d.res->simd = d.simd;
         d.res->requested = opt->paths;
         d.res->seed = opt->seed;
         memcpy(d.res->baseline, base->values, (size_t)d.res->layout.count * sizeof(double));

@@ -1,20 +1,22 @@
 /*
- * stream.c — Philox4x32-10 (Random123) as a gsl_rng type.
+ * stream.c — Philox4x32-10 (Random123) as a gsl_rng type, and the public
+ * face of the engine's normals (draw_internal.h).
  *
- * Each path of a run owns the stream keyed by the run's seed, with the
- * path index in the counter: the path's numbers do not depend on which
- * thread draws them or on any other path.  Wrapping the generator as a
- * gsl_rng_type lets GSL's distributions (ziggurat normals, gamma) draw
- * from it.
+ * Each path of a run owns streams keyed by the run's seed, with the path
+ * index and a kind in the counter: the path's numbers do not depend on
+ * which thread draws them or on any other path.  Wrapping the generator as
+ * a gsl_rng_type lets GSL's distributions draw from a path's stream: the
+ * Student-t mixing's chi-square reads the path's mixing kind this way.
  */
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
 #include "ipabs/model.h"
+#include "draw_internal.h"
 #include "stream_internal.h"
 
-/* "ipab" in ASCII: keeps ipabs's streams apart from other uses of a seed. */
-#define STREAM_TAG 0x69706162u
+/* The latent kind (draw_internal.h) is the stream of ipabs_stream_seek. */
+#define STREAM_TAG DRAW_LATENT
 
 static unsigned long philox_get(void *vstate)
 {
@@ -44,17 +46,33 @@ gsl_rng *ipabs_stream_alloc(void)
     return gsl_rng_alloc(&philox_type);
 }
 
-void ipabs_stream_seek(gsl_rng *r, uint64_t seed, uint64_t path)
+void ipabs_stream_seek_kind(gsl_rng *r, uint64_t seed, uint64_t path,
+                            uint32_t kind)
 {
     philox_state *st = r->state;
     st->key.v[0] = (uint32_t)seed;
     st->key.v[1] = (uint32_t)(seed >> 32);
     st->ctr = (philox4x32_ctr_t){
-        {(uint32_t)path, (uint32_t)(path >> 32), 0, STREAM_TAG}};
+        {(uint32_t)path, (uint32_t)(path >> 32), 0, kind}};
     st->next = 4 * PHILOX_BATCH;
+}
+
+void ipabs_stream_seek(gsl_rng *r, uint64_t seed, uint64_t path)
+{
+    ipabs_stream_seek_kind(r, seed, path, STREAM_TAG);
 }
 
 double ipabs_stream_uniform(const gsl_rng *r)
 {
     return philox_get_double(r->state);
+}
+
+double ipabs_stream_normal(uint32_t word)
+{
+    return draw_normal(word);
+}
+
+double ipabs_stream_latent_normal(uint64_t seed, uint64_t path, uint32_t j)
+{
+    return draw_normal_at(seed, path, DRAW_LATENT, j);
 }

@@ -8,6 +8,7 @@
 #define IPABS_STREAM_INTERNAL_H
 
 #include <Random123/philox.h>
+#include <gsl/gsl_rng.h>
 #include <stdint.h>
 
 /* Blocks computed at a time: Philox's ten rounds are one dependency
@@ -42,5 +43,9 @@ static inline uint32_t philox_next(philox_state *st)
         philox_refill(st);
     return st->buf[st->next++];
 }
+
+/* Position r on the stream of one kind (draw_internal.h) of a path. */
+void ipabs_stream_seek_kind(gsl_rng *r, uint64_t seed, uint64_t path,
+                            uint32_t kind);
 
 #endif

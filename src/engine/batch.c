@@ -1,0 +1,130 @@
+/*
+ * batch.c — a chunk of paths through the stages of batch.h, batch by
+ * batch: draw → screen → events → measures.  The batch workspace is sized
+ * once from the deal: the normals of a batch fill about 256 KiB, so a large
+ * pool takes small batches and memory stays flat in the number of paths.
+ */
+#include <stdlib.h>
+
+#include "batch.h"
+
+/* Paths per batch: a power of two from BATCH_LANES to BATCH_MAX. */
+static int batch_capacity(int n_normals)
+{
+    int cap = BATCH_MAX;
+    while (cap > BATCH_LANES && (size_t)cap * (size_t)n_normals > 32768)
+        cap /= 2;
+    return cap;
+}
+
+void batch_ws_free(batch_ws *b)
+{
+    if (b == NULL)
+        return;
+    free(b->z);
+    free(b->mix);
+    free(b->event);
+    free(b->event_path);
+    free(b->records);
+    free(b->event_first);
+    free(b->pair_loan);
+    free(b->pair_period);
+    free(b->pair_recovery);
+    free(b->gather_path);
+    free(b->gather_j);
+    free(b->gather_normal);
+    gsl_rng_free(b->mixing_rng);
+    free(b);
+}
+
+batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
+                         int simd)
+{
+    batch_ws *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    b->n_normals = plan->n_factors + plan->n_loans + 1;
+    b->cap = batch_capacity(b->n_normals);
+    b->simd = simd;
+    b->record_size = ipabs_mc_layout_of(deal).count;
+    size_t cap = (size_t)b->cap;
+    /* Rows rounded up to whole Philox blocks (batch_draw.c). */
+    b->z = calloc((size_t)(b->n_normals + 3) / 4 * 4 * cap, sizeof(double));
+    b->mix = calloc(cap, sizeof(double));
+    b->event = calloc(cap, 1);
+    b->event_path = calloc(cap, sizeof(int));
+    b->records = calloc((size_t)b->record_size * cap, sizeof(double));
+    b->mixing_rng = ipabs_stream_alloc();
+    b->pair_cap = b->cap * (plan->n_loans > 0 ? plan->n_loans : 1);
+    size_t pairs = (size_t)b->pair_cap + BATCH_LANES;
+    b->event_first = calloc(cap + 1, sizeof(int));
+    b->pair_loan = calloc(pairs, sizeof(int));
+    b->pair_period = calloc(pairs, sizeof(int));
+    b->pair_recovery = calloc(pairs, sizeof(double));
+    b->gather_path = calloc(pairs, sizeof(uint64_t));
+    b->gather_j = calloc(pairs, sizeof(uint32_t));
+    b->gather_normal = calloc(pairs, sizeof(double));
+    if (!b->z || !b->mix || !b->event || !b->event_path || !b->records ||
+        !b->mixing_rng || !b->event_first || !b->pair_loan || !b->pair_period ||
+        !b->pair_recovery || !b->gather_path || !b->gather_j || !b->gather_normal) {
+        batch_ws_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+ipabs_status batch_run_chunk(ipabs_mc_path *w, batch_ws *b,
+                             const batch_measure_ctx *m, uint64_t seed,
+                             long long first, long long last, chunk_acc *c,
+                             ipabs_error *err)
+{
+    for (long long p = first; p < last; p += b->cap) {
+        int n = last - p < b->cap ? (int)(last - p) : b->cap;
+        batch_draw(w->plan, seed, (uint64_t)p, n, b);
+        batch_screen(w->plan, n, b);
+        batch_defaults(w->plan, seed, (uint64_t)p, b);
+        ipabs_status s = batch_events(w, (uint64_t)p, b, err);
+        if (s != IPABS_OK)
+            return s;
+        batch_measures(m, b, n, c);
+    }
+    return IPABS_OK;
+}
+
+ipabs_status ipabs_mc_sample_only(const ipabs_deal *deal,
+                                  const ipabs_model_plan *plan, uint64_t seed,
+                                  long long paths, int simd,
+                                  void (*visit)(void *ctx, uint64_t path,
+                                                const ipabs_realisation *real),
+                                  void *ctx, long long *defaults,
+                                  long long *guarantor_defaults,
+                                  ipabs_error *err)
+{
+    simd = simd != 0 ? simd : batch_simd_widest();
+    if (!batch_simd_supported(simd))
+        return ipabs_error_set(err, IPABS_EINPUT, NULL, 0, 0, "simd",
+                               "this CPU has no %d-lane draw kernel", simd);
+    batch_ws *b = batch_ws_alloc(deal, plan, simd);
+    ipabs_realisation *real = ipabs_realisation_alloc(deal);
+    *defaults = *guarantor_defaults = 0;
+    for (long long p = 0; b != NULL && real != NULL && p < paths; p += b->cap) {
+        int n = paths - p < b->cap ? (int)(paths - p) : b->cap;
+        batch_draw(plan, seed, (uint64_t)p, n, b);
+        batch_screen(plan, n, b);
+        batch_defaults(plan, seed, (uint64_t)p, b);
+        for (int e = 0; e < b->n_events; e++) {
+            batch_realise(plan, b, e, real);
+            *defaults += real->n_defaults;
+            *guarantor_defaults += real->guarantor_default_period > 0;
+            if (visit != NULL)
+                visit(ctx, (uint64_t)p + (uint64_t)b->event_path[e], real);
+            batch_unrealise(b, e, real);
+        }
+    }
+    ipabs_status s = b != NULL && real != NULL
+        ? IPABS_OK
+        : ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    ipabs_realisation_free(real);
+    batch_ws_free(b);
+    return s;
+}

@@ -1,0 +1,168 @@
+/*
+ * batch.h — the batch engine's stages and the data that flows between
+ * them.  A chunk of the run (IPABS_MC_CHUNK consecutive paths) is cut into
+ * batches of consecutive paths; each batch goes once, one way, through
+ *
+ *   batch_draw.c      normals of every path in SIMD lanes (structure of
+ *                     arrays: row j holds normal j of every path), and the
+ *                     Student-t mixing;
+ *   batch_screen.c    latent variables, default screening by one compare
+ *                     per loan against its last threshold, the guarantor;
+ *                     the list of event paths;
+ *   batch_events.c    for event paths only: default periods, recoveries of
+ *                     the loans that default, the waterfall from the first
+ *                     event (mc_path.c), the path's record of measures;
+ *   batch_measures.c  the records into the chunk's sums; the no-event
+ *                     paths count once, as the no-default record.
+ *
+ * batch.c runs a chunk through them.  Everything here is owned by one
+ * thread and allocated before the parallel region.
+ */
+#ifndef IPABS_BATCH_H
+#define IPABS_BATCH_H
+
+#include "mc_internal.h"
+
+/* Paths per SIMD kernel call: a multiple of every vector width. */
+#define BATCH_LANES 16
+/* The largest batch; smaller for large pools so that the normals of a
+ * batch stay in the cache. */
+#define BATCH_MAX 512
+
+/* The vector widths of the draw kernels, in 32-bit lanes. */
+enum {
+    BATCH_SIMD_SCALAR = 1, /* one path at a time, no vectors */
+    BATCH_SIMD_BASE = 4,   /* the target's baseline vectors (SSE2 on x86-64) */
+    BATCH_SIMD_AVX2 = 8,
+    BATCH_SIMD_AVX512 = 16
+};
+
+/* Normals gathered from many streams: out[k] = normal j[k] of kind `kind`
+ * of path path[k]'s stream, k < n; the arrays hold n rounded up to
+ * BATCH_LANES. */
+void batch_draw_gather(int simd, uint64_t seed, uint32_t kind, int n,
+                       const uint64_t *path, const uint32_t *j, double *out);
+
+/* True if this CPU runs the kernel of that width. */
+bool batch_simd_supported(int width);
+/* The widest width this CPU runs. */
+int batch_simd_widest(void);
+
+typedef struct batch_ws {
+    int cap;                 /* paths per batch, a multiple of BATCH_LANES */
+    int n_normals;           /* factors, loans, guarantor */
+    int simd;                /* the draw kernel's width */
+    double *z;               /* [j * cap + p]; loan rows hold X_i after screening */
+    double *mix;             /* sqrt(W) by path */
+    unsigned char *event;    /* by path: a default or the guarantor's failure */
+    int n_events;
+    int *event_path;         /* batch offsets of the event paths, ascending */
+    /* The defaults of the event paths: event e's are pairs event_first[e]
+     * .. event_first[e + 1] - 1, by loan index. */
+    int *event_first;        /* cap + 1 */
+    int *pair_loan, *pair_period;
+    double *pair_recovery;   /* the realised fraction of the loan's IP value */
+    int pair_cap;            /* cap x loans */
+    /* The recoveries to draw, gathered for the SIMD kernel. */
+    uint64_t *gather_path;
+    uint32_t *gather_j;
+    double *gather_normal;
+    double *records;         /* [e * layout.count]: the event paths' records */
+    int record_size;
+    gsl_rng *mixing_rng;     /* the chi-square of the Student-t mixing */
+} batch_ws;
+
+/* Sized from the deal and plan; simd a supported width.  NULL on ENOMEM. */
+batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
+                         int simd);
+void batch_ws_free(batch_ws *b); /* NULL is a no-op */
+
+/* ---- the stages ------------------------------------------------------------ */
+
+/* Normals of paths first .. first + n - 1 (n <= cap) into b->z, mixing
+ * into b->mix. */
+void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
+                int n, batch_ws *b);
+/* Latent variables into the loan rows of b->z, b->event, the event list. */
+void batch_screen(const ipabs_model_plan *plan, int n, batch_ws *b);
+/* The defaults of the event paths (periods, in pairs) and their
+ * recoveries, drawn in SIMD lanes, only for the loans that default. */
+void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
+                    uint64_t first, batch_ws *b);
+/* Event e's realisation into real, which must hold no default on entry:
+ * default periods, guarantor, the index of defaults, recoveries.
+ * batch_unrealise() takes its defaults out again. */
+void batch_realise(const ipabs_model_plan *plan, const batch_ws *b, int e,
+                   ipabs_realisation *real);
+void batch_unrealise(const batch_ws *b, int e, ipabs_realisation *real);
+/* Waterfall and record of every event path; records into b->records.
+ * Errors: those of the waterfall (IPABS_EINTERNAL), with the path. */
+ipabs_status batch_events(ipabs_mc_path *w, uint64_t first,
+                          batch_ws *b, ipabs_error *err);
+
+/* ---- accumulation ------------------------------------------------------------ */
+
+/* A chunk's sums, merged in chunk order by montecarlo.c. */
+typedef struct chunk_acc {
+    long long index;           /* which chunk of the run */
+    bool skipped;              /* not computed (stop request or failure) */
+    double *s1, *s2, *cnt;     /* by measure: sums of (x - base), squares, count */
+    uint64_t fast;
+    uint64_t n;
+    uint64_t *default_count;
+    uint64_t *count_by_period; /* T x (n_loans + 1) */
+    uint64_t loss_zero;
+    uint64_t loss_bucket[IPABS_LOSS_BUCKETS];
+    double *qbuf;              /* tracker values of the chunk's event paths */
+    int nq;
+} chunk_acc;
+
+typedef struct batch_measure_ctx {
+    const ipabs_mc_layout *layout;
+    const double *base;        /* the no-default record */
+    double pool_balance;
+    int n_trackers;
+} batch_measure_ctx;
+
+/* The quantile trackers' values of one record. */
+void batch_tracker_values(const ipabs_mc_layout *L, const double *v, double *out);
+/* The batch (n paths, events recorded) into the chunk's sums. */
+void batch_measures(const batch_measure_ctx *m, const batch_ws *b, int n,
+                    chunk_acc *c);
+
+/* Paths first .. last - 1 of one chunk through the stages, batch by batch. */
+ipabs_status batch_run_chunk(ipabs_mc_path *w, batch_ws *b,
+                             const batch_measure_ctx *m, uint64_t seed,
+                             long long first, long long last, chunk_acc *c,
+                             ipabs_error *err);
+
+/* ---- the arithmetic replay shares with the screen ---------------------------- */
+
+/* X = sqrt(W) (a Z_0 + s Z_sector + c e), in this order everywhere. */
+static inline double batch_latent(double mix, double a, double z0, double s,
+                                  double zs, double c, double e)
+{
+    return mix * (a * z0 + s * zs + c * e);
+}
+
+/* First period t in 1..last with x <= thr[t]; 0 if none.  Thresholds do
+ * not fall with t (cumulative PDs do not), so that period is 1 plus the
+ * number of earlier thresholds x exceeds: counted without branches, which
+ * a default's period makes unpredictable. */
+static inline int batch_default_period(const double *thr, int last, double x)
+{
+    int tau = 1;
+    for (int t = 1; t < last; t++)
+        tau += x > thr[t];
+    return x <= thr[last] ? tau : 0;
+}
+
+/* The Beta recovery of a defaulting loan from its normal score. */
+double batch_recovery(const ipabs_model_plan *plan, int loan, double z0,
+                      double e);
+/* The recoveries of the loans real lists as defaulting, each from its own
+ * position in the path's recovery stream. */
+void batch_recoveries(const ipabs_model_plan *plan, uint64_t seed, uint64_t path,
+                      double z0, ipabs_realisation *real);
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * batch_draw.c — stage 1 of a batch: the normals of every path of the
+ * batch, paths in SIMD lanes, and the Student-t mixing.
+ *
+ * Philox is counter-based: the counter of a block is (path, block, kind),
+ * so 16 paths' blocks are computed at once, one path per lane, and every
+ * path keeps its own stream (draw_internal.h gives the mapping).  The
+ * rounds are written with GCC's vector extensions on 16 lanes; the same
+ * source is compiled for the baseline vectors, AVX2 and AVX-512, and the
+ * widest the CPU supports is chosen once, at run time.  The words become
+ * normals through draw_normal(), one lane at a time in the source and
+ * vectorised by the compiler (this file is built with -O3, -fno-math-errno
+ * and -ffp-contract=off): element-wise IEEE operations, so every width,
+ * and the scalar kernel, give the same bits (tested in test_batch.c).
+ */
+#include <stdlib.h>
+
+#include "batch.h"
+#include "draw_internal.h"
+#include "stream_internal.h"
+
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+
+
+/* What a kernel draws: rows 0 .. n_normals - 1 of z for paths first ..
+ * first + n - 1 (n rounded up to whole groups of lanes). */
+typedef struct draw_job {
+    uint64_t seed, first;
+    int n, n_normals, stride;
+    double *z;
+} draw_job;
+
+/* ---- the vector kernel (one source, three targets) ----------------------- */
+
+/* Ten Philox rounds on 16 lanes.  The lanes are plain arrays and the
+ * rounds loops over them: the compiler turns the 32 x 32 -> 64-bit
+ * products into the vector multiply of the even and odd lanes (pmuludq),
+ * which GCC's generic vector types do not reach. */
+static ALWAYS_INLINE void philox_lanes(uint32_t out[4][BATCH_LANES],
+                                       const uint32_t *restrict c0_in,
+                                       const uint32_t *restrict c1_in,
+                                       const uint32_t *restrict block,
+                                       uint32_t kind, uint64_t seed)
+{
+    uint32_t c0[BATCH_LANES], c1[BATCH_LANES], c2[BATCH_LANES], c3[BATCH_LANES];
+    for (int l = 0; l < BATCH_LANES; l++) {
+        c0[l] = c0_in[l];
+        c1[l] = c1_in[l];
+        c2[l] = block[l];
+        c3[l] = kind;
+    }
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int round = 0; round < 10; round++) {
+#pragma omp simd
+        for (int l = 0; l < BATCH_LANES; l++) {
+            uint64_t p0 = (uint64_t)PHILOX_M0 * c0[l], p1 = (uint64_t)PHILOX_M1 * c2[l];
+            c0[l] = (uint32_t)(p1 >> 32) ^ c1[l] ^ k0;
+            c2[l] = (uint32_t)(p0 >> 32) ^ c3[l] ^ k1;
+            c1[l] = (uint32_t)p1;
+            c3[l] = (uint32_t)p0;
+        }
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    memcpy(out[0], c0, sizeof c0);
+    memcpy(out[1], c1, sizeof c1);
+    memcpy(out[2], c2, sizeof c2);
+    memcpy(out[3], c3, sizeof c3);
+}
+
+static ALWAYS_INLINE void normals_of_words(double *restrict dst,
+                                           const uint32_t *restrict w)
+{
+#pragma omp simd
+    for (int l = 0; l < BATCH_LANES; l++)
+        dst[l] = draw_normal(w[l]);
+}
+
+/* The four words of a block into four rows: four independent chains per
+ * lane in one loop, so that the divisions and the polynomials' latencies
+ * overlap (one row at a time leaves the vector units waiting). */
+static ALWAYS_INLINE void normals_of_block(double *restrict r0, double *restrict r1,
+                                           double *restrict r2, double *restrict r3,
+                                           uint32_t w[4][BATCH_LANES])
+{
+#pragma omp simd
+    for (int l = 0; l < BATCH_LANES; l++) {
+        r0[l] = draw_normal(w[0][l]);
+        r1[l] = draw_normal(w[1][l]);
+        r2[l] = draw_normal(w[2][l]);
+        r3[l] = draw_normal(w[3][l]);
+    }
+}
+
+static ALWAYS_INLINE void draw_body(const draw_job *job)
+{
+    for (int g = 0; g < job->n; g += BATCH_LANES) {
+        uint32_t lo[BATCH_LANES], hi[BATCH_LANES];
+        for (int l = 0; l < BATCH_LANES; l++) {
+            uint64_t path = job->first + (uint64_t)(g + l);
+            lo[l] = (uint32_t)path;
+            hi[l] = (uint32_t)(path >> 32);
+        }
+        for (int j0 = 0; j0 < job->n_normals; j0 += 4) {
+            uint32_t out[4][BATCH_LANES], block[BATCH_LANES];
+            for (int l = 0; l < BATCH_LANES; l++)
+                block[l] = (uint32_t)(j0 / 4);
+            philox_lanes(out, lo, hi, block, DRAW_LATENT, job->seed);
+            double *row = &job->z[(size_t)j0 * job->stride + g];
+            /* z has n_normals rounded up to 4 rows: the last block's
+             * spare words land in rows nobody reads. */
+            normals_of_block(row, row + job->stride, row + 2 * job->stride,
+                             row + 3 * job->stride, out);
+        }
+    }
+}
+
+/* Gathered normals: lane l draws normal j[l] of path path[l]'s stream of
+ * one kind (the recoveries of the defaulting loans of a batch). */
+typedef struct gather_job {
+    uint64_t seed;
+    uint32_t kind;
+    int n;                     /* a multiple of BATCH_LANES */
+    const uint64_t *path;
+    const uint32_t *j;
+    double *out;
+} gather_job;
+
+static ALWAYS_INLINE void gather_body(const gather_job *job)
+{
+    for (int g = 0; g < job->n; g += BATCH_LANES) {
+        uint32_t lo[BATCH_LANES], hi[BATCH_LANES], block[BATCH_LANES];
+        uint32_t out[4][BATCH_LANES], w[BATCH_LANES];
+        for (int l = 0; l < BATCH_LANES; l++) {
+            lo[l] = (uint32_t)job->path[g + l];
+            hi[l] = (uint32_t)(job->path[g + l] >> 32);
+            block[l] = job->j[g + l] / 4;
+        }
+        philox_lanes(out, lo, hi, block, job->kind, job->seed);
+        for (int l = 0; l < BATCH_LANES; l++) {
+            uint32_t k = job->j[g + l] % 4;
+            w[l] = k == 0 ? out[0][l] : k == 1 ? out[1][l] : k == 2 ? out[2][l] : out[3][l];
+        }
+        normals_of_words(&job->out[g], w);
+    }
+}
+
+static void draw_base(const draw_job *job)
+{
+    draw_body(job);
+}
+
+static void gather_base(const gather_job *job)
+{
+    gather_body(job);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#define HAVE_X86_TARGETS 1
+__attribute__((target("avx2"))) static void draw_avx2(const draw_job *job)
+{
+    draw_body(job);
+}
+
+__attribute__((target("avx2"))) static void gather_avx2(const gather_job *job)
+{
+    gather_body(job);
+}
+
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
+static void draw_avx512(const draw_job *job)
+{
+    draw_body(job);
+}
+
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
+static void gather_avx512(const gather_job *job)
+{
+    gather_body(job);
+}
+#endif
+
+/* ---- the scalar kernel ---------------------------------------------------- */
+
+static void draw_scalar(const draw_job *job)
+{
+    for (int p = 0; p < job->n; p++) {
+        uint64_t path = job->first + (uint64_t)p;
+        for (int j0 = 0; j0 < job->n_normals; j0 += 4) {
+            uint32_t ctr[4], out[4];
+            draw_counter(ctr, path, (uint32_t)(j0 / 4), DRAW_LATENT);
+            philox_block(out, ctr, job->seed);
+            for (int k = 0; k < 4 && j0 + k < job->n_normals; k++)
+                job->z[(size_t)(j0 + k) * job->stride + p] = draw_normal(out[k]);
+        }
+    }
+}
+
+static void gather_scalar(const gather_job *job)
+{
+    for (int k = 0; k < job->n; k++) {
+        uint32_t ctr[4], out[4];
+        draw_counter(ctr, job->path[k], job->j[k] / 4, job->kind);
+        philox_block(out, ctr, job->seed);
+        job->out[k] = draw_normal(out[job->j[k] % 4]);
+    }
+}
+
+/* ---- choosing a kernel ------------------------------------------------------ */
+
+bool batch_simd_supported(int width)
+{
+    switch (width) {
+    case BATCH_SIMD_SCALAR:
+    case BATCH_SIMD_BASE:
+        return true;
+#ifdef HAVE_X86_TARGETS
+    case BATCH_SIMD_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");
+    case BATCH_SIMD_AVX512:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+#endif
+    default:
+        return false;
+    }
+}
+
+int batch_simd_widest(void)
+{
+    const int widths[] = {BATCH_SIMD_AVX512, BATCH_SIMD_AVX2, BATCH_SIMD_BASE};
+    for (int i = 0; i < 3; i++)
+        if (batch_simd_supported(widths[i]))
+            return widths[i];
+    return BATCH_SIMD_SCALAR;
+}
+
+static void run_kernel(int simd, const draw_job *job)
+{
+    switch (simd) {
+#ifdef HAVE_X86_TARGETS
+    case BATCH_SIMD_AVX512:
+        draw_avx512(job);
+        return;
+    case BATCH_SIMD_AVX2:
+        draw_avx2(job);
+        return;
+#endif
+    case BATCH_SIMD_BASE:
+        draw_base(job);
+        return;
+    default:
+        draw_scalar(job);
+        return;
+    }
+}
+
+static void run_gather(int simd, const gather_job *job)
+{
+    switch (simd) {
+#ifdef HAVE_X86_TARGETS
+    case BATCH_SIMD_AVX512:
+        gather_avx512(job);
+        return;
+    case BATCH_SIMD_AVX2:
+        gather_avx2(job);
+        return;
+#endif
+    case BATCH_SIMD_BASE:
+        gather_base(job);
+        return;
+    default:
+        gather_scalar(job);
+        return;
+    }
+}
+
+void batch_draw_gather(int simd, uint64_t seed, uint32_t kind, int n,
+                       const uint64_t *path, const uint32_t *j, double *out)
+{
+    int lanes = simd == BATCH_SIMD_SCALAR ? 1 : BATCH_LANES;
+    gather_job job = {seed, kind, (n + lanes - 1) / lanes * lanes, path, j, out};
+    run_gather(simd, &job);
+}
+
+/* ---- the stage ---------------------------------------------------------------- */
+
+/* sqrt(W) of each path: the copula variant is chosen once per batch; the
+ * Student-t's chi-square reads its own kind of the path's stream. */
+static void draw_mixing(const ipabs_model_plan *plan, uint64_t seed,
+                        uint64_t first, int n, batch_ws *b)
+{
+    if (plan->copula == &ipabs_copula_gaussian) {
+        for (int p = 0; p < n; p++)
+            b->mix[p] = 1.0;
+        return;
+    }
+    for (int p = 0; p < n; p++) {
+        ipabs_stream_seek_kind(b->mixing_rng, seed, first + (uint64_t)p, DRAW_MIXING);
+        b->mix[p] = plan->copula->mixing(b->mixing_rng, plan->df);
+    }
+}
+
+void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
+                int n, batch_ws *b)
+{
+    int lanes = b->simd == BATCH_SIMD_SCALAR ? 1 : BATCH_LANES;
+    draw_job job = {seed, first, (n + lanes - 1) / lanes * lanes, b->n_normals,
+                    b->cap, b->z};
+    run_kernel(b->simd, &job);
+    draw_mixing(plan, seed, first, n, b);
+}

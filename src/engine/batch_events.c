@@ -1,0 +1,142 @@
+/*
+ * batch_events.c — stage 3 of a batch: the paths with an event.
+ *
+ * For each path the screen flagged: the default period of each loan that
+ * defaults (the first threshold its latent variable crosses), the
+ * guarantor's, the index of defaults, and the recoveries of the defaulting
+ * loans only, each drawn from the path's recovery stream at the loan's own
+ * position (draw_internal.h), so that no other loan's outcome moves it.
+ * Then the existing waterfall runs from the path's first event
+ * (mc_path_evaluate, the one interface with src/waterfall) and the path's
+ * record of measures is kept for stage 4.
+ */
+#include <string.h>
+
+#include "batch.h"
+#include "draw_internal.h"
+
+static double beta_lookup(const double *table, double x)
+{
+    double pos = (x + 8.0) * ((IPABS_BETA_TABLE_SIZE - 1) / 16.0);
+    if (pos <= 0.0)
+        return table[0];
+    if (pos >= IPABS_BETA_TABLE_SIZE - 1)
+        return table[IPABS_BETA_TABLE_SIZE - 1];
+    int k = (int)pos;
+    double w = pos - k;
+    return table[k] + w * (table[k + 1] - table[k]);
+}
+
+double batch_recovery(const ipabs_model_plan *plan, int loan, double z0, double e)
+{
+    const double *table = plan->beta_table[loan];
+    return table == NULL ? plan->recovery_fixed[loan]
+                         : beta_lookup(table, plan->rec_b * z0 + plan->rec_c * e);
+}
+
+/* Each event path's defaulting loans, by loan index, then their periods.
+ * A pair is written for every loan and kept only if the loan defaults:
+ * no branch on the outcome, which is unpredictable by design. */
+static void collect_defaults(const ipabs_model_plan *plan, batch_ws *b)
+{
+    int T1 = plan->legal_final + 1, nf = plan->n_factors, cap = b->cap, n = 0;
+    for (int e = 0; e < b->n_events; e++) {
+        const double *x = &b->z[(size_t)nf * cap + b->event_path[e]];
+        b->event_first[e] = n;
+        for (int i = 0; i < plan->n_loans; i++) {
+            b->pair_loan[n] = i;
+            n += x[(size_t)i * cap] <= plan->threshold[(size_t)i * T1 + plan->term[i]];
+        }
+    }
+    b->event_first[b->n_events] = n;
+    for (int e = 0; e < b->n_events; e++)
+        for (int k = b->event_first[e]; k < b->event_first[e + 1]; k++) {
+            int i = b->pair_loan[k];
+            b->pair_period[k] = batch_default_period(
+                &plan->threshold[(size_t)i * T1], plan->term[i],
+                b->z[(size_t)(nf + i) * cap + b->event_path[e]]);
+        }
+}
+
+void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
+                    uint64_t first, batch_ws *b)
+{
+    collect_defaults(plan, b);
+    int n = 0;
+    for (int e = 0; e < b->n_events; e++)
+        for (int k = b->event_first[e]; k < b->event_first[e + 1]; k++)
+            if (plan->beta_table[b->pair_loan[k]] != NULL) {
+                b->gather_path[n] = first + (uint64_t)b->event_path[e];
+                b->gather_j[n++] = (uint32_t)b->pair_loan[k];
+            }
+    batch_draw_gather(b->simd, seed, DRAW_RECOVERY, n, b->gather_path, b->gather_j,
+                      b->gather_normal);
+    n = 0;
+    for (int e = 0; e < b->n_events; e++) {
+        double z0 = b->z[b->event_path[e]];
+        for (int k = b->event_first[e]; k < b->event_first[e + 1]; k++) {
+            int i = b->pair_loan[k];
+            double x = plan->beta_table[i] != NULL ? b->gather_normal[n++] : 0.0;
+            b->pair_recovery[k] = batch_recovery(plan, i, z0, x);
+        }
+    }
+}
+
+/* The order of defaults the waterfall reads: by period, then loan index
+ * (as ipabs_realisation_index gives it); the pairs are by loan, so a
+ * stable insertion sort on the period, O(defaults) for the few of a path. */
+void batch_realise(const ipabs_model_plan *plan, const batch_ws *b, int e,
+                   ipabs_realisation *real)
+{
+    int lo = b->event_first[e], hi = b->event_first[e + 1];
+    for (int k = lo; k < hi; k++) {
+        int i = b->pair_loan[k], j = k - lo;
+        real->default_period[i] = b->pair_period[k];
+        real->realisation[i] = b->pair_recovery[k];
+        while (j > 0 && real->default_period[real->order[j - 1]] > b->pair_period[k]) {
+            real->order[j] = real->order[j - 1];
+            j--;
+        }
+        real->order[j] = i;
+    }
+    real->n_defaults = hi - lo;
+    int p = b->event_path[e];
+    double xg = b->z[(size_t)(plan->n_factors + plan->n_loans) * b->cap + p];
+    real->guarantor_default_period = plan->guarantor_can_default
+        ? batch_default_period(plan->g_threshold, plan->legal_final, xg) : 0;
+}
+
+void batch_unrealise(const batch_ws *b, int e, ipabs_realisation *real)
+{
+    for (int k = b->event_first[e]; k < b->event_first[e + 1]; k++)
+        real->default_period[b->pair_loan[k]] = 0;
+    real->n_defaults = 0;
+    real->guarantor_default_period = 0;
+}
+
+void batch_recoveries(const ipabs_model_plan *plan, uint64_t seed, uint64_t path,
+                      double z0, ipabs_realisation *real)
+{
+    for (int j = 0; j < real->n_defaults; j++) {
+        int i = real->order[j];
+        double e = plan->beta_table[i] == NULL
+            ? 0.0 : draw_normal_at(seed, path, DRAW_RECOVERY, (uint32_t)i);
+        real->realisation[i] = batch_recovery(plan, i, z0, e);
+    }
+}
+
+ipabs_status batch_events(ipabs_mc_path *w, uint64_t first,
+                          batch_ws *b, ipabs_error *err)
+{
+    for (int e = 0; e < b->n_events; e++) {
+        uint64_t path = first + (uint64_t)b->event_path[e];
+        batch_realise(w->plan, b, e, w->real);
+        ipabs_status s = mc_path_evaluate(w, path, err);
+        batch_unrealise(b, e, w->real);
+        if (s != IPABS_OK)
+            return s;
+        memcpy(&b->records[(size_t)e * b->record_size], w->values,
+               (size_t)b->record_size * sizeof(double));
+    }
+    return IPABS_OK;
+}

@@ -1,0 +1,188 @@
+/*
+ * draw_internal.h — the arithmetic every draw of the engine shares, in one
+ * place so that the scalar code (replay, recoveries) and the SIMD kernels
+ * of batch_draw.c compute the same operations in the same order, and so
+ * give the same bits on every CPU:
+ *
+ *   philox_block()   Philox4x32-10 of one counter, written out (the SIMD
+ *                    kernels do the same rounds on vectors of counters);
+ *   draw_counter()   the counter of block b of a path's stream of one kind;
+ *   draw_normal()    a standard normal from one 32-bit word, by the inverse
+ *                    normal CDF (Wichura's AS 241) with ipabs's own log.
+ *
+ * The stream mapping (pinned by the known-answer test of test_stream.c):
+ * normal j of kind K of path p under seed s is draw_normal(word j % 4 of
+ * Philox4x32-10 of the counter (p low, p high, j / 4, K) under the key
+ * (s low, s high)).  Kinds: DRAW_LATENT (the factors, then one
+ * idiosyncratic normal per loan, then the guarantor's), DRAW_RECOVERY (one
+ * per loan, read only for loans that default) and DRAW_MIXING (the words of
+ * the Student-t mixing's chi-square, read through the gsl_rng of stream.c).
+ *
+ * Build with -ffp-contract=off (CMakeLists.txt): a fused multiply-add in
+ * one width and not in another would change the last bit.
+ */
+#ifndef IPABS_DRAW_INTERNAL_H
+#define IPABS_DRAW_INTERNAL_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* Stream kinds, in counter word 3: "ipab", "iprc", "ipmx" in ASCII. */
+#define DRAW_LATENT 0x69706162u
+#define DRAW_RECOVERY 0x69707263u
+#define DRAW_MIXING 0x69706d78u
+
+/* Philox4x32 constants (Salmon et al. 2011). */
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+static inline void philox_block(uint32_t out[4], const uint32_t ctr[4],
+                                uint64_t seed)
+{
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int round = 0; round < 10; round++) {
+        uint64_t p0 = (uint64_t)PHILOX_M0 * c0, p1 = (uint64_t)PHILOX_M1 * c2;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c0 = n0;
+        c1 = (uint32_t)p1;
+        c2 = n2;
+        c3 = (uint32_t)p0;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+
+static inline void draw_counter(uint32_t ctr[4], uint64_t path, uint32_t block,
+                                uint32_t kind)
+{
+    ctr[0] = (uint32_t)path;
+    ctr[1] = (uint32_t)(path >> 32);
+    ctr[2] = block;
+    ctr[3] = kind;
+}
+
+static inline __attribute__((always_inline)) double bits_double(uint64_t b)
+{
+    double x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+static inline __attribute__((always_inline)) uint64_t double_bits(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+/* (w + 1/2) 2^-32, exactly: the bits of 1 + (w + 1/2) 2^-32, less 1.
+ * Integer operations only, so that every vector width converts alike. */
+static inline __attribute__((always_inline)) double draw_uniform(uint32_t w)
+{
+    return bits_double(0x3ff0000000000000ull | (uint64_t)w << 20 | 1ull << 19) - 1.0;
+}
+
+/* log x for a normal positive x (here x >= 2^-33).  x = m 2^e with m in
+ * [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1)/(m + 1), |s| <=
+ * 0.1716, summed as 2s(1 + s^2/3 + ... + s^22/23): the first omitted term
+ * is below 2^-56 of the sum.  ln 2 is split so that e ln2_hi is exact. */
+static inline __attribute__((always_inline)) double draw_log(double x)
+{
+    uint64_t b = double_bits(x);
+    /* m > sqrt(2) by the mantissa's bits; then m / 2 and e + 1, by
+     * integer operations only (they vectorise at every width). */
+    uint64_t big = 0u - (uint64_t)((b & 0x000fffffffffffffull) > 0x6a09e667f3bcdull);
+    uint64_t ebits = (b >> 52) + (big & 1u);
+    /* e as a double without an int conversion: the bits of 2^52 + E, less
+     * 2^52 and the bias. */
+    double e = bits_double(0x4330000000000000ull | ebits) - 4503599627370496.0 - 1023.0;
+    double m = bits_double(((b & 0x000fffffffffffffull) | 0x3ff0000000000000ull) -
+                           (big & 0x0010000000000000ull));
+    double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    double p = 1.0 / 23.0;
+    p = p * s2 + 1.0 / 21.0;
+    p = p * s2 + 1.0 / 19.0;
+    p = p * s2 + 1.0 / 17.0;
+    p = p * s2 + 1.0 / 15.0;
+    p = p * s2 + 1.0 / 13.0;
+    p = p * s2 + 1.0 / 11.0;
+    p = p * s2 + 1.0 / 9.0;
+    p = p * s2 + 1.0 / 7.0;
+    p = p * s2 + 1.0 / 5.0;
+    p = p * s2 + 1.0 / 3.0;
+    double logm = 2.0 * s + 2.0 * s * (s2 * p);
+    const double ln2_hi = 6.93147180369123816490e-01; /* 32 significant bits */
+    const double ln2_lo = 1.90821492927058770002e-10;
+    return e * ln2_hi + (e * ln2_lo + logm);
+}
+
+/* Wichura (1988), Algorithm AS 241 (PPND16), relative accuracy about
+ * 1e-16.  Both regions are computed and one selected, so that a vector of
+ * words takes no branch.  The smallest tail probability of a word is
+ * 2^-33, so sqrt(-log q) <= 4.78 and AS 241's far-tail region (> 5) is
+ * never needed. */
+static inline __attribute__((always_inline)) double draw_normal(uint32_t w)
+{
+    double q = draw_uniform(w) - 0.5;
+    double r = 0.180625 - q * q;
+    double a = 2509.0809287301226727;
+    a = a * r + 33430.575583588128105;
+    a = a * r + 67265.770927008700853;
+    a = a * r + 45921.953931549871457;
+    a = a * r + 13731.693765509461125;
+    a = a * r + 1971.5909503065514427;
+    a = a * r + 133.14166789178437745;
+    a = a * r + 3.3871328727963666080;
+    double b = 5226.4952788528545610;
+    b = b * r + 28729.085735721942674;
+    b = b * r + 39307.895800092710610;
+    b = b * r + 21213.794301586595867;
+    b = b * r + 5394.1960214247511077;
+    b = b * r + 687.18700749205790830;
+    b = b * r + 42.313330701600911252;
+    b = b * r + 1.0;
+    /* The tail: the smaller of p and 1 - p, exactly, from the word. */
+    uint32_t low = w ^ (0u - (w >> 31));
+    double t = __builtin_sqrt(-draw_log(draw_uniform(low))) - 1.6;
+    double c = 7.74545014278341407640e-4;
+    c = c * t + 2.27238449892691845833e-2;
+    c = c * t + 2.41780725177450611770e-1;
+    c = c * t + 1.27045825245236838258;
+    c = c * t + 3.64784832476320460504;
+    c = c * t + 5.76949722146069140550;
+    c = c * t + 4.63033784615654529590;
+    c = c * t + 1.42343711074968357734;
+    double d = 1.05075007164441684324e-9;
+    d = d * t + 5.47593808499534494600e-4;
+    d = d * t + 1.51986665636164571966e-2;
+    d = d * t + 1.48103976427480074590e-1;
+    d = d * t + 6.89767334985100004550e-1;
+    d = d * t + 1.67638483018380384940;
+    d = d * t + 2.05319162663775882187;
+    d = d * t + 1.0;
+    /* The lower half is negative: the sign bit set when w's top bit is
+     * clear.  One division for both regions: (q a) / b or c / d. */
+    c = bits_double(double_bits(c) ^ ((uint64_t)(~w >> 31) << 63));
+    int inner = __builtin_fabs(q) <= 0.425;
+    double num = inner ? q * a : c, den = inner ? b : d;
+    return num / den;
+}
+
+/* Normal j of one kind of a path's stream, alone (replay, recoveries). */
+static inline double draw_normal_at(uint64_t seed, uint64_t path, uint32_t kind,
+                                    uint32_t j)
+{
+    uint32_t ctr[4], out[4];
+    draw_counter(ctr, path, j / 4, kind);
+    philox_block(out, ctr, seed);
+    return draw_normal(out[j % 4]);
+}
+
+#endif

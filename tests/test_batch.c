@@ -1,0 +1,193 @@
+/*
+ * test_batch.c — the batch engine's draws: the SIMD kernels against the
+ * scalar kernel bit for bit, ipabs's own log against libm, the batch's
+ * realisation of a path against the one-path sampler replay uses, and a
+ * whole run with each SIMD width against the scalar run.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "batch.h"
+#include "draw_internal.h"
+#include "ipabs/montecarlo.h"
+#include "ipabs/scenario.h"
+
+static const int widths[] = {BATCH_SIMD_SCALAR, BATCH_SIMD_BASE, BATCH_SIMD_AVX2,
+                             BATCH_SIMD_AVX512};
+#define N_WIDTHS 4
+
+static void setup(void)
+{
+    ipabs_init();
+}
+
+static ipabs_deal *load(const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/scenarios/%s", IPABS_SOURCE_DIR, rel);
+    ipabs_deal *d = NULL;
+    ipabs_errors errors = {0};
+    cr_assert_eq(ipabs_scenario_load(path, NULL, 0, &d, &errors), IPABS_OK, "%s", rel);
+    ipabs_errors_clear(&errors);
+    return d;
+}
+
+/* log to within 2 ulp of libm's over the range the normals use. */
+Test(batch, own_log_agrees_with_libm)
+{
+    double worst = 0.0;
+    for (double x = 0x1p-33; x <= 0.5000001; x *= 1.0009765625) {
+        for (int k = 0; k < 3; k++) {
+            double y = nextafter(x, 1.0) + k * 1e-7 * x;
+            double rel = fabs(draw_log(y) - log(y)) / fabs(log(y));
+            worst = rel > worst ? rel : worst;
+        }
+    }
+    cr_assert(worst <= 2.0 * 0x1p-52, "worst relative error %g", worst);
+}
+
+/* Every width's normals equal the scalar kernel's, bit for bit, including
+ * a batch whose path indices cross 2^32 (the counter's high word). */
+Test(batch, simd_widths_draw_the_same_bits, .init = setup)
+{
+    ipabs_deal *d = load("shenyang-ip-abs.yaml");
+    ipabs_model_plan *plan;
+    ipabs_error err;
+    cr_assert_eq(ipabs_model_plan_build(d, &plan, &err), IPABS_OK);
+    const uint64_t firsts[] = {0, 4096 * 7 + 3, 0xffffffffull - 37};
+    batch_ws *ref = batch_ws_alloc(d, plan, BATCH_SIMD_SCALAR);
+    for (int f = 0; f < 3; f++) {
+        batch_draw(plan, 0x5eed2385ull, firsts[f], ref->cap - 5, ref);
+        for (int k = 1; k < N_WIDTHS; k++) {
+            if (!batch_simd_supported(widths[k])) {
+                cr_log_warn("width %d not supported here: not tested", widths[k]);
+                continue;
+            }
+            batch_ws *b = batch_ws_alloc(d, plan, widths[k]);
+            batch_draw(plan, 0x5eed2385ull, firsts[f], ref->cap - 5, b);
+            for (int j = 0; j < ref->n_normals; j++)
+                cr_assert(memcmp(&b->z[(size_t)j * b->cap], &ref->z[(size_t)j * ref->cap],
+                                 (size_t)(ref->cap - 5) * sizeof(double)) == 0,
+                          "width %d, first path %llu, normal %d", widths[k],
+                          (unsigned long long)firsts[f], j);
+            batch_ws_free(b);
+        }
+    }
+    batch_ws_free(ref);
+    ipabs_model_plan_free(plan);
+    ipabs_deal_free(d);
+}
+
+/* The batch's realisation of path p (draw → screen → realise) equals the
+ * one-path sampler's (replay), for every path of two batches: Gaussian
+ * with Beta recoveries, Student-t, and two sectors. */
+static void batch_equals_replay(const char *scenario)
+{
+    ipabs_deal *d = load(scenario);
+    ipabs_model_plan *plan;
+    ipabs_error err;
+    cr_assert_eq(ipabs_model_plan_build(d, &plan, &err), IPABS_OK);
+    batch_ws *b = batch_ws_alloc(d, plan, batch_simd_widest());
+    ipabs_realisation *rb = ipabs_realisation_alloc(d), *rs = ipabs_realisation_alloc(d);
+    gsl_rng *r = ipabs_stream_alloc();
+    double z[64];
+    uint64_t seed = 977;
+    int events = 0;
+    for (uint64_t first = 0; first < 2 * (uint64_t)b->cap; first += (uint64_t)b->cap) {
+        batch_draw(plan, seed, first, b->cap, b);
+        batch_screen(plan, b->cap, b);
+        batch_defaults(plan, seed, first, b);
+        int e = 0;
+        for (int p = 0; p < b->cap; p++) {
+            ipabs_model_sample(d, plan, r, seed, first + (uint64_t)p, z, rs, NULL);
+            bool event = rs->n_defaults > 0 || rs->guarantor_default_period > 0;
+            cr_assert_eq(b->event[p], event, "%s path %d: event flag", scenario, p);
+            if (!event)
+                continue;
+            cr_assert_eq(b->event_path[e], p);
+            batch_realise(plan, b, e, rb);
+            cr_assert_eq(rb->n_defaults, rs->n_defaults);
+            cr_assert_eq(rb->guarantor_default_period, rs->guarantor_default_period);
+            for (int j = 0; j < rs->n_defaults; j++) {
+                int i = rs->order[j];
+                cr_assert_eq(rb->order[j], i);
+                cr_assert_eq(rb->default_period[i], rs->default_period[i]);
+                cr_assert(memcmp(&rb->realisation[i], &rs->realisation[i], sizeof(double)) == 0,
+                          "%s path %d loan %d: recovery", scenario, p, i);
+            }
+            batch_unrealise(b, e++, rb);
+            for (int i = 0; i < d->n_loans; i++)
+                cr_assert_eq(rb->default_period[i], 0);
+        }
+        cr_assert_eq(e, b->n_events);
+        events += e;
+    }
+    cr_assert(events > 0, "%s: no event path to compare", scenario);
+    gsl_rng_free(r);
+    ipabs_realisation_free(rb);
+    ipabs_realisation_free(rs);
+    batch_ws_free(b);
+    ipabs_model_plan_free(plan);
+    ipabs_deal_free(d);
+}
+
+Test(batch, batch_realisation_equals_replay_gaussian, .init = setup)
+{
+    batch_equals_replay("shenyang-ip-abs.yaml");
+}
+
+Test(batch, batch_realisation_equals_replay_student_t, .init = setup)
+{
+    batch_equals_replay("validation/student-t-4.yaml");
+}
+
+Test(batch, batch_realisation_equals_replay_sectors, .init = setup)
+{
+    batch_equals_replay("validation/two-sectors.yaml");
+}
+
+static ipabs_mc_result *run(const ipabs_deal *d, int simd, int threads)
+{
+    ipabs_mc_options opt = {2 * IPABS_MC_CHUNK + 333, 31, threads, NULL, NULL, NULL, simd};
+    ipabs_mc_result *r = NULL;
+    ipabs_error err = {0};
+    cr_assert_eq(ipabs_mc_run(d, &opt, &r, &err), IPABS_OK, "%s", err.message);
+    return r;
+}
+
+/* A whole run gives the same bits with every width and thread count. */
+Test(batch, runs_agree_across_widths_bit_for_bit, .init = setup)
+{
+    ipabs_deal *d = load("validation/student-t-4.yaml");
+    ipabs_mc_result *ref = run(d, BATCH_SIMD_SCALAR, 1);
+    cr_assert_eq(ref->simd, BATCH_SIMD_SCALAR);
+    for (int k = 1; k < N_WIDTHS; k++) {
+        if (!batch_simd_supported(widths[k]))
+            continue;
+        ipabs_mc_result *r = run(d, widths[k], 2);
+        cr_assert_eq(r->simd, widths[k]);
+        cr_assert_eq(r->paths, ref->paths);
+        cr_assert_eq(r->fast_paths, ref->fast_paths);
+        cr_assert(memcmp(r->moments, ref->moments,
+                         (size_t)r->layout.count * sizeof *r->moments) == 0,
+                  "width %d: moments differ", widths[k]);
+        cr_assert(memcmp(r->default_count, ref->default_count,
+                         ((size_t)d->n_loans + 1) * sizeof(uint64_t)) == 0);
+        ipabs_mc_result_free(r);
+    }
+    ipabs_mc_result_free(ref);
+    ipabs_deal_free(d);
+}
+
+Test(batch, unsupported_width_is_refused, .init = setup)
+{
+    ipabs_deal *d = load("shenyang-ip-abs.yaml");
+    ipabs_mc_options opt = {100, 1, 1, NULL, NULL, NULL, 3};
+    ipabs_mc_result *r = NULL;
+    ipabs_error err = {0};
+    cr_assert_eq(ipabs_mc_run(d, &opt, &r, &err), IPABS_EINPUT);
+    cr_assert_null(r);
+    cr_assert(strstr(err.message, "3-lane") != NULL, "%s", err.message);
+    ipabs_deal_free(d);
+}
