@@ -16,7 +16,7 @@ exec 9>"$dir/.build.lock"
 flock 9
 if [ ! -f "$dir/CMakeCache.txt" ]; then
   CC="$cc" cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-O1 -g" \
-    -DIPABS_FUZZ=ON -DIPABS_TESTS=OFF -DIPABS_BENCH=OFF -DIPABS_OPENMP=OFF >/dev/null
+    -DIPABS_FUZZ=ON -DIPABS_TESTS=OFF -DIPABS_BENCH=OFF -DIPABS_OPENMP=OFF -DIPABS_SHARED=OFF >/dev/null
 fi
 cmake --build "$dir" -j "${JOBS:-2}" >/dev/null
 echo "$dir"
