@@ -82,6 +82,12 @@ typedef enum ipabs_reimbursement {
     IPABS_REIMBURSE_NONE                    /* never repaid (the seed model before issue 9) */
 } ipabs_reimbursement;
 
+/* How the plan keeps its cash (docs/waterfall.md, "Accounts"). */
+typedef enum ipabs_accounts {
+    IPABS_ACCOUNTS_SINGLE, /* one account: every receipt pays the next item due */
+    IPABS_ACCOUNTS_SPLIT   /* revenue (收益) and principal (本金) accounts */
+} ipabs_accounts;
+
 typedef enum ipabs_expense_basis {
     IPABS_EXPENSE_SENIOR_RATE, /* annual rate on senior opening balance */
     IPABS_EXPENSE_FIXED        /* fixed amount per year, accrued by d(t) */
@@ -152,6 +158,8 @@ typedef struct ipabs_tranche {
     double *coupon_at;       /* derived: the coupon of period t, 0..legal_final */
     ipabs_tranche_amort amort;
     int legal_final;    /* period; <= deal legal_final */
+    int expected_maturity; /* period by which its principal is due (bullet:
+                              all of it); 0 = none: due at legal_final */
     double *target;     /* scheduled: target closing balance by period, else NULL */
 } ipabs_tranche;
 
@@ -283,6 +291,11 @@ typedef struct ipabs_deal {
     bool overcollateralised;   /* tranches may sum to less than the pool */
     double cleanup_call;       /* clean-up call: pool fraction at or below which the
                                   originator buys the performing loans; 0 = none */
+    ipabs_accounts accounts;   /* plan.accounts */
+    double reinvestment_rate;  /* annual, earned on the principal account held */
+    bool principal_covers_revenue; /* split accounts: principal receipts may pay
+                                      taxes, expenses and senior interest (the
+                                      principal deficiency ledger records it) */
 
     int n_loans;
     ipabs_loan *loans;

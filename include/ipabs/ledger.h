@@ -50,6 +50,11 @@ typedef enum ipabs_flow_kind {
     IPABS_FLOW_PLEDGE_PROCEEDS,   /* IP proceeds to the pledgee guarantor or its estate */
     IPABS_FLOW_REIMBURSEMENT,     /* plan to guarantor (or estate): top-ups repaid */
     IPABS_FLOW_CLEANUP_CALL,      /* originator (lender) to plan: a loan bought back */
+    IPABS_FLOW_REINVESTMENT,      /* account bank to plan: earned on the principal account */
+    IPABS_FLOW_PRINCIPAL_TO_REVENUE, /* plan to plan: principal receipts paying a revenue
+                                        item (a principal deficiency) */
+    IPABS_FLOW_REVENUE_TO_PRINCIPAL, /* plan to plan: revenue paying principal (a
+                                        deficiency repaid, or principal due) */
     IPABS_FLOW_COUNT_
 } ipabs_flow_kind;
 

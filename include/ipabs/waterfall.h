@@ -64,7 +64,10 @@ typedef struct ipabs_state {
     double principal_amount;     /* pass-through principal owed to seniors, unpaid */
 
     /* plan */
-    double plan_cash;            /* cash kept in the plan account (reserve) */
+    double plan_cash;            /* cash kept in the plan: reserve + principal account */
+    double principal_account;    /* split accounts: principal receipts held (in plan_cash) */
+    double principal_deficiency; /* split accounts: principal receipts that paid
+                                    revenue items, not yet repaid from revenue */
     double tax_arrears;
     double *expense_arrears;     /* by expense */
     double *tranche_balance;     /* by tranche */
@@ -113,6 +116,11 @@ typedef struct ipabs_period_flows {
     double residual;               /* to the residual holder */
     double plan_cash_open;
     double plan_cash_close;
+    double reinvestment_income;    /* account bank to plan, on the principal account */
+    double principal_to_revenue;   /* split accounts: principal paying revenue items */
+    double revenue_to_principal;   /* split accounts: revenue paying principal */
+    double principal_account;      /* split accounts: principal held after the period */
+    double principal_deficiency;   /* split accounts: the ledger after the period */
     bool accelerated;
     bool capacity_exhausted;
     double *balance_open;

@@ -27,6 +27,7 @@ ipabs_deal *ipabs_deal_alloc(void)
     deal->guarantor.ip_pledgee = IPABS_PLEDGEE_GUARANTOR;
     deal->guarantor.reimbursement = IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL;
     deal->triggers.cdr_threshold = INFINITY;
+    deal->principal_covers_revenue = true;
     deal->model.copula = IPABS_COPULA_GAUSSIAN;
     deal->model.pd_multiplier = 1.0;
     deal->model.df = 4.0;

@@ -90,6 +90,13 @@ static void period_header(ipabs_csv_out *w, const ipabs_deal *deal)
     ipabs_csv_text(w, "residual");
     ipabs_csv_text(w, "plan_cash");
     ipabs_csv_text(w, "accelerated");
+    /* Split accounts (plan.accounts: split); zero with one account.  Last,
+     * so that sheets reading the columns above by position still work. */
+    static const char *const accounts[] = {
+        "principal_account", "principal_deficiency", "reinvestment_income",
+        "principal_to_revenue", "revenue_to_principal", NULL};
+    for (const char *const *h = accounts; *h != NULL; h++)
+        ipabs_csv_text(w, *h);
     ipabs_csv_end_row(w);
 }
 
@@ -116,6 +123,11 @@ static void period_row(ipabs_csv_out *w, const ipabs_deal *deal,
     ipabs_csv_num(w, fl->residual, 6);
     ipabs_csv_num(w, fl->plan_cash_close, 6);
     ipabs_csv_int(w, fl->accelerated);
+    const double accounts[] = {fl->principal_account, fl->principal_deficiency,
+                               fl->reinvestment_income, fl->principal_to_revenue,
+                               fl->revenue_to_principal};
+    for (size_t i = 0; i < sizeof accounts / sizeof accounts[0]; i++)
+        ipabs_csv_num(w, accounts[i], 6);
     ipabs_csv_end_row(w);
 }
 
@@ -286,6 +298,26 @@ static void print_time_terms(FILE *out, const ipabs_deal *deal)
             deal->n_holidays, deal->n_workdays);
 }
 
+/* Terminal columns of a UTF-8 name: East Asian characters (U+1100 on, the
+ * Hangul, CJK and full-width blocks in practice) take two. */
+static int display_width(const char *s)
+{
+    int w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p != 0; p++) {
+        if ((*p & 0xC0) == 0x80)
+            continue; /* a continuation byte */
+        w += *p >= 0xE1 ? 2 : 1;
+    }
+    return w;
+}
+
+static void print_padded(FILE *out, const char *s, int width)
+{
+    fputs(s, out);
+    for (int w = display_width(s); w < width; w++)
+        fputc(' ', out);
+}
+
 void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
 {
     double rate, pd, term;
@@ -299,14 +331,18 @@ void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
                  "term %.2f years\n",
             deal->n_loans, deal->pool_balance, 100 * rate, 100 * pd, term);
     print_time_terms(out, deal);
-    fprintf(out, "%-16s %-7s %16s %8s %-13s %-11s %s\n", "tranche", "class", "balance",
-            "coupon", "amortisation", "legal final", "day count");
+    fprintf(out, "%-16s %-7s %16s %8s %-13s %-8s %-11s %s\n", "tranche", "class", "balance",
+            "coupon", "amortisation", "expected", "legal final", "day count");
     for (int k = 0; k < deal->n_tranches; k++) {
         const ipabs_tranche *t = &deal->tranches[k];
-        fprintf(out, "%-16s %-7s %16.2f %7.3f%% %-13s %-11d %s", t->name,
+        char expected[16] = "-";
+        if (t->expected_maturity > 0)
+            snprintf(expected, sizeof expected, "%d", t->expected_maturity);
+        print_padded(out, t->name, 16);
+        fprintf(out, " %-7s %16.2f %7.3f%% %-13s %-8s %-11d %s",
                 t->cls == IPABS_CLASS_SENIOR ? "senior" : "sub", t->balance,
-                100 * t->coupon, ipabs_tranche_amort_name(t->amort), t->legal_final,
-                ipabs_daycount_name(t->daycount));
+                100 * t->coupon, ipabs_tranche_amort_name(t->amort), expected,
+                t->legal_final, ipabs_daycount_name(t->daycount));
         for (int j = 0; j < t->n_coupon_steps; j++)
             fprintf(out, "%s%.3f%% from period %d", j == 0 ? "; coupon " : ", ",
                     100 * t->coupon_steps[j].coupon, t->coupon_steps[j].period);
@@ -321,4 +357,11 @@ void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
             g->name, g->rating ? g->rating : "-", 100 * g->pd_annual,
             g->payout_style == IPABS_PAYOUT_ACCELERATED ? "accelerated" : "scheduled",
             g->payout_lag, capacity, g->topup ? "on" : "off");
+    if (deal->accounts == IPABS_ACCOUNTS_SPLIT)
+        fprintf(out, "accounts: revenue and principal; principal held earns %.4f%%; "
+                     "principal %s revenue shortfalls\n",
+                100 * deal->reinvestment_rate,
+                deal->principal_covers_revenue ? "covers" : "does not cover");
+    else
+        fprintf(out, "accounts: one plan account\n");
 }

@@ -38,6 +38,7 @@ _Static_assert(sizeof(ipabs_tranche_amort) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_copula_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_pledgee) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_reimbursement) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_accounts) == sizeof(int), "enum size");
 
 typedef struct scn_choice {
     const char *name;
@@ -821,7 +822,7 @@ static const scn_choice daycount_choices[] = {
 
 
 enum { TR_NAME, TR_CLASS, TR_BALANCE, TR_COUPON, TR_AMORT, TR_LEGAL_FINAL,
-       TR_SCHEDULE, TR_DAY_COUNT, TR_COUPON_STEPS, TR_N };
+       TR_SCHEDULE, TR_DAY_COUNT, TR_COUPON_STEPS, TR_EXPECTED_MATURITY, TR_N };
 
 
 static const scn_choice class_choices[] = {
@@ -872,6 +873,9 @@ static const key_spec tranche_keys[TR_N] = {
                       .offset = offsetof(ipabs_tranche, daycount),
                       .choices = daycount_choices},
     [TR_COUPON_STEPS] = {.name = "coupon_steps", .read = read_later},
+    [TR_EXPECTED_MATURITY] = {.name = "expected_maturity", .read = read_int,
+                              .offset = offsetof(ipabs_tranche, expected_maturity),
+                              .range = R_PERIODS},
 };
 
 enum { CS_PERIOD, CS_COUPON, CS_N };
@@ -990,6 +994,22 @@ static void check_tranche_schedule(scn_ctx *c, const scn_yv *item,
     }
 }
 
+/* The expected maturity falls on or before the class's legal final: past
+ * it, the unpaid principal is written off, not due. */
+static void check_expected_maturity(scn_ctx *c, const scn_yv *item,
+                                    const ipabs_tranche *tr, key_set s)
+{
+    if (!(s.ok & BIT(TR_EXPECTED_MATURITY)) || tr->legal_final <= 0 ||
+        tr->expected_maturity <= tr->legal_final)
+        return;
+    char path[PATH_CAP];
+    scn_yv v = pair_child(c, item, scn_map_find(item->node, "expected_maturity", 17),
+                          "expected_maturity", path);
+    scn_error(c, v.pos, v.path,
+              "must be <= the tranche's legal_final (%d) (got %d)",
+              tr->legal_final, tr->expected_maturity);
+}
+
 static key_set read_tranche(scn_ctx *c, const scn_yv *seq, int i)
 {
     char path[PATH_CAP];
@@ -1000,6 +1020,7 @@ static key_set read_tranche(scn_ctx *c, const scn_yv *seq, int i)
     tr->daycount_given = (s.ok & BIT(TR_DAY_COUNT)) != 0;
     check_tranche_schedule(c, &item, tr, s);
     read_coupon_steps(c, &item, tr, s);
+    check_expected_maturity(c, &item, tr, s);
     return s;
 }
 
@@ -1189,6 +1210,9 @@ static const scn_choice reimbursement_choices[] = {
     {"none", IPABS_REIMBURSE_NONE},
     {NULL, 0}};
 
+static const scn_choice accounts_choices[] = {
+    {"single", IPABS_ACCOUNTS_SINGLE}, {"split", IPABS_ACCOUNTS_SPLIT}, {NULL, 0}};
+
 static const scn_choice copula_choices[] = {
     {"gaussian", IPABS_COPULA_GAUSSIAN},
     {"student_t", IPABS_COPULA_STUDENT_T},
@@ -1282,6 +1306,12 @@ static const key_spec plan_keys[] = {
      .offset = DEAL(overcollateralised)},
     {.name = "cleanup_call", .read = read_number, .offset = DEAL(cleanup_call),
      .range = R_UNIT_OPEN},
+    {.name = "accounts", .read = read_choice, .offset = DEAL(accounts),
+     .choices = accounts_choices},
+    {.name = "reinvestment_rate", .read = read_number,
+     .offset = DEAL(reinvestment_rate), .range = R_UNIT_OPEN},
+    {.name = "principal_covers_revenue", .read = read_bool,
+     .offset = DEAL(principal_covers_revenue)},
     {.name = "tranches", .read = read_tranches, .required = true},
     {.name = "expenses", .read = read_expenses},
     {.name = "triggers", SECTION(trigger_keys), .offset = DEAL(triggers)},

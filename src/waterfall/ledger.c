@@ -14,10 +14,13 @@ ipabs_ledger *ipabs_ledger_alloc(const ipabs_deal *deal)
         return NULL;
     /* Per period at most: 8 transfers per loan (5 obligor flows, a payout,
      * two recovery shares), 3 per tranche, 1 per expense, tax, top-up,
-     * estate recovery, top-up reimbursement and one spare. */
+     * estate recovery, top-up reimbursement and one spare; with split
+     * accounts, a move between them per payment item (2 per tranche, 1 per
+     * expense, tax, senior interest, the deficiency repaid) and the
+     * reinvestment income. */
     size_t per_period = 8u * (size_t)deal->n_loans +
-                        3u * (size_t)deal->n_tranches +
-                        (size_t)deal->n_expenses + 5u;
+                        5u * (size_t)deal->n_tranches +
+                        2u * (size_t)deal->n_expenses + 10u;
     ledger->capacity = per_period * (size_t)deal->legal_final;
     ledger->entries = malloc(ledger->capacity * sizeof *ledger->entries);
     if (ledger->entries == NULL) {
@@ -95,6 +98,9 @@ const char *ipabs_flow_kind_name(ipabs_flow_kind kind)
         [IPABS_FLOW_PLEDGE_PROCEEDS] = "pledge_proceeds",
         [IPABS_FLOW_REIMBURSEMENT] = "topup_reimbursement",
         [IPABS_FLOW_CLEANUP_CALL] = "cleanup_call",
+        [IPABS_FLOW_REINVESTMENT] = "reinvestment_income",
+        [IPABS_FLOW_PRINCIPAL_TO_REVENUE] = "principal_to_revenue",
+        [IPABS_FLOW_REVENUE_TO_PRINCIPAL] = "revenue_to_principal",
         [IPABS_FLOW_TAX] = "tax",
         [IPABS_FLOW_EXPENSE] = "expense",
         [IPABS_FLOW_TRANCHE_INTEREST] = "tranche_interest",

@@ -63,8 +63,12 @@ typedef struct step {
     int t;
     bool guarantor_alive;
     bool final;           /* no cash can reach the plan after this period */
-    double avail;         /* plan funds not yet paid out */
+    bool split;           /* revenue and principal accounts (plan.accounts: split) */
+    double avail;         /* plan funds not yet paid out: with split accounts,
+                             the revenue account's */
+    double prin;          /* split accounts: the principal account's; else 0 */
     double senior_principal_due; /* part of the amounts due that is principal */
+    double revenue_due;   /* part that is taxes, expenses and senior interest */
     double topup_new;     /* this period's top-up: reimbursable from the next */
 } step;
 
@@ -80,6 +84,44 @@ static void record(step *s, ipabs_party payer, ipabs_party payee,
     if (s->ledger != NULL)
         ipabs_ledger_add(s->ledger, s->t, payer, payee, kind, loan, tranche,
                          amount);
+}
+
+/* Cash reaching the plan: with split accounts, revenue_part of it to the
+ * revenue account and the rest to the principal account; with one account
+ * all of it to that one. */
+static void receive(step *s, double amount, double revenue_part)
+{
+    if (!s->split) {
+        s->avail += amount;
+        return;
+    }
+    s->avail += revenue_part;
+    s->prin += amount - revenue_part;
+}
+
+/* The revenue share of a receipt on defaulted loan i that pays its exposure
+ * (an accelerated payout, the plan's IP proceeds): the interest part of the
+ * exposure at default, open balance + the period's interest. */
+static double exposure_revenue_share(const step *s, int i)
+{
+    const ipabs_loan *l = &s->deal->loans[i];
+    double ead = s->st->ead[i];
+    return ead > 0.0 ? l->interest[s->real->default_period[i]] / ead : 0.0;
+}
+
+/* ---- 0. the principal account's reinvestment income ------------------------ */
+
+/* Split accounts: the principal account held since the last payment date
+ * earns the reinvestment rate (a deposit with the account bank) over the
+ * period, under the deal's day count, as revenue. */
+static void reinvest(step *s)
+{
+    if (!s->split || s->prin <= 0.0 || s->deal->reinvestment_rate <= 0.0)
+        return;
+    double income = s->prin * s->deal->reinvestment_rate * s->deal->accrual[s->t];
+    s->fl->reinvestment_income = income;
+    receive(s, income, income);
+    record(s, BANK, PLAN, IPABS_FLOW_REINVESTMENT, -1, -1, income);
 }
 
 /* ---- 1. defaults ---------------------------------------------------------- */
@@ -162,7 +204,7 @@ static void collect(step *s)
     fl->principal_collected = greater(principal, 0.0);
     s->st->performing_balance -= fl->principal_collected;
     s->st->principal_amount += fl->principal_collected;
-    s->avail += fl->interest_collected + fl->principal_collected;
+    receive(s, fl->interest_collected + fl->principal_collected, fl->interest_collected);
     ledger_collections(s);
 }
 
@@ -184,7 +226,7 @@ static void call_cleanup(step *s)
     st->performing_balance = 0.0;
     st->principal_amount += price;
     s->fl->cleanup_price = price;
-    s->avail += price;
+    receive(s, price, 0.0);
     for (int i = 0; i < deal->n_loans && s->ledger != NULL; i++)
         if (st->ead[i] <= 0.0 && s->t < deal->loans[i].term)
             record(s, LENDER, PLAN, IPABS_FLOW_CLEANUP_CALL, i, -1,
@@ -250,7 +292,7 @@ static void recover_ip(step *s)
         double to_plan = proceeds - to_guarantor;
         st->plan_recovered[i] += to_plan;
         s->fl->recovery_plan += to_plan;
-        s->avail += to_plan;
+        receive(s, to_plan, to_plan * exposure_revenue_share(s, i));
         record(s, IP_DISPOSAL, PLAN, IPABS_FLOW_RECOVERY, i, -1, to_plan);
         record_guarantor_share(s, i, to_guarantor);
         if (s->deal->guarantor.payout_style == IPABS_PAYOUT_SCHEDULED)
@@ -296,6 +338,17 @@ static double payout_due(const step *s, int i)
     return s->st->scale[i] * (l->interest[s->t] + l->amortisation[s->t]);
 }
 
+/* The revenue share of a payout on loan i: of an accelerated payout, as of
+ * the exposure; of a scheduled one, the interest part of what was due. */
+static double payout_revenue_share(const step *s, int i)
+{
+    const ipabs_loan *l = &s->deal->loans[i];
+    if (s->deal->guarantor.payout_style == IPABS_PAYOUT_ACCELERATED)
+        return exposure_revenue_share(s, i);
+    double due = l->interest[s->t] + l->amortisation[s->t];
+    return due > 0.0 ? l->interest[s->t] / due : 0.0;
+}
+
 static void pay_guarantees(step *s)
 {
     for (int j = 0; j < s->st->n_defaulted; j++) {
@@ -311,7 +364,8 @@ static void pay_guarantees(step *s)
             s->st->guarantor_paid[i] += s->deal->guarantor.recovery_rate *
                                         (s->st->guarantor_committed - committed);
         s->fl->guarantee_payout += paid;
-        s->avail += paid;
+        if (paid > 0.0)
+            receive(s, paid, s->split ? paid * payout_revenue_share(s, i) : 0.0);
         record(s, GUARANTOR, PLAN, IPABS_FLOW_GUARANTEE_PAYOUT, i, -1, paid);
     }
 }
@@ -327,7 +381,7 @@ static void recover_estate(step *s)
     double paid = g->recovery_rate * s->st->estate_claim;
     s->st->estate_claim = 0.0;
     s->fl->estate_recovery = paid;
-    s->avail += paid;
+    receive(s, paid, 0.0);
     record(s, ESTATE, PLAN, IPABS_FLOW_ESTATE_RECOVERY, -1, -1, paid);
 }
 
@@ -404,14 +458,17 @@ static double senior_balance(const step *s)
     return b;
 }
 
-/* Principal a tranche must receive this period under its amortisation. */
+/* Principal a tranche must receive this period under its amortisation:
+ * all of it from its expected maturity on (it stays due, unpaid, until its
+ * legal final writes it off), at its legal final, or when the plan ends. */
 static double principal_due(const step *s, int k)
 {
     const ipabs_tranche *tr = &s->deal->tranches[k];
     double bal = s->st->tranche_balance[k];
     if (bal <= 0.0)
         return 0.0;
-    if (s->t >= tr->legal_final || s->final)
+    if (s->t >= tr->legal_final || s->final ||
+        (tr->expected_maturity > 0 && s->t >= tr->expected_maturity))
         return bal;
     if (tr->amort == IPABS_TRANCHE_SCHEDULED)
         return greater(0.0, bal - tr->target[s->t]);
@@ -445,6 +502,7 @@ static double amounts_due(step *s)
             st->expense_arrears[e] += expense_accrual(s, e, senior_open);
         due += st->expense_arrears[e];
     }
+    s->revenue_due = due;
     for (int k = 0; k < deal->n_tranches; k++) {
         fl->balance_open[k] = st->tranche_balance[k];
         fl->interest_due[k] = st->interest_arrears[k] +
@@ -453,6 +511,7 @@ static double amounts_due(step *s)
         if (k < deal->n_senior) {
             double principal = principal_due(s, k);
             s->senior_principal_due += principal;
+            s->revenue_due += fl->interest_due[k];
             due += fl->interest_due[k] + principal;
         }
     }
@@ -466,26 +525,50 @@ static double amounts_due(step *s)
  * defaulted loans', claimed under their guarantees. */
 static double failed_guarantor_claim(const step *s, double required)
 {
-    double shortfall = required - s->senior_principal_due - s->avail;
+    double shortfall = s->split
+        ? s->revenue_due - s->avail - (s->deal->principal_covers_revenue ? s->prin : 0.0)
+        : required - s->senior_principal_due - s->avail;
     return greater(0.0, shortfall - s->st->claimed_arrears);
+}
+
+/* With split accounts, what the two accounts cannot pay of the amounts due:
+ * revenue items from the revenue account, or from the principal account if
+ * the deal lets it; principal due from the principal account, then from
+ * revenue left after the revenue items. */
+static double split_shortfall(const step *s, double required)
+{
+    if (s->deal->principal_covers_revenue)
+        return required - s->avail - s->prin;
+    double revenue_short = greater(0.0, s->revenue_due - s->avail);
+    double revenue_left = greater(0.0, s->avail - s->revenue_due);
+    return revenue_short +
+           greater(0.0, s->senior_principal_due - s->prin - revenue_left);
 }
 
 static void top_up(step *s, double required)
 {
-    s->fl->available = s->avail;
+    s->fl->available = s->avail + s->prin;
     if (!s->deal->guarantor.topup || !seniors_outstanding(s))
         return;
-    double shortfall = s->guarantor_alive ? required - s->avail
-                                          : failed_guarantor_claim(s, required);
+    double shortfall = !s->guarantor_alive ? failed_guarantor_claim(s, required)
+                       : s->split          ? split_shortfall(s, required)
+                                           : required - s->avail;
     if (shortfall <= IPABS_CONSERVATION_TOL)
         return;
     double paid = guarantor_support(s, shortfall);
     s->fl->topup = paid;
     s->topup_new = paid;
+    record(s, GUARANTOR, PLAN, IPABS_FLOW_TOPUP, -1, -1, paid);
+    if (s->split) {
+        /* To the revenue account what it lacks for the revenue items, the
+         * rest to the principal account. */
+        double to_revenue = lesser(paid, greater(0.0, s->revenue_due - s->avail));
+        receive(s, paid, to_revenue);
+        return;
+    }
     /* Paid in full, the funds are exactly what is due: no rounding dust
      * left as arrears to trip a trigger or call for a top-up later. */
     s->avail = paid == shortfall && s->guarantor_alive ? required : s->avail + paid;
-    record(s, GUARANTOR, PLAN, IPABS_FLOW_TOPUP, -1, -1, paid);
 }
 
 /* ---- 8. priority of payments ---------------------------------------------- */
@@ -497,15 +580,80 @@ static double take(step *s, double want)
     return paid;
 }
 
+/* A revenue item (tax, an expense, senior interest): from the revenue
+ * account, then, when the deal allows it, from the principal account, the
+ * part so used recorded in the principal deficiency ledger. */
+static double take_revenue(step *s, double want)
+{
+    double paid = take(s, want);
+    if (!s->split || !s->deal->principal_covers_revenue || paid >= want)
+        return paid;
+    double cover = lesser(s->prin, want - paid);
+    if (cover <= 0.0)
+        return paid;
+    s->prin -= cover;
+    s->st->principal_deficiency += cover;
+    s->fl->principal_to_revenue += cover;
+    record(s, PLAN, PLAN, IPABS_FLOW_PRINCIPAL_TO_REVENUE, -1, -1, cover);
+    return paid + cover;
+}
+
+/* A principal item: from the principal account, then from revenue. */
+static double take_principal(step *s, double want)
+{
+    if (!s->split)
+        return take(s, want);
+    double paid = lesser(s->prin, greater(want, 0.0));
+    s->prin -= paid;
+    double more = take(s, want - paid);
+    if (more > 0.0) {
+        s->fl->revenue_to_principal += more;
+        record(s, PLAN, PLAN, IPABS_FLOW_REVENUE_TO_PRINCIPAL, -1, -1, more);
+    }
+    return paid + more;
+}
+
+/* Can the principal account pay what is junior to the seniors?  Only once
+ * they are repaid, or when the plan ends: until then it is held for them. */
+static bool principal_free(const step *s)
+{
+    return s->final || senior_balance(s) <= 0.0;
+}
+
+/* Cash for items junior to senior principal: the revenue account, and the
+ * principal account once it is free. */
+static double take_junior(step *s, double want)
+{
+    double paid = take(s, want);
+    if (!s->split || paid >= want || !principal_free(s))
+        return paid;
+    double more = lesser(s->prin, want - paid);
+    s->prin -= more;
+    return paid + more;
+}
+
+/* Revenue repays the principal deficiency ledger: principal receipts that
+ * paid revenue items go back to the principal account. */
+static void repay_deficiency(step *s)
+{
+    if (!s->split || s->st->principal_deficiency <= 0.0)
+        return;
+    double paid = take(s, s->st->principal_deficiency);
+    s->st->principal_deficiency -= paid;
+    s->prin += paid;
+    s->fl->revenue_to_principal += paid;
+    record(s, PLAN, PLAN, IPABS_FLOW_REVENUE_TO_PRINCIPAL, -1, -1, paid);
+}
+
 static void pay_taxes_and_expenses(step *s)
 {
     ipabs_state *st = s->st;
-    double tax = take(s, st->tax_arrears);
+    double tax = take_revenue(s, st->tax_arrears);
     st->tax_arrears -= tax;
     s->fl->tax_paid = tax;
     record(s, PLAN, TAX, IPABS_FLOW_TAX, -1, -1, tax);
     for (int e = 0; e < s->deal->n_expenses; e++) {
-        double paid = take(s, st->expense_arrears[e]);
+        double paid = take_revenue(s, st->expense_arrears[e]);
         st->expense_arrears[e] -= paid;
         s->fl->expenses_paid += paid;
         record(s, PLAN, party(IPABS_PARTY_EXPENSE, e), IPABS_FLOW_EXPENSE, -1,
@@ -527,7 +675,7 @@ static void pay_senior_interest(step *s)
     double due = 0.0;
     for (int k = 0; k < s->deal->n_senior; k++)
         due += s->fl->interest_due[k];
-    double paid = take(s, due);
+    double paid = take_revenue(s, due);
     for (int k = 0; k < s->deal->n_senior; k++)
         pay_interest(s, k, paid >= due ? s->fl->interest_due[k]
                                        : s->fl->interest_due[k] * (paid / due));
@@ -535,7 +683,7 @@ static void pay_senior_interest(step *s)
 
 static void pay_principal(step *s, int k, double want)
 {
-    double paid = take(s, lesser(want, s->st->tranche_balance[k]));
+    double paid = take_principal(s, lesser(want, s->st->tranche_balance[k]));
     s->st->tranche_balance[k] -= paid;
     s->fl->principal_paid[k] += paid;
     record(s, PLAN, party(IPABS_PARTY_TRANCHE, k),
@@ -550,14 +698,14 @@ static void pay_senior_principal(step *s)
 {
     ipabs_state *st = s->st;
     for (int k = 0; k < s->deal->n_senior; k++) {
-        double before = s->avail;
+        double before = s->avail + s->prin;
         double want = principal_due(s, k);
         if (st->accelerated)
             want = st->tranche_balance[k];
         else if (s->deal->tranches[k].amort == IPABS_TRANCHE_PASS_THROUGH)
             want = greater(want, st->principal_amount);
         pay_principal(s, k, want);
-        st->principal_amount = greater(0.0, st->principal_amount - (before - s->avail));
+        st->principal_amount = greater(0.0, st->principal_amount - (before - (s->avail + s->prin)));
     }
 }
 
@@ -571,7 +719,7 @@ static void reimburse_topups(step *s, ipabs_reimbursement at)
     if (s->deal->guarantor.reimbursement != at)
         return;
     ipabs_state *st = s->st;
-    double paid = take(s, st->topup_claim);
+    double paid = take_junior(s, st->topup_claim);
     st->topup_claim -= paid;
     if (s->guarantor_alive) {
         s->fl->reimbursement = paid;
@@ -593,7 +741,7 @@ static void keep_reserve(step *s)
 static void pay_sub_interest(step *s)
 {
     for (int k = s->deal->n_senior; k < s->deal->n_tranches; k++)
-        pay_interest(s, k, take(s, s->fl->interest_due[k]));
+        pay_interest(s, k, take_junior(s, s->fl->interest_due[k]));
 }
 
 /* Sub principal waits for the seniors (or its own legal final); then
@@ -620,7 +768,7 @@ static void pay_residual(step *s)
     const ipabs_deal *deal = s->deal;
     int k = deal->n_tranches - 1;
     bool to_sub = k >= deal->n_senior;
-    double paid = take(s, s->avail);
+    double paid = take_junior(s, s->avail + s->prin);
     s->fl->residual = paid;
     record(s, PLAN, to_sub ? party(IPABS_PARTY_TRANCHE, k) : LENDER,
            IPABS_FLOW_RESIDUAL, -1, to_sub ? k : -1, paid);
@@ -647,6 +795,20 @@ static void write_off_at_legal_final(step *s)
         s->fl->balance_close[k] = st->tranche_balance[k];
     }
     st->senior_interest_short = short_interest;
+}
+
+/* Split accounts: the principal account not paid out is held to the next
+ * payment date, in the plan's cash beside the reserve. */
+static void hold_principal(step *s)
+{
+    ipabs_state *st = s->st;
+    if (s->split) {
+        st->principal_account = s->prin;
+        st->plan_cash += s->prin;
+        s->prin = 0.0;
+    }
+    s->fl->principal_account = st->principal_account;
+    s->fl->principal_deficiency = st->principal_deficiency;
 }
 
 /* Taxes, expenses and senior interest still unpaid after the period. */
@@ -683,7 +845,8 @@ static bool near(const step *s, double a, double b, double scale)
 static double plan_scale(const ipabs_period_flows *fl)
 {
     return fl->plan_cash_open + fl->interest_collected + fl->principal_collected +
-           fl->cleanup_price + fl->guarantee_payout + fl->topup + fl->recovery_plan + fl->estate_recovery;
+           fl->cleanup_price + fl->guarantee_payout + fl->topup + fl->recovery_plan +
+           fl->estate_recovery + fl->reinvestment_income;
 }
 
 static ipabs_status broken(const step *s, const char *who, double lhs,
@@ -699,7 +862,7 @@ static double plan_net(const ipabs_period_flows *fl, int n_tranches)
 {
     double in = fl->interest_collected + fl->principal_collected + fl->cleanup_price +
                 fl->guarantee_payout + fl->topup + fl->recovery_plan +
-                fl->estate_recovery;
+                fl->estate_recovery + fl->reinvestment_income;
     double out = fl->tax_paid + fl->expenses_paid + fl->residual +
                  fl->reimbursement + fl->reimbursement_estate;
     for (int k = 0; k < n_tranches; k++)
@@ -800,8 +963,10 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
 {
     int t = st->period + 1;
     int tau_g = real->guarantor_default_period;
-    step s = {deal, real, st, fl, ledger, t,
-              tau_g <= 0 || t < tau_g, false, st->plan_cash, 0.0, 0.0};
+    bool split = deal->accounts == IPABS_ACCOUNTS_SPLIT;
+    step s = {deal, real, st, fl, ledger, t, tau_g <= 0 || t < tau_g, false, split,
+              st->plan_cash - st->principal_account, st->principal_account,
+              0.0, 0.0, 0.0};
     double performing_open = st->performing_balance;
     double guarantor_open = st->guarantor_paid_total;
     double claim_open = st->topup_claim;
@@ -810,6 +975,8 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     clear_flows(fl, deal->n_tranches, t);
     fl->plan_cash_open = st->plan_cash;
     st->plan_cash = 0.0;
+    st->principal_account = 0.0;
+    reinvest(&s);
     default_loans(&s);
     collect(&s);
     call_cleanup(&s);
@@ -822,6 +989,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     pay_taxes_and_expenses(&s);
     pay_senior_interest(&s);
     reimburse_topups(&s, IPABS_REIMBURSE_AFTER_SENIOR_INTEREST);
+    repay_deficiency(&s);
     pay_senior_principal(&s);
     reimburse_topups(&s, IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL);
     keep_reserve(&s);
@@ -832,6 +1000,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     if (deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE)
         st->topup_claim += s.topup_new;
     write_off_at_legal_final(&s);
+    hold_principal(&s);
     fl->plan_cash_close = st->plan_cash;
     fl->capacity_exhausted = st->capacity_exhausted;
     st->ended = s.final;

@@ -123,6 +123,8 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
     st->estate_claim = 0.0;
     st->claimed_arrears = 0.0;
     st->topup_claim = 0.0;
+    st->principal_account = 0.0;
+    st->principal_deficiency = 0.0;
     st->called = 0;
 }
 

@@ -13,6 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.."
 [ -f "tests/fuzz/fuzz_$h.c" ] || { echo "$0: no harness '$h'" >&2; exit 2; }
 dir=$(tests/fuzz/build.sh)
+# Leaks inside libfyaml are suppressed (tests/fuzz/lsan.supp says why).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan.supp}
 work=$dir/corpus/$h
 mkdir -p "$work" "$dir/crashes/$h"
 exec "$dir/tests/fuzz/fuzz_$h" "$work" "tests/fuzz/corpus/$h" "tests/fuzz/crashes/$h" \

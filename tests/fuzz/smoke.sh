@@ -8,6 +8,8 @@ shopt -s nullglob
 cd "$(dirname "$0")/../.."
 dir=$(tests/fuzz/build.sh)
 secs=${SMOKE_SECONDS:-5}
+# Leaks inside libfyaml are suppressed (tests/fuzz/lsan.supp says why).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan.supp}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 for h in scenario tape set csv plot; do
