@@ -19,6 +19,7 @@
 
 #include "fixture.h"
 #include "ipabs/scenario.h"
+#include "cashflow_util.h"
 #include "ipabs/waterfall.h"
 
 static ipabs_deal *split_golden(bool covers)
@@ -31,19 +32,6 @@ static ipabs_deal *split_golden(bool covers)
     cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK, "%s", err.message);
     return d;
 }
-
-static ipabs_cashflow *run(const ipabs_deal *d, ipabs_realisation *r)
-{
-    ipabs_cashflow *cf = NULL;
-    ipabs_error err = {0};
-    ipabs_realisation_index(d, r);
-    ipabs_status s = ipabs_cashflow_compute(d, r, &cf, &err);
-    cr_assert_eq(s, IPABS_OK, "%s", err.message);
-    return cf;
-}
-
-#define P(cf, t) (&(cf)->periods[(t) - 1])
-#define NEAR(a, b) cr_assert(fabs((a) - (b)) < 1e-6, "%s = %.10f, expected %.10f", #a, (double)(a), (double)(b))
 
 /* B's interest net of the 0.15% fees: 765,433 x (4.7% - 0.15%) / 4. */
 static const double B_NET = 8706.800375;

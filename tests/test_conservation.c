@@ -34,6 +34,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdarg.h>
@@ -565,6 +566,37 @@ static double fraction(gsl_rng *g)
     return u < 0.05 ? 0.0 : u < 0.10 ? 1.0 : gsl_rng_uniform(g);
 }
 
+/* A random normal priority of payments (plan.priority_of_payments): every
+ * step of the vocabulary once, each class's interest and principal a step
+ * of its own, shuffled, the residual last.  Money must be conserved
+ * whatever the order. */
+static void random_order(ipabs_deal *d, gsl_rng *g)
+{
+    ipabs_pop *p = &d->pop[IPABS_POP_NORMAL];
+    free(p->steps);
+    free(p->classes);
+    int n = 4 + d->n_expenses + 2 * d->n_tranches;
+    p->steps = calloc((size_t)n + 1, sizeof *p->steps);
+    p->classes = calloc(2 * (size_t)d->n_tranches, sizeof *p->classes);
+    p->n_steps = p->n_classes = 0;
+    p->steps[p->n_steps++] = (ipabs_pop_step){IPABS_POP_TAXES, -1, 0, 0};
+    p->steps[p->n_steps++] = (ipabs_pop_step){IPABS_POP_REIMBURSEMENT, -1, 0, 0};
+    p->steps[p->n_steps++] = (ipabs_pop_step){IPABS_POP_DEFICIENCY, -1, 0, 0};
+    p->steps[p->n_steps++] = (ipabs_pop_step){IPABS_POP_RESERVE, -1, 0, 0};
+    for (int e = 0; e < d->n_expenses; e++)
+        p->steps[p->n_steps++] = (ipabs_pop_step){IPABS_POP_EXPENSE, e, 0, 0};
+    for (int k = 0; k < d->n_tranches; k++) {
+        p->classes[p->n_classes] = k;
+        p->steps[p->n_steps++] = (ipabs_pop_step){IPABS_POP_INTEREST, -1, p->n_classes, 1};
+        p->steps[p->n_steps++] = (ipabs_pop_step){IPABS_POP_PRINCIPAL, -1, p->n_classes++, 1};
+    }
+    gsl_ran_shuffle(g, p->steps, (size_t)p->n_steps, sizeof *p->steps);
+    p->steps[p->n_steps++] = (ipabs_pop_step){IPABS_POP_RESIDUAL, -1, 0, 0};
+    d->pop_given[IPABS_POP_NORMAL] = true;
+    if (d->guarantor.reimbursement == IPABS_REIMBURSE_NONE)
+        d->guarantor.reimbursement = IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL;
+}
+
 /* Guarantor, triggers and reserve of this realisation's own deal. */
 static void vary_deal(ipabs_deal *d, gsl_rng *g)
 {
@@ -707,6 +739,8 @@ Test(conservation, holds_over_random_realisations_of_the_reference, .timeout = 1
         if (coin(g, 0.5))
             d = vary_loans(d, g);
         vary_deal(d, g);
+        if (coin(g, 0.3))
+            random_order(d, g);
         ipabs_realisation *r = ipabs_realisation_alloc(d);
         cr_assert_not_null(r, "expected a realisation");
         draw_realisation(d, r, g);

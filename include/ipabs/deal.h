@@ -88,6 +88,45 @@ typedef enum ipabs_accounts {
     IPABS_ACCOUNTS_SPLIT   /* revenue (收益) and principal (本金) accounts */
 } ipabs_accounts;
 
+/* The priority of payments as data (plan.priority_of_payments; docs/waterfall.md,
+ * "The priority of payments as data").  An order is a list of steps;
+ * INTEREST and PRINCIPAL name classes by index in classes[at .. at + n). */
+typedef enum ipabs_pop_op {
+    IPABS_POP_TAXES,
+    IPABS_POP_EXPENSE,       /* one expense, index */
+    IPABS_POP_INTEREST,      /* pro rata across the listed classes */
+    IPABS_POP_PRINCIPAL,     /* sequentially, in the listed order */
+    IPABS_POP_REIMBURSEMENT, /* the guarantor's top-up claim */
+    IPABS_POP_DEFICIENCY,    /* revenue repays the principal deficiency ledger */
+    IPABS_POP_RESERVE,       /* refill the reserve to its target */
+    IPABS_POP_RESIDUAL       /* what is left, to the residual holder */
+} ipabs_pop_op;
+
+typedef struct ipabs_pop_step {
+    ipabs_pop_op op;
+    int index; /* EXPENSE: the expense.  REIMBURSEMENT: -1 when the scenario
+                  placed it; in the built-in order, the ipabs_reimbursement
+                  position it stands for (taken when guarantor.reimbursement
+                  is that one) */
+    int at, n; /* INTEREST, PRINCIPAL: classes[at .. at + n) */
+} ipabs_pop_step;
+
+typedef struct ipabs_pop {
+    int n_steps;
+    ipabs_pop_step *steps;
+    int n_classes;
+    int *classes;
+} ipabs_pop;
+
+/* Which order applies: before any event, after an acceleration event
+ * (加速清偿事件), after an event of default (违约事件). */
+typedef enum ipabs_pop_kind {
+    IPABS_POP_NORMAL,
+    IPABS_POP_ACCELERATED,
+    IPABS_POP_DEFAULTED,
+    IPABS_N_POPS
+} ipabs_pop_kind;
+
 typedef enum ipabs_expense_basis {
     IPABS_EXPENSE_SENIOR_RATE, /* annual rate on senior opening balance */
     IPABS_EXPENSE_FIXED        /* fixed amount per year, accrued by d(t) */
@@ -296,6 +335,9 @@ typedef struct ipabs_deal {
     bool principal_covers_revenue; /* split accounts: principal receipts may pay
                                       taxes, expenses and senior interest (the
                                       principal deficiency ledger records it) */
+    ipabs_pop pop[IPABS_N_POPS]; /* orders of payments; those not given are
+                                    built by ipabs_deal_finalize */
+    bool pop_given[IPABS_N_POPS]; /* the scenario stated the order */
 
     int n_loans;
     ipabs_loan *loans;

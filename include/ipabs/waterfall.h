@@ -73,6 +73,7 @@ typedef struct ipabs_state {
     double *tranche_balance;     /* by tranche */
     double *interest_arrears;    /* by tranche */
     bool accelerated;            /* sequential turbo after an event */
+    bool in_default;             /* after an event of default (违约事件): its order */
     bool ended;                  /* the plan's last period is past: nothing moves */
     bool senior_interest_short;  /* senior interest unpaid in the last period */
 

@@ -96,6 +96,10 @@ void ipabs_deal_free(ipabs_deal *deal)
         free(deal->tranches[i].coupon_at);
     }
     free(deal->tranches);
+    for (int o = 0; o < IPABS_N_POPS; o++) {
+        free(deal->pop[o].steps);
+        free(deal->pop[o].classes);
+    }
     for (int i = 0; i < deal->n_expenses; i++)
         free(deal->expenses[i].name);
     free(deal->expenses);
@@ -519,6 +523,82 @@ static ipabs_status pool_totals(ipabs_deal *deal, ipabs_error *err)
     return IPABS_OK;
 }
 
+/* ---- the built-in priority of payments ------------------------------------ */
+
+static void pop_add(ipabs_pop *p, ipabs_pop_op op, int index, int first, int n)
+{
+    ipabs_pop_step *st = &p->steps[p->n_steps++];
+    *st = (ipabs_pop_step){op, index, p->n_classes, n};
+    for (int k = first; k < first + n; k++)
+        p->classes[p->n_classes++] = k;
+}
+
+/* The order of docs/waterfall.md, step 8, used when the scenario states
+ * none: taxes, expenses, senior interest pro rata, [reimbursement],
+ * deficiency, senior principal sequentially, [reimbursement], reserve, each
+ * sub's interest, sub principal, [reimbursement], residual.  The three
+ * reimbursement steps stand for guarantor.topup_reimbursement's positions;
+ * the one the deal chose is taken at run time. */
+static ipabs_status build_default_order(ipabs_deal *deal, ipabs_pop *p,
+                                        ipabs_error *err)
+{
+    int n_sub = deal->n_tranches - deal->n_senior;
+    size_t steps = (size_t)deal->n_expenses + (size_t)n_sub + 10;
+    free(p->steps);
+    free(p->classes);
+    *p = (ipabs_pop){0};
+    p->steps = malloc(steps * sizeof *p->steps);
+    p->classes = malloc(2 * (size_t)deal->n_tranches * sizeof *p->classes);
+    if (p->steps == NULL || p->classes == NULL)
+        return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                               "out of memory building the priority of payments");
+    pop_add(p, IPABS_POP_TAXES, 0, 0, 0);
+    for (int e = 0; e < deal->n_expenses; e++)
+        pop_add(p, IPABS_POP_EXPENSE, e, 0, 0);
+    pop_add(p, IPABS_POP_INTEREST, 0, 0, deal->n_senior);
+    pop_add(p, IPABS_POP_REIMBURSEMENT, IPABS_REIMBURSE_AFTER_SENIOR_INTEREST, 0, 0);
+    pop_add(p, IPABS_POP_DEFICIENCY, 0, 0, 0);
+    pop_add(p, IPABS_POP_PRINCIPAL, 0, 0, deal->n_senior);
+    pop_add(p, IPABS_POP_REIMBURSEMENT, IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL, 0, 0);
+    pop_add(p, IPABS_POP_RESERVE, 0, 0, 0);
+    for (int k = deal->n_senior; k < deal->n_tranches; k++)
+        pop_add(p, IPABS_POP_INTEREST, 0, k, 1);
+    pop_add(p, IPABS_POP_PRINCIPAL, 0, deal->n_senior, n_sub);
+    pop_add(p, IPABS_POP_REIMBURSEMENT, IPABS_REIMBURSE_BEFORE_RESIDUAL, 0, 0);
+    pop_add(p, IPABS_POP_RESIDUAL, 0, 0, 0);
+    return IPABS_OK;
+}
+
+/* Orders not given: the normal one is built in; after an acceleration
+ * event, the normal order (the events change what each step wants, not the
+ * order); after an event of default, the post-acceleration order. */
+static ipabs_status build_orders(ipabs_deal *deal, ipabs_error *err)
+{
+    if (!deal->pop_given[IPABS_POP_NORMAL]) {
+        ipabs_status s = build_default_order(deal, &deal->pop[IPABS_POP_NORMAL], err);
+        if (s != IPABS_OK)
+            return s;
+    }
+    for (int o = 1; o < IPABS_N_POPS; o++) {
+        if (deal->pop_given[o])
+            continue;
+        ipabs_pop *to = &deal->pop[o];
+        const ipabs_pop *from = &deal->pop[o - 1];
+        free(to->steps);
+        free(to->classes);
+        to->n_steps = from->n_steps;
+        to->n_classes = from->n_classes;
+        to->steps = malloc(((size_t)from->n_steps + 1) * sizeof *to->steps);
+        to->classes = malloc(((size_t)from->n_classes + 1) * sizeof *to->classes);
+        if (to->steps == NULL || to->classes == NULL)
+            return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                                   "out of memory building the priority of payments");
+        memcpy(to->steps, from->steps, (size_t)from->n_steps * sizeof *to->steps);
+        memcpy(to->classes, from->classes, (size_t)from->n_classes * sizeof *to->classes);
+    }
+    return IPABS_OK;
+}
+
 ipabs_status ipabs_deal_finalize(ipabs_deal *deal, ipabs_error *err)
 {
     ipabs_status s0 = check_fees(deal, err);
@@ -545,6 +625,9 @@ ipabs_status ipabs_deal_finalize(ipabs_deal *deal, ipabs_error *err)
         if (deal->tranches[k].cls == IPABS_CLASS_SENIOR)
             deal->n_senior = k + 1;
     }
+    s0 = build_orders(deal, err);
+    if (s0 != IPABS_OK)
+        return s0;
     return pool_totals(deal, err);
 }
 

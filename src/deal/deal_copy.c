@@ -90,6 +90,24 @@ static void clear_owned(ipabs_deal *d)
     d->pool_interest = d->pool_principal = d->pool_agency_fee = NULL;
     d->pool_servicing_fee = d->pool_guarantee_fee = NULL;
     d->loans_running_after = NULL;
+    for (int o = 0; o < IPABS_N_POPS; o++)
+        d->pop[o] = (ipabs_pop){0};
+}
+
+/* The orders of payments the scenario stated; the others are derived and
+ * rebuilt by ipabs_deal_finalize. */
+static void copy_orders(ipabs_deal *d, const ipabs_deal *src, bool *ok)
+{
+    for (int o = 0; o < IPABS_N_POPS; o++) {
+        if (!src->pop_given[o])
+            continue;
+        const ipabs_pop *p = &src->pop[o];
+        d->pop[o].steps = dup_array(p->steps, (size_t)p->n_steps, sizeof *p->steps, ok);
+        d->pop[o].classes = dup_array(p->classes, (size_t)p->n_classes,
+                                      sizeof *p->classes, ok);
+        d->pop[o].n_steps = d->pop[o].steps != NULL ? p->n_steps : 0;
+        d->pop[o].n_classes = d->pop[o].classes != NULL ? p->n_classes : 0;
+    }
 }
 
 /* ---- the parts -------------------------------------------------------------- */
@@ -272,6 +290,7 @@ ipabs_status ipabs_deal_copy(const ipabs_deal *src, const int *from,
     copy_model(&d->model, &src->model, &ok);
     copy_rating(&d->rating, &src->rating, &ok);
     copy_calendar(d, src, &ok);
+    copy_orders(d, src, &ok);
     if (!ok) {
         ipabs_deal_free(d);
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,

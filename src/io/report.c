@@ -318,6 +318,33 @@ static void print_padded(FILE *out, const char *s, int width)
         fputc(' ', out);
 }
 
+/* The orders of payments the scenario stated (plan.priority_of_payments). */
+static void print_orders(FILE *out, const ipabs_deal *deal)
+{
+    static const char *const kind[IPABS_N_POPS] = {"normal", "after acceleration",
+                                                   "after an event of default"};
+    static const char *const word[] = {
+        [IPABS_POP_TAXES] = "taxes", [IPABS_POP_EXPENSE] = "expense",
+        [IPABS_POP_INTEREST] = "interest", [IPABS_POP_PRINCIPAL] = "principal",
+        [IPABS_POP_REIMBURSEMENT] = "reimbursement", [IPABS_POP_DEFICIENCY] = "deficiency",
+        [IPABS_POP_RESERVE] = "reserve", [IPABS_POP_RESIDUAL] = "residual"};
+    for (int o = 0; o < IPABS_N_POPS; o++) {
+        if (!deal->pop_given[o])
+            continue;
+        const ipabs_pop *p = &deal->pop[o];
+        fprintf(out, "priority of payments, %s:", kind[o]);
+        for (int j = 0; j < p->n_steps; j++) {
+            const ipabs_pop_step *x = &p->steps[j];
+            fprintf(out, "%s %s", j == 0 ? "" : ",", word[x->op]);
+            if (x->op == IPABS_POP_EXPENSE)
+                fprintf(out, " %s", deal->expenses[x->index].name);
+            for (int i = 0; i < x->n; i++)
+                fprintf(out, "%s%s", i == 0 ? " " : "+", deal->tranches[p->classes[x->at + i]].name);
+        }
+        fputc('\n', out);
+    }
+}
+
 void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
 {
     double rate, pd, term;
@@ -357,6 +384,7 @@ void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
             g->name, g->rating ? g->rating : "-", 100 * g->pd_annual,
             g->payout_style == IPABS_PAYOUT_ACCELERATED ? "accelerated" : "scheduled",
             g->payout_lag, capacity, g->topup ? "on" : "off");
+    print_orders(out, deal);
     if (deal->accounts == IPABS_ACCOUNTS_SPLIT)
         fprintf(out, "accounts: revenue and principal; principal held earns %.4f%%; "
                      "principal %s revenue shortfalls\n",

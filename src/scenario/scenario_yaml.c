@@ -1180,6 +1180,334 @@ static bool read_expenses(scn_ctx *c, const scn_yv *v, void *base,
     return ipabs_errors_total(c->errors) == before;
 }
 
+/* ---- the priority of payments as data (issue 9) ----------------------------- */
+
+/* plan.priority_of_payments: {normal, after_acceleration, after_default},
+ * each a sequence of steps from a small vocabulary, compiled into the deal
+ * (class and expense names to indexes) so that the waterfall looks nothing
+ * up by name.  Names are found by binary search in sorted copies, so an
+ * order of n steps over m classes costs O((n + m) log m). */
+
+typedef struct pop_reader {
+    scn_ctx *c;
+    ipabs_deal *d;
+    ipabs_pop *p;
+    const scn_yv *order;
+    named_item *classes, *expenses; /* sorted by name */
+    int *interest_at, *principal_at, *expense_at; /* step item + 1; 0 = not yet */
+    int taxes_at, reserve_at, reimbursement_at, deficiency_at, residual_at;
+    int cap_steps, cap_classes;
+} pop_reader;
+
+static int compare_name_only(const void *key, const void *item)
+{
+    return strcmp(key, ((const named_item *)item)->name);
+}
+
+static named_item *sorted_names(scn_ctx *c, int n, const char *(*name)(const ipabs_deal *, int))
+{
+    named_item *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (v == NULL) {
+        scn_oom(c);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        v[i] = (named_item){name(c->deal, i), i};
+    qsort(v, (size_t)n, sizeof *v, compare_named);
+    return v;
+}
+
+static const char *tranche_name(const ipabs_deal *d, int k)
+{
+    return d->tranches[k].name;
+}
+
+static const char *expense_name(const ipabs_deal *d, int e)
+{
+    return d->expenses[e].name;
+}
+
+static int find_named(const named_item *v, int n, const char *name)
+{
+    const named_item *hit = bsearch(name, v, (size_t)n, sizeof *v, compare_name_only);
+    return hit != NULL ? hit->index : -1;
+}
+
+/* Each item is paid by one step only: *at holds the first step's item. */
+static bool pop_once(pop_reader *r, const scn_yv *item, int i, int *at, const char *what,
+                     const char *name)
+{
+    if (*at == 0) {
+        *at = i + 1;
+        return true;
+    }
+    char text[TEXT_CAP];
+    scn_clip(name != NULL ? name : "", text, sizeof text);
+    scn_error(r->c, item->pos, item->path, "%s%s%s%s is paid twice: already by step %d",
+              what, name != NULL ? " '" : "", text, name != NULL ? "'" : "", *at);
+    return false;
+}
+
+static void pop_add_step(pop_reader *r, ipabs_pop_op op, int index)
+{
+    if (r->p->n_steps < r->cap_steps)
+        r->p->steps[r->p->n_steps++] = (ipabs_pop_step){op, index, r->p->n_classes, 0};
+}
+
+static const char *const pop_words =
+    "taxes, expenses, reserve, reimbursement, deficiency, residual, or a mapping "
+    "'expense: NAME', 'interest: CLASS or [CLASSES]', 'principal: CLASS or [CLASSES]'";
+
+static void pop_word(pop_reader *r, const scn_yv *item, int i, const char *w)
+{
+    int *at = strcmp(w, "taxes") == 0           ? &r->taxes_at
+              : strcmp(w, "reserve") == 0       ? &r->reserve_at
+              : strcmp(w, "reimbursement") == 0 ? &r->reimbursement_at
+              : strcmp(w, "deficiency") == 0    ? &r->deficiency_at
+              : strcmp(w, "residual") == 0      ? &r->residual_at
+                                                : NULL;
+    if (strcmp(w, "expenses") == 0) {
+        for (int e = 0; e < r->d->n_expenses; e++)
+            if (pop_once(r, item, i, &r->expense_at[e], "the expense", r->d->expenses[e].name))
+                pop_add_step(r, IPABS_POP_EXPENSE, e);
+        return;
+    }
+    if (at == NULL) {
+        char text[TEXT_CAP];
+        scn_clip(w, text, sizeof text);
+        scn_error(r->c, item->pos, item->path, "unknown step '%s'; expected %s", text, pop_words);
+        return;
+    }
+    if (!pop_once(r, item, i, at, w, NULL))
+        return;
+    ipabs_pop_op op = at == &r->taxes_at           ? IPABS_POP_TAXES
+                      : at == &r->reserve_at       ? IPABS_POP_RESERVE
+                      : at == &r->reimbursement_at ? IPABS_POP_REIMBURSEMENT
+                      : at == &r->deficiency_at    ? IPABS_POP_DEFICIENCY
+                                                   : IPABS_POP_RESIDUAL;
+    pop_add_step(r, op, -1);
+}
+
+/* One class name of an interest or principal step; its index, or -1. */
+static int pop_class(pop_reader *r, const scn_yv *name_v)
+{
+    const char *name = fy_node_is_scalar(name_v->node) ? scalar_text(name_v->node) : NULL;
+    if (name == NULL) {
+        expected(r->c, name_v, "a tranche name");
+        return -1;
+    }
+    int k = find_named(r->classes, r->d->n_tranches, name);
+    if (k < 0) {
+        char text[TEXT_CAP];
+        scn_clip(name, text, sizeof text);
+        scn_error(r->c, name_v->pos, name_v->path, "no tranche named '%s' in plan.tranches",
+                  text);
+    }
+    return k;
+}
+
+/* interest: CLASS | [CLASSES] (pro rata, all senior or all sub) and
+ * principal: CLASS | [CLASSES] (sequential). */
+static void pop_classes(pop_reader *r, const scn_yv *value, int i, bool interest)
+{
+    bool list = fy_node_is_sequence(value->node);
+    int n = list ? fy_node_sequence_item_count(value->node) : 1;
+    if (n < 1) {
+        expected(r->c, value, "a tranche name or a non-empty sequence of them");
+        return;
+    }
+    ipabs_pop_step st = {interest ? IPABS_POP_INTEREST : IPABS_POP_PRINCIPAL, -1,
+                         r->p->n_classes, 0};
+    int seniority = -1;
+    for (int j = 0; j < n; j++) {
+        char path[PATH_CAP];
+        scn_yv name_v = list ? seq_item(r->c, value, j, path) : *value;
+        int k = pop_class(r, &name_v);
+        if (k < 0)
+            continue;
+        int senior = r->d->tranches[k].cls == IPABS_CLASS_SENIOR;
+        if (interest && seniority >= 0 && senior != seniority) {
+            scn_error(r->c, name_v.pos, name_v.path,
+                      "interest paid pro rata is of senior classes or of sub classes, "
+                      "not both");
+            continue;
+        }
+        seniority = senior;
+        int *at = interest ? &r->interest_at[k] : &r->principal_at[k];
+        if (!pop_once(r, &name_v, i, at, interest ? "the interest of" : "the principal of",
+                      r->d->tranches[k].name) || r->p->n_classes >= r->cap_classes)
+            continue;
+        r->p->classes[r->p->n_classes++] = k;
+        st.n++;
+    }
+    if (st.n > 0 && r->p->n_steps < r->cap_steps)
+        r->p->steps[r->p->n_steps++] = st;
+}
+
+static void pop_mapping_step(pop_reader *r, const scn_yv *item, int i)
+{
+    if (fy_node_mapping_item_count(item->node) != 1) {
+        expected(r->c, item, "a step with one key (expense, interest or principal)");
+        return;
+    }
+    void *iter = NULL;
+    struct fy_node_pair *pair = fy_node_mapping_iterate(item->node, &iter);
+    char path[PATH_CAP];
+    scn_yv value;
+    const char *key = named_child(r->c, item, pair, path, &value);
+    if (key == NULL)
+        return;
+    if (strcmp(key, "interest") == 0 || strcmp(key, "principal") == 0) {
+        pop_classes(r, &value, i, key[0] == 'i');
+    } else if (strcmp(key, "expense") == 0) {
+        const char *name = fy_node_is_scalar(value.node) ? scalar_text(value.node) : NULL;
+        int e = name != NULL ? find_named(r->expenses, r->d->n_expenses, name) : -1;
+        if (e < 0) {
+            expected(r->c, &value, "the name of an expense in plan.expenses");
+            return;
+        }
+        if (pop_once(r, &value, i, &r->expense_at[e], "the expense", name))
+            pop_add_step(r, IPABS_POP_EXPENSE, e);
+    } else {
+        char text[TEXT_CAP];
+        scn_clip(key, text, sizeof text);
+        scn_error(r->c, value.key_pos, value.path, "unknown step '%s'; expected %s", text,
+                  pop_words);
+    }
+}
+
+/* What every order must pay, once: taxes, each expense, each class's
+ * interest and principal, and the residual last; the reimbursement unless
+ * top-ups are never repaid; the reserve when it has a target; the
+ * deficiency ledger with split accounts whose principal covers revenue. */
+static void pop_check_complete(pop_reader *r, int count)
+{
+    const ipabs_deal *d = r->d;
+    scn_ctx *c = r->c;
+    const scn_yv *o = r->order;
+    char text[TEXT_CAP];
+    if (r->taxes_at == 0)
+        scn_error(c, o->key_pos, o->path, "misses the step taxes");
+    for (int e = 0; e < d->n_expenses; e++)
+        if (r->expense_at[e] == 0) {
+            scn_clip(d->expenses[e].name, text, sizeof text);
+            scn_error(c, o->key_pos, o->path, "misses the expense '%s'", text);
+        }
+    for (int k = 0; k < d->n_tranches; k++) {
+        scn_clip(d->tranches[k].name, text, sizeof text);
+        if (r->interest_at[k] == 0)
+            scn_error(c, o->key_pos, o->path, "misses the interest of '%s'", text);
+        if (r->principal_at[k] == 0)
+            scn_error(c, o->key_pos, o->path, "misses the principal of '%s'", text);
+    }
+    if (r->residual_at == 0)
+        scn_error(c, o->key_pos, o->path, "misses the step residual (the last step)");
+    else if (r->residual_at != count)
+        scn_error(c, o->key_pos, o->path, "residual is step %d of %d; it must be the last",
+                  r->residual_at, count);
+    bool repaid = d->guarantor.reimbursement != IPABS_REIMBURSE_NONE;
+    if (repaid != (r->reimbursement_at > 0))
+        scn_error(c, o->key_pos, o->path,
+                  repaid ? "misses the step reimbursement (guarantor.topup_reimbursement "
+                           "is not none: top-ups are repaid)"
+                         : "has a step reimbursement but guarantor.topup_reimbursement is "
+                           "none (top-ups are never repaid)");
+    if (d->reserve_target > 0.0 && r->reserve_at == 0)
+        scn_error(c, o->key_pos, o->path,
+                  "misses the step reserve (plan.reserve.target is %.2f)", d->reserve_target);
+    bool split = d->accounts == IPABS_ACCOUNTS_SPLIT;
+    if (r->deficiency_at > 0 && !split)
+        scn_error(c, o->key_pos, o->path,
+                  "has a step deficiency but plan.accounts is single (no principal "
+                  "deficiency ledger)");
+    if (split && d->principal_covers_revenue && r->deficiency_at == 0)
+        scn_error(c, o->key_pos, o->path,
+                  "misses the step deficiency (split accounts whose principal covers "
+                  "revenue keep a principal deficiency ledger)");
+}
+
+static void pop_reader_free(pop_reader *r)
+{
+    free(r->classes);
+    free(r->expenses);
+    free(r->interest_at);
+    free(r->principal_at);
+    free(r->expense_at);
+}
+
+static bool read_pop_order(scn_ctx *c, const scn_yv *v, ipabs_deal *d, ipabs_pop_kind kind)
+{
+    size_t before = ipabs_errors_total(c->errors);
+    if (!fy_node_is_sequence(v->node)) {
+        expected(c, v, "a sequence of steps");
+        return false;
+    }
+    for (int k = 0; k < d->n_tranches; k++)
+        if (d->tranches[k].name == NULL)
+            return false; /* the tranches' errors are already reported */
+    int count = fy_node_sequence_item_count(v->node);
+    ipabs_pop *p = &d->pop[kind];
+    pop_reader r = {.c = c, .d = d, .p = p, .order = v};
+    r.cap_steps = count + d->n_expenses + 1;
+    r.cap_classes = 2 * d->n_tranches + 1;
+    p->steps = malloc((size_t)r.cap_steps * sizeof *p->steps);
+    p->classes = malloc((size_t)r.cap_classes * sizeof *p->classes);
+    r.classes = sorted_names(c, d->n_tranches, tranche_name);
+    r.expenses = sorted_names(c, d->n_expenses, expense_name);
+    r.interest_at = calloc((size_t)d->n_tranches + 1, sizeof *r.interest_at);
+    r.principal_at = calloc((size_t)d->n_tranches + 1, sizeof *r.principal_at);
+    r.expense_at = calloc((size_t)d->n_expenses + 1, sizeof *r.expense_at);
+    scn_yv seq;
+    if (p->steps == NULL || p->classes == NULL || r.classes == NULL || r.expenses == NULL ||
+        r.interest_at == NULL || r.principal_at == NULL || r.expense_at == NULL ||
+        !gather_items(c, v, count, &seq)) {
+        scn_oom(c);
+        pop_reader_free(&r);
+        return false;
+    }
+    for (int i = 0; i < count; i++) {
+        char path[PATH_CAP];
+        scn_yv item = seq_item(c, &seq, i, path);
+        const char *w = fy_node_is_scalar(item.node) && is_plain(c, item.node)
+                            ? scalar_text(item.node) : NULL;
+        if (w != NULL)
+            pop_word(&r, &item, i, w);
+        else if (fy_node_is_mapping(item.node))
+            pop_mapping_step(&r, &item, i);
+        else
+            expected(c, &item, "a step (taxes, expenses, interest: CLASS, ...)");
+    }
+    free(seq.items);
+    pop_check_complete(&r, count);
+    pop_reader_free(&r);
+    d->pop_given[kind] = ipabs_errors_total(c->errors) == before;
+    return d->pop_given[kind];
+}
+
+static bool read_pop_normal(scn_ctx *c, const scn_yv *v, void *base, const key_spec *k)
+{
+    (void)k;
+    return read_pop_order(c, v, base, IPABS_POP_NORMAL);
+}
+
+static bool read_pop_accelerated(scn_ctx *c, const scn_yv *v, void *base, const key_spec *k)
+{
+    (void)k;
+    return read_pop_order(c, v, base, IPABS_POP_ACCELERATED);
+}
+
+static bool read_pop_defaulted(scn_ctx *c, const scn_yv *v, void *base, const key_spec *k)
+{
+    (void)k;
+    return read_pop_order(c, v, base, IPABS_POP_DEFAULTED);
+}
+
+static const key_spec pop_keys[] = {
+    {.name = "normal", .read = read_pop_normal},
+    {.name = "after_acceleration", .read = read_pop_accelerated},
+    {.name = "after_default", .read = read_pop_defaulted},
+};
+
 /* ---- the tables ----------------------------------------------------------- */
 
 static const scn_choice frequency_choices[] = {
@@ -1315,6 +1643,8 @@ static const key_spec plan_keys[] = {
     {.name = "tranches", .read = read_tranches, .required = true},
     {.name = "expenses", .read = read_expenses},
     {.name = "triggers", SECTION(trigger_keys), .offset = DEAL(triggers)},
+    /* Last: its steps name the tranches and expenses read above. */
+    {.name = "priority_of_payments", SECTION(pop_keys)},
 };
 
 static const key_spec model_keys[] = {

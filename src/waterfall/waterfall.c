@@ -445,6 +445,12 @@ static void check_events(step *s)
         st->accelerated = true;
     if (tr->on_senior_interest_shortfall && st->senior_interest_short)
         st->accelerated = true;
+    /* An event of default (违约事件): senior interest unpaid, when the deal
+     * states an order of payments for it. */
+    if (s->deal->pop_given[IPABS_POP_DEFAULTED] && st->senior_interest_short) {
+        st->in_default = true;
+        st->accelerated = true;
+    }
     s->fl->accelerated = st->accelerated;
 }
 
@@ -645,20 +651,22 @@ static void repay_deficiency(step *s)
     record(s, PLAN, PLAN, IPABS_FLOW_REVENUE_TO_PRINCIPAL, -1, -1, paid);
 }
 
-static void pay_taxes_and_expenses(step *s)
+static void pay_taxes(step *s)
 {
     ipabs_state *st = s->st;
     double tax = take_revenue(s, st->tax_arrears);
     st->tax_arrears -= tax;
     s->fl->tax_paid = tax;
     record(s, PLAN, TAX, IPABS_FLOW_TAX, -1, -1, tax);
-    for (int e = 0; e < s->deal->n_expenses; e++) {
-        double paid = take_revenue(s, st->expense_arrears[e]);
-        st->expense_arrears[e] -= paid;
-        s->fl->expenses_paid += paid;
-        record(s, PLAN, party(IPABS_PARTY_EXPENSE, e), IPABS_FLOW_EXPENSE, -1,
-               -1, paid);
-    }
+}
+
+static void pay_expense(step *s, int e)
+{
+    ipabs_state *st = s->st;
+    double paid = take_revenue(s, st->expense_arrears[e]);
+    st->expense_arrears[e] -= paid;
+    s->fl->expenses_paid += paid;
+    record(s, PLAN, party(IPABS_PARTY_EXPENSE, e), IPABS_FLOW_EXPENSE, -1, -1, paid);
 }
 
 static void pay_interest(step *s, int k, double paid)
@@ -669,16 +677,23 @@ static void pay_interest(step *s, int k, double paid)
            -1, k, paid);
 }
 
-/* Pro rata across the senior classes by amount due. */
-static void pay_senior_interest(step *s)
+/* Interest of the listed classes, pro rata by amount due: senior interest
+ * is a revenue item, a sub's return junior to the seniors.  One sub class
+ * takes exactly what is paid. */
+static void pay_interest_of(step *s, const int *cls, int n)
 {
+    bool senior = cls[0] < s->deal->n_senior;
     double due = 0.0;
-    for (int k = 0; k < s->deal->n_senior; k++)
-        due += s->fl->interest_due[k];
-    double paid = take_revenue(s, due);
-    for (int k = 0; k < s->deal->n_senior; k++)
-        pay_interest(s, k, paid >= due ? s->fl->interest_due[k]
-                                       : s->fl->interest_due[k] * (paid / due));
+    for (int j = 0; j < n; j++)
+        due += s->fl->interest_due[cls[j]];
+    double paid = senior ? take_revenue(s, due) : take_junior(s, due);
+    if (n == 1 && !senior) {
+        pay_interest(s, cls[0], paid);
+        return;
+    }
+    for (int j = 0; j < n; j++)
+        pay_interest(s, cls[j], paid >= due ? s->fl->interest_due[cls[j]]
+                                            : s->fl->interest_due[cls[j]] * (paid / due));
 }
 
 static void pay_principal(step *s, int k, double want)
@@ -690,23 +705,21 @@ static void pay_principal(step *s, int k, double want)
            IPABS_FLOW_TRANCHE_PRINCIPAL, -1, k, paid);
 }
 
-/* Sequential across senior classes.  Pass-through classes receive the
- * principal amount (scheduled collections plus balances written down at
- * default) as funds allow; under acceleration every yuan left goes to
- * senior principal. */
-static void pay_senior_principal(step *s)
+/* A senior class's principal.  Pass-through classes receive the principal
+ * amount (scheduled collections plus balances written down at default) as
+ * funds allow; under acceleration every yuan left goes to senior
+ * principal. */
+static void pay_senior_principal(step *s, int k)
 {
     ipabs_state *st = s->st;
-    for (int k = 0; k < s->deal->n_senior; k++) {
-        double before = s->avail + s->prin;
-        double want = principal_due(s, k);
-        if (st->accelerated)
-            want = st->tranche_balance[k];
-        else if (s->deal->tranches[k].amort == IPABS_TRANCHE_PASS_THROUGH)
-            want = greater(want, st->principal_amount);
-        pay_principal(s, k, want);
-        st->principal_amount = greater(0.0, st->principal_amount - (before - (s->avail + s->prin)));
-    }
+    double before = s->avail + s->prin;
+    double want = principal_due(s, k);
+    if (st->accelerated)
+        want = st->tranche_balance[k];
+    else if (s->deal->tranches[k].amort == IPABS_TRANCHE_PASS_THROUGH)
+        want = greater(want, st->principal_amount);
+    pay_principal(s, k, want);
+    st->principal_amount = greater(0.0, st->principal_amount - (before - (s->avail + s->prin)));
 }
 
 /* The guarantor's claim for its top-ups, repaid as funds allow at the
@@ -714,10 +727,8 @@ static void pay_senior_principal(step *s)
  * estate.  Top-ups of this period are repaid from the next period on: the
  * top-up made the funds exactly what is due, so repaying it at once would
  * only take back what it paid for. */
-static void reimburse_topups(step *s, ipabs_reimbursement at)
+static void reimburse_topups(step *s)
 {
-    if (s->deal->guarantor.reimbursement != at)
-        return;
     ipabs_state *st = s->st;
     double paid = take_junior(s, st->topup_claim);
     st->topup_claim -= paid;
@@ -738,26 +749,29 @@ static void keep_reserve(step *s)
     s->st->plan_cash = kept;
 }
 
-static void pay_sub_interest(step *s)
+
+/* A sub class's principal waits for the seniors (or its own legal final);
+ * then a pass-through sub takes what is left, a scheduled or bullet sub
+ * what is due. */
+static void pay_sub_principal(step *s, int k)
 {
-    for (int k = s->deal->n_senior; k < s->deal->n_tranches; k++)
-        pay_interest(s, k, take_junior(s, s->fl->interest_due[k]));
+    const ipabs_tranche *tr = &s->deal->tranches[k];
+    if (senior_balance(s) > 0.0 && s->t < tr->legal_final && !s->final)
+        return;
+    double want = principal_due(s, k);
+    if (tr->amort == IPABS_TRANCHE_PASS_THROUGH || s->st->accelerated)
+        want = s->st->tranche_balance[k];
+    pay_principal(s, k, want);
 }
 
-/* Sub principal waits for the seniors (or its own legal final); then
- * pass-through subs take what is left, scheduled and bullet subs what is
- * due. */
-static void pay_sub_principal(step *s)
+/* Principal of the listed classes, sequentially. */
+static void pay_principal_of(step *s, const int *cls, int n)
 {
-    bool seniors_repaid = senior_balance(s) <= 0.0;
-    for (int k = s->deal->n_senior; k < s->deal->n_tranches; k++) {
-        const ipabs_tranche *tr = &s->deal->tranches[k];
-        if (!seniors_repaid && s->t < tr->legal_final && !s->final)
-            continue;
-        double want = principal_due(s, k);
-        if (tr->amort == IPABS_TRANCHE_PASS_THROUGH || s->st->accelerated)
-            want = s->st->tranche_balance[k];
-        pay_principal(s, k, want);
+    for (int j = 0; j < n; j++) {
+        if (cls[j] < s->deal->n_senior)
+            pay_senior_principal(s, cls[j]);
+        else
+            pay_sub_principal(s, cls[j]);
     }
 }
 
@@ -772,6 +786,50 @@ static void pay_residual(step *s)
     s->fl->residual = paid;
     record(s, PLAN, to_sub ? party(IPABS_PARTY_TRANCHE, k) : LENDER,
            IPABS_FLOW_RESIDUAL, -1, to_sub ? k : -1, paid);
+}
+
+/* The deal's order of payments (plan.priority_of_payments, or the built-in
+ * one): the normal order, after an acceleration event, or after an event
+ * of default.  A built-in reimbursement step is taken only at the position
+ * guarantor.topup_reimbursement chose; one the scenario placed always. */
+static void pay_in_order(step *s)
+{
+    const ipabs_deal *deal = s->deal;
+    ipabs_pop_kind kind = s->st->in_default  ? IPABS_POP_DEFAULTED
+                          : s->st->accelerated ? IPABS_POP_ACCELERATED
+                                               : IPABS_POP_NORMAL;
+    const ipabs_pop *pop = &deal->pop[kind];
+    for (int j = 0; j < pop->n_steps; j++) {
+        const ipabs_pop_step *x = &pop->steps[j];
+        switch (x->op) {
+        case IPABS_POP_TAXES:
+            pay_taxes(s);
+            break;
+        case IPABS_POP_EXPENSE:
+            pay_expense(s, x->index);
+            break;
+        case IPABS_POP_INTEREST:
+            if (x->n > 0)
+                pay_interest_of(s, &pop->classes[x->at], x->n);
+            break;
+        case IPABS_POP_PRINCIPAL:
+            pay_principal_of(s, &pop->classes[x->at], x->n);
+            break;
+        case IPABS_POP_REIMBURSEMENT:
+            if (x->index < 0 || (int)deal->guarantor.reimbursement == x->index)
+                reimburse_topups(s);
+            break;
+        case IPABS_POP_DEFICIENCY:
+            repay_deficiency(s);
+            break;
+        case IPABS_POP_RESERVE:
+            keep_reserve(s);
+            break;
+        case IPABS_POP_RESIDUAL:
+            pay_residual(s);
+            break;
+        }
+    }
 }
 
 /* ---- 9. legal final ------------------------------------------------------- */
@@ -986,17 +1044,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     check_events(&s);
     s.final = t == deal->legal_final || !inflows_after(&s);
     top_up(&s, amounts_due(&s));
-    pay_taxes_and_expenses(&s);
-    pay_senior_interest(&s);
-    reimburse_topups(&s, IPABS_REIMBURSE_AFTER_SENIOR_INTEREST);
-    repay_deficiency(&s);
-    pay_senior_principal(&s);
-    reimburse_topups(&s, IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL);
-    keep_reserve(&s);
-    pay_sub_interest(&s);
-    pay_sub_principal(&s);
-    reimburse_topups(&s, IPABS_REIMBURSE_BEFORE_RESIDUAL);
-    pay_residual(&s);
+    pay_in_order(&s);
     if (deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE)
         st->topup_claim += s.topup_new;
     write_off_at_legal_final(&s);

@@ -115,6 +115,7 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
         st->interest_arrears[k] = 0.0;
     }
     st->accelerated = false;
+    st->in_default = false;
     st->ended = false;
     st->senior_interest_short = false;
     st->guarantor_paid_total = 0.0;
