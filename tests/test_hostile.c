@@ -244,6 +244,45 @@ static void in_equal_defaults(void)
     free(yaml), free(a), free(b), free(c);
 }
 
+/* 20,000 loans of CNY 8,964,877.18 (the reference rows with their
+ * principal replaced) and tranches of 95% / 5% of their sum, to the fen.
+ * Summed one by one the principals came out 0.09 yuan short of it, beyond
+ * the check's 0.01: the tolerance did not scale with the number of loans
+ * there either. */
+static void in_20000_large_loans(void)
+{
+    char *yaml = reference_text(CLI_REFERENCE_YAML), *tape = reference_text(CLI_REFERENCE_TAPE);
+    const long long each = 896487718LL, pool = 20000 * each, senior = pool * 95 / 100;
+    char bal[2][64];
+    snprintf(bal[0], sizeof bal[0], "balance: %lld.%02lld ", senior / 100, senior % 100);
+    snprintf(bal[1], sizeof bal[1], "balance: %lld.%02lld", (pool - senior) / 100,
+             (pool - senior) % 100);
+    char *a = cli_edit(yaml, "balance: 68400000 ", bal[0]);
+    char *b = cli_edit(a, "balance: 3600000", bal[1]);
+    cli_write_file(cli_path("s.yaml"), b);
+    FILE *f = fopen(cli_path("shenyang-ip-abs-loans.csv"), "wb");
+    cr_assert_not_null(f);
+    char *line = strchr(tape, '\n') + 1;
+    fwrite(tape, 1, (size_t)(line - tape), f);
+    const char *rows[10];
+    for (int i = 0; i < 10; i++) {
+        rows[i] = line;
+        line = strchr(line, '\n') + 1;
+    }
+    for (int i = 0; i < 20000; i++) {
+        /* loan_id,firm,sector,principal,...: replace the id and principal. */
+        const char *r = rows[i % 10];
+        const char *c1 = strchr(r, ',');
+        const char *c3 = strchr(strchr(c1 + 1, ',') + 1, ',');
+        const char *c4 = strchr(c3 + 1, ',');
+        const char *end = strchr(r, '\n');
+        fprintf(f, "L%05d%.*s,%lld.%02lld%.*s\n", i, (int)(c3 - c1), c1, each / 100, each % 100,
+                (int)(end - c4), c4);
+    }
+    fclose(f);
+    free(yaml), free(tape), free(a), free(b);
+}
+
 static void in_nul_byte(void)
 {
     char *yaml = reference_text(CLI_REFERENCE_YAML), *tape = reference_text(CLI_REFERENCE_TAPE);
@@ -328,6 +367,9 @@ static const hostile_case cases[] = {
      "a 10,010-loan tape: 10,000 equal loans (CNY 507.37) default in period 1 beside "
      "CNY 1.07 billion performing",
      in_equal_defaults, {"run", "@/s.yaml", "-o", "@/out", "--paths", "2", "-q"}, 0, ""},
+    {"11", "value range",
+     "a 20,000-loan tape of CNY 8,964,877.18 loans, the tranches summing to the pool to the fen",
+     in_20000_large_loans, {"check", "@/s.yaml"}, 0, ""},
     {"12", "YAML", "a NUL byte before `model:`", in_nul_byte, {"check", "@/s.yaml"}, 2,
      "a NUL byte; a scenario file must be text"},
     {"", "YAML", "a key given twice", in_duplicate_key, {"check", "@/s.yaml"}, 2,
