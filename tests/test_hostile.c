@@ -248,13 +248,14 @@ static void in_equal_defaults(void)
  * principal replaced) and tranches of 95% / 5% of their sum, to the fen.
  * Summed one by one the principals came out 0.09 yuan short of it, beyond
  * the check's 0.01: the tolerance did not scale with the number of loans
- * there either. */
-static void in_20000_large_loans(void)
+ * there either.  `extra` fen are added to the senior balance. */
+static void large_loans(long long extra)
 {
     char *yaml = reference_text(CLI_REFERENCE_YAML), *tape = reference_text(CLI_REFERENCE_TAPE);
     const long long each = 896487718LL, pool = 20000 * each, senior = pool * 95 / 100;
     char bal[2][64];
-    snprintf(bal[0], sizeof bal[0], "balance: %lld.%02lld ", senior / 100, senior % 100);
+    snprintf(bal[0], sizeof bal[0], "balance: %lld.%02lld ", (senior + extra) / 100,
+             (senior + extra) % 100);
     snprintf(bal[1], sizeof bal[1], "balance: %lld.%02lld", (pool - senior) / 100,
              (pool - senior) % 100);
     char *a = cli_edit(yaml, "balance: 68400000 ", bal[0]);
@@ -282,6 +283,9 @@ static void in_20000_large_loans(void)
     fclose(f);
     free(yaml), free(tape), free(a), free(b);
 }
+
+static void in_20000_large_loans(void) { large_loans(0); }
+static void in_20000_large_loans_2_fen_over(void) { large_loans(2); }
 
 static void in_nul_byte(void)
 {
@@ -370,6 +374,9 @@ static const hostile_case cases[] = {
     {"11", "value range",
      "a 20,000-loan tape of CNY 8,964,877.18 loans, the tranches summing to the pool to the fen",
      in_20000_large_loans, {"check", "@/s.yaml"}, 0, ""},
+    {"11", "value range", "the same with the senior class 0.02 over the pool",
+     in_20000_large_loans_2_fen_over, {"check", "@/s.yaml"}, 2,
+     "they must be equal within 0.01 (difference 0.02)"},
     {"12", "YAML", "a NUL byte before `model:`", in_nul_byte, {"check", "@/s.yaml"}, 2,
      "a NUL byte; a scenario file must be text"},
     {"", "YAML", "a key given twice", in_duplicate_key, {"check", "@/s.yaml"}, 2,
