@@ -19,11 +19,16 @@
 
 #include <criterion/parameterized.h>
 
+#include <float.h>
+#include <math.h>
+
 #include <signal.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "fixture.h"
 #include "ipabs/csvin.h"
+#include "ipabs/waterfall.h"
 #include "ipabs/workbook.h"
 
 /* ---- inputs ---------------------------------------------------------------- */
@@ -182,13 +187,82 @@ static void in_df_1e6(void)
     scenario_with("copula: gaussian", "copula: student_t\n  df: 1e6");
 }
 
-/* 10,000 loans of CNY 7,200 each (the reference loans repeated), the
- * tranches 95% / 5% of CNY 72,000,000. */
-static void in_10000_loans(void)
+/* Finding 11's pool: 10,000 equal loans that default in one period, the
+ * worst case of the loan-pool identity (docs/waterfall.md, "Conservation").
+ * Ten large loans (in fen) hold the performing balance just above 2^30
+ * yuan, so that every subtraction of a default from it rounds to the same
+ * grid of 2^-22 yuan; CNY 507.37 lies 0.49 of that grid step from it, so
+ * each of the 10,000 subtractions rounds by about 0.49 step the same way:
+ * 10,000 x 0.49 x 2^-22 = 0.00117 yuan in the period, beyond the former
+ * tolerance of 1e-6 yuan + 1e-12 of the pool (0.00108 yuan).  Random
+ * amounts never show this: their rounding errors cancel like a random
+ * walk (about 100 x, not 10,000 x, one rounding). */
+#define N_EQUAL 10000
+#define EQUAL_FEN 50737LL
+static const long long big_fen[10] = {10737418241LL, 9876543219LL, 11223344557LL,
+                                      10101010103LL, 10987654321LL, 10444444444LL,
+                                      9999999999LL,  11111111111LL, 11345678987LL,
+                                      11546977495LL}; /* 1,073,741,824.77 yuan */
+
+static long long equal_pool_fen(void)
+{
+    long long pool = N_EQUAL * EQUAL_FEN;
+    for (int i = 0; i < 10; i++)
+        pool += big_fen[i];
+    return pool;
+}
+
+/* The tape of that pool: the large loans never default (annual PD 0), the
+ * equal ones follow the curve `certain`, which the scenario multiplies to
+ * the cap of 1 - 1e-12: every one defaults in period 1 of every path. */
+static void in_equal_defaults(void)
+{
+    char *yaml = reference_text(CLI_REFERENCE_YAML);
+    long long pool = equal_pool_fen(), senior = pool * 95 / 100;
+    char bal[2][64];
+    snprintf(bal[0], sizeof bal[0], "balance: %lld.%02lld ", senior / 100, senior % 100);
+    snprintf(bal[1], sizeof bal[1], "balance: %lld.%02lld", (pool - senior) / 100,
+             (pool - senior) % 100);
+    char *a = cli_edit(yaml, "balance: 68400000 ", bal[0]);
+    char *b = cli_edit(a, "balance: 3600000", bal[1]);
+    char *c = cli_edit(b, "pd_multiplier: 1.0", "pd_multiplier: 3\n  pd_curves:\n    certain: [0.5]");
+    cli_write_file(cli_path("s.yaml"), c);
+    FILE *f = fopen(cli_path("shenyang-ip-abs-loans.csv"), "wb");
+    cr_assert_not_null(f);
+    fputs("loan_id,firm,sector,principal,rate,term,amortisation,guarantee_fee_rate,annual_pd,"
+          "pd_curve,ip_type,ip_value,recovery_mean,recovery_sd,recovery_lag,disposal_cost\n",
+          f);
+    for (int i = 0; i < 10; i++)
+        fprintf(f, "B%02d,Large firm %d,equipment,%lld.%02lld,0.0437,12,bullet,0.010,0,,patent,"
+                   "%lld,0.25,0.15,6,300000\n",
+                i + 1, i + 1, big_fen[i] / 100, big_fen[i] % 100, big_fen[i] / 50);
+    for (int i = 0; i < N_EQUAL; i++)
+        fprintf(f, "S%05d,Small firm %d,software,%lld.%02lld,0.0512,8,bullet,0.010,0,certain,"
+                   "patent,%lld.%02lld,0.25,0.15,6,0\n",
+                i + 1, i + 1, EQUAL_FEN / 100, EQUAL_FEN % 100, EQUAL_FEN / 100, EQUAL_FEN % 100);
+    fclose(f);
+    free(yaml), free(a), free(b), free(c);
+}
+
+/* 20,000 loans of CNY 8,964,877.18 (the reference rows with their
+ * principal replaced) and tranches of 95% / 5% of their sum, to the fen.
+ * Summed one by one the principals came out 0.09 yuan short of it, beyond
+ * the check's 0.01: the tolerance did not scale with the number of loans
+ * there either.  `extra` fen are added to the senior balance. */
+static void large_loans(long long extra)
 {
     char *yaml = reference_text(CLI_REFERENCE_YAML), *tape = reference_text(CLI_REFERENCE_TAPE);
-    cli_write_file(cli_path("s.yaml"), yaml);
+    const long long each = 896487718LL, pool = 20000 * each, senior = pool * 95 / 100;
+    char bal[2][64];
+    snprintf(bal[0], sizeof bal[0], "balance: %lld.%02lld ", (senior + extra) / 100,
+             (senior + extra) % 100);
+    snprintf(bal[1], sizeof bal[1], "balance: %lld.%02lld", (pool - senior) / 100,
+             (pool - senior) % 100);
+    char *a = cli_edit(yaml, "balance: 68400000 ", bal[0]);
+    char *b = cli_edit(a, "balance: 3600000", bal[1]);
+    cli_write_file(cli_path("s.yaml"), b);
     FILE *f = fopen(cli_path("shenyang-ip-abs-loans.csv"), "wb");
+    cr_assert_not_null(f);
     char *line = strchr(tape, '\n') + 1;
     fwrite(tape, 1, (size_t)(line - tape), f);
     const char *rows[10];
@@ -196,18 +270,22 @@ static void in_10000_loans(void)
         rows[i] = line;
         line = strchr(line, '\n') + 1;
     }
-    for (int i = 0; i < 10000; i++) {
+    for (int i = 0; i < 20000; i++) {
         /* loan_id,firm,sector,principal,...: replace the id and principal. */
         const char *r = rows[i % 10];
         const char *c1 = strchr(r, ',');
         const char *c3 = strchr(strchr(c1 + 1, ',') + 1, ',');
         const char *c4 = strchr(c3 + 1, ',');
         const char *end = strchr(r, '\n');
-        fprintf(f, "L%05d%.*s,7200%.*s\n", i, (int)(c3 - c1), c1, (int)(end - c4), c4);
+        fprintf(f, "L%05d%.*s,%lld.%02lld%.*s\n", i, (int)(c3 - c1), c1, each / 100, each % 100,
+                (int)(end - c4), c4);
     }
     fclose(f);
-    free(yaml), free(tape);
+    free(yaml), free(tape), free(a), free(b);
 }
+
+static void in_20000_large_loans(void) { large_loans(0); }
+static void in_20000_large_loans_2_fen_over(void) { large_loans(2); }
 
 static void in_nul_byte(void)
 {
@@ -289,8 +367,16 @@ static const hostile_case cases[] = {
      "model.df: must be a number in (2, 1000000] (got 1e20)"},
     {"10", "value range", "Student-t `df: 1e6` (the bound) runs", in_df_1e6,
      {"run", "@/s.yaml", "-o", "@/out", "--paths", "500", "-q"}, 0, ""},
-    {"11", "value range", "a 10,000-loan tape of CNY 7,200 loans runs", in_10000_loans,
-     {"run", "@/s.yaml", "-o", "@/out", "--paths", "300", "-q"}, 0, ""},
+    {"11", "value range",
+     "a 10,010-loan tape: 10,000 equal loans (CNY 507.37) default in period 1 beside "
+     "CNY 1.07 billion performing",
+     in_equal_defaults, {"run", "@/s.yaml", "-o", "@/out", "--paths", "2", "-q"}, 0, ""},
+    {"11", "value range",
+     "a 20,000-loan tape of CNY 8,964,877.18 loans, the tranches summing to the pool to the fen",
+     in_20000_large_loans, {"check", "@/s.yaml"}, 0, ""},
+    {"11", "value range", "the same with the senior class 0.02 over the pool",
+     in_20000_large_loans_2_fen_over, {"check", "@/s.yaml"}, 2,
+     "they must be equal within 0.01 (difference 0.02)"},
     {"12", "YAML", "a NUL byte before `model:`", in_nul_byte, {"check", "@/s.yaml"}, 2,
      "a NUL byte; a scenario file must be text"},
     {"", "YAML", "a key given twice", in_duplicate_key, {"check", "@/s.yaml"}, 2,
@@ -384,6 +470,123 @@ ParameterizedTest(size_t *i, hostile, finding, .timeout = 60)
 }
 
 /* ---- cases beyond one command ---------------------------------------------- */
+
+/* Finding 11 in the waterfall itself: the pool of in_equal_defaults as a
+ * deal (bullet loans, fees, a senior-rate expense, accelerated or
+ * scheduled guarantee payouts), run through every period. */
+static ipabs_deal *equal_defaults_deal(ipabs_payout_style style)
+{
+    ipabs_deal *d = fx_deal(20, 10 + N_EQUAL, 2, 1);
+    char id[16];
+    for (int i = 0; i < 10 + N_EQUAL; i++) {
+        bool big = i < 10;
+        snprintf(id, sizeof id, big ? "B%02d" : "S%05d", big ? i + 1 : i - 9);
+        fx_loan(d, i, id, (double)(big ? big_fen[i] : EQUAL_FEN) / 100.0, big ? 0.0437 : 0.0512,
+                big ? 12 : 8, IPABS_LOAN_BULLET, 0.01, 0.0);
+    }
+    long long pool = equal_pool_fen(), senior = pool * 95 / 100;
+    d->bank_fee_rate = 0.0005;
+    d->servicing_fee_rate = 0.001;
+    d->tax_rate = 0.03;
+    fx_tranche(d, 0, "senior", IPABS_CLASS_SENIOR, (double)senior / 100.0, 0.03,
+               IPABS_TRANCHE_PASS_THROUGH, 16);
+    fx_tranche(d, 1, "sub", IPABS_CLASS_SUB, (double)(pool - senior) / 100.0, 0.0,
+               IPABS_TRANCHE_PASS_THROUGH, 20);
+    fx_expense(d, 0, "plan_manager", IPABS_EXPENSE_SENIOR_RATE, 0.001);
+    d->guarantor.payout_style = style;
+    d->guarantor.payout_lag = 1;
+    ipabs_error err = {0};
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK, "%s", err.message);
+    return d;
+}
+
+/* The loan-pool identity of a period in which k loans of `open` default
+ * and nothing is collected, computed here as the waterfall rounds it: the
+ * performing balance less each default in turn against the defaults
+ * summed; the difference between the two. */
+static double pool_identity_gap(double pool, double open, int k)
+{
+    double performing = pool, defaulted = 0.0;
+    for (int j = 0; j < k; j++) {
+        performing -= open;
+        defaulted += open;
+    }
+    return fabs((pool - performing) - defaulted);
+}
+
+static void run_equal_defaults(const ipabs_deal *d, int (*period)(int loan))
+{
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    for (int i = 0; i < d->n_loans; i++)
+        r->default_period[i] = period(i);
+    ipabs_realisation_index(d, r);
+    ipabs_cashflow *cf = NULL;
+    ipabs_error err = {0};
+    ipabs_status s = ipabs_cashflow_compute(d, r, &cf, &err);
+    cr_expect_eq(s, IPABS_OK, "%s", err.message);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+}
+
+static int equal_in_period_1(int i) { return i < 10 ? 0 : 1; }
+static int staggered(int i) { return i < 10 ? 3 + i : 1 + i % 8; }
+static int all_in_period_1(int i) { (void)i; return 1; }
+
+/* The catalogue's case of finding 11 does what it says: on every path all
+ * 10,000 equal loans default in period 1 and no large one does, so the
+ * expected cumulative default ratio of period 1 is 10,000 x 507.37 over
+ * the pool, with a standard error of 0. */
+Test(hostile, equal_defaults_case_defaults_the_equal_loans_in_period_1, .timeout = 60)
+{
+    cli_tmp_make();
+    in_equal_defaults();
+    char out[600];
+    snprintf(out, sizeof out, "%s", cli_path("out"));
+    cli_result r = cli_run("run", cli_path("s.yaml"), "-o", out, "--paths", "2", "-q", NULL);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
+    cli_result_free(&r);
+    char path[700];
+    snprintf(path, sizeof path, "%s/cdr.csv", out);
+    char *cdr = cli_read_file(path, NULL);
+    cr_assert_not_null(cdr);
+    const char *row = strstr(cdr, "\n1,");
+    cr_assert_not_null(row, "no period 1 in cdr.csv:\n%s", cdr);
+    double ratio = -1.0, se = -1.0;
+    cr_assert_eq(sscanf(row, "\n1,%*[^,],%lf,%lf", &ratio, &se), 2, "row: %.80s", row);
+    double want = (double)(N_EQUAL * EQUAL_FEN) / (double)equal_pool_fen();
+    cr_expect(fabs(ratio - want) <= 1e-12, "cumulative default ratio %.15g, expected %.15g",
+              ratio, want);
+    cr_expect_eq(se, 0.0);
+    free(cdr);
+    cli_tmp_remove();
+}
+
+Test(hostile, equal_defaults_in_one_period_keep_the_pool_identity, .timeout = 120)
+{
+    ipabs_deal *d = equal_defaults_deal(IPABS_PAYOUT_ACCELERATED);
+    double pool = d->pool_balance, open = (double)EQUAL_FEN / 100.0;
+    /* deal.c sums the principals compensated: summed one by one they
+     * would round the same way as the defaults below (0.0011 yuan). */
+    cr_assert(fabs(pool - (double)equal_pool_fen() / 100.0) <= DBL_EPSILON * pool,
+              "pool %.6f", pool);
+    cr_assert(pool > 0x1p30 && pool < 0x1p31); /* one grid for every subtraction */
+    /* The input is hostile: the identity's rounding exceeds the former
+     * tolerance (so this test failed before the fix) and stays within the
+     * bound the present one rests on, (k + 2) DBL_EPSILON x the pool. */
+    double gap = pool_identity_gap(pool, open, N_EQUAL);
+    cr_assert_gt(gap, IPABS_CONSERVATION_TOL + IPABS_CONSERVATION_REL * pool,
+                 "gap %.3g: the input no longer exceeds the former tolerance", gap);
+    cr_assert_leq(gap, (N_EQUAL + 2) * DBL_EPSILON * pool, "gap %.3g", gap);
+    run_equal_defaults(d, equal_in_period_1);
+    run_equal_defaults(d, staggered);
+    run_equal_defaults(d, all_in_period_1);
+    ipabs_deal_free(d);
+    d = equal_defaults_deal(IPABS_PAYOUT_SCHEDULED);
+    run_equal_defaults(d, equal_in_period_1);
+    run_equal_defaults(d, staggered);
+    ipabs_deal_free(d);
+}
+
 
 /* Finding 4: one chart, not a runaway file, not 13 empty charts. */
 Test(hostile, one_point_sweep_gives_one_small_chart, .timeout = 60)

@@ -166,7 +166,8 @@ ipabs_status ipabs_cashflow_compute(const ipabs_deal *deal,
 void ipabs_cashflow_free(ipabs_cashflow *cf);
 
 /* Conservation tolerance: 1e-6 yuan plus 1e-12 of the gross amounts
- * summed (double rounding of sums of billions exceeds 1e-6 yuan). */
+ * summed, plus the rounding that grows with the number of loans (4
+ * DBL_EPSILON per loan, tranche and expense; docs/waterfall.md, step 10). */
 #define IPABS_CONSERVATION_TOL 1e-6
 #define IPABS_CONSERVATION_REL 1e-12
 

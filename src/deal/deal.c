@@ -599,6 +599,17 @@ static ipabs_status build_orders(ipabs_deal *deal, ipabs_error *err)
     return IPABS_OK;
 }
 
+/* Add x to the compensated sum (*sum, *carry) (Neumaier): the pool balance
+ * is the tape's total to the last bit whatever the number of loans (summed
+ * one by one, 20,000 loans of CNY 8,964,877.18 came out 0.09 yuan short,
+ * issue 13); scenario.c sums the tranche check the same way. */
+static void add_compensated(double *sum, double *carry, double x)
+{
+    double t = *sum + x;
+    *carry += fabs(*sum) >= fabs(x) ? (*sum - t) + x : (x - t) + *sum;
+    *sum = t;
+}
+
 ipabs_status ipabs_deal_finalize(ipabs_deal *deal, ipabs_error *err)
 {
     ipabs_status s0 = check_fees(deal, err);
@@ -608,13 +619,14 @@ ipabs_status ipabs_deal_finalize(ipabs_deal *deal, ipabs_error *err)
     ipabs_status s1 = build_calendar(deal, err);
     if (s1 != IPABS_OK)
         return s1;
-    deal->pool_balance = 0.0;
+    double pool = 0.0, carry = 0.0;
     for (int i = 0; i < deal->n_loans; i++) {
         ipabs_status s = loan_schedule(&deal->loans[i], deal, err);
         if (s != IPABS_OK)
             return s;
-        deal->pool_balance += deal->loans[i].principal;
+        add_compensated(&pool, &carry, deal->loans[i].principal);
     }
+    deal->pool_balance = pool + carry;
     deal->n_senior = 0;
     for (int k = 0; k < deal->n_tranches; k++) {
         ipabs_status s = tranche_targets(&deal->tranches[k], deal, err);

@@ -884,14 +884,17 @@ static double unpaid_senior_items(const step *s)
 
 /* Equal to 1e-6 yuan plus a relative error of `scale`, the size of the
  * amounts that were summed: for pools of billions double rounding alone
- * exceeds a millionth of a yuan.  Two things make that error grow (issue
- * 13: a fixed 1e-12 of the period's amounts broke on a 10,000-loan tape):
- * the number of terms summed (loans, tranches, expenses), as the rounding
- * error of a sum of n terms is up to n * DBL_EPSILON of their magnitude;
- * and the magnitude itself, which is the pool's, not the period's: the
- * performing balance is the scheduled pool total less the defaulted loans,
- * so late in the deal a small balance carries the rounding of pool-sized
- * terms.  Hence the floor of the scale at the pool balance. */
+ * exceeds a millionth of a yuan.  The bound, not a tuned margin
+ * (docs/waterfall.md, step 10): a running sum of N terms errs by at most
+ * N * DBL_EPSILON / 2 of its largest partial result; per period each
+ * identity's two sides take at most about 7 such roundings per loan (the
+ * ledger's; the loan pool's: 2 per default) plus a few per tranche and
+ * expense, so 4 * DBL_EPSILON * terms covers them.  The magnitude is floored at the
+ * pool balance: the pool totals less the defaulted loans' shares carry
+ * pool-sized rounding into a late, small period.  Issue 13: a fixed 1e-12
+ * broke on 10,000 equal loans defaulting in one period, whose
+ * subtractions from the performing balance all round the same way
+ * (tests/test_hostile.c keeps that case). */
 static bool near(const step *s, double a, double b, double scale)
 {
     int terms = s->deal->n_loans + s->deal->n_tranches + s->deal->n_expenses + 8;
