@@ -3,7 +3,6 @@
  * from the no-default state before the path's first event), and reduce the
  * period flows to the path's record of measures.
  */
-#include <gsl/gsl_errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +46,6 @@ void ipabs_mc_path_free(ipabs_mc_path *w)
     free(w->static_tranche);
     free(w->discount);
     free(w->g_discount);
-    if (w->solver != NULL)
-        gsl_root_fdfsolver_free(w->solver);
     free(w);
 }
 
@@ -86,10 +83,9 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
     w->static_tranche = calloc(K, sizeof(double));
     w->discount = calloc(K * (T + 1), sizeof(double));
     w->g_discount = calloc(T + 1, sizeof(double));
-    w->solver = gsl_root_fdfsolver_alloc(gsl_root_fdfsolver_newton);
     if (!w->rng || !w->factors || !w->real || !w->state || !w->acc.cash ||
         !w->acc.cf || !w->acc.interest_short || !w->values ||
-        !w->static_tranche || !w->discount || !w->g_discount || !w->solver ||
+        !w->static_tranche || !w->discount || !w->g_discount ||
         ipabs_flows_init(deal, &w->flows) != IPABS_OK)
         goto nomem;
     w->acc.principal = w->acc.cash + K;
@@ -201,78 +197,6 @@ static void acc_period(ipabs_mc_path *w, const ipabs_period_flows *fl, int t)
     coverage_period(w, fl, t);
 }
 
-/* ---- yield at par --------------------------------------------------------- */
-
-typedef struct irr_params {
-    const double *cf;
-    int n;
-    double price;
-} irr_params;
-
-static double irr_f(double v, void *p)
-{
-    const irr_params *q = p;
-    double s = 0.0;
-    for (int t = q->n - 1; t >= 0; t--) /* Horner: sum cf_t v^(t+1) */
-        s = (s + q->cf[t]) * v;
-    return s - q->price;
-}
-
-static void irr_fdf(double v, void *p, double *f, double *df)
-{
-    const irr_params *q = p;
-    double s = 0.0, ds = 0.0;
-    for (int t = q->n - 1; t >= 0; t--) {
-        ds = ds * v + s + q->cf[t];
-        s = (s + q->cf[t]) * v;
-    }
-    *f = s - q->price;
-    *df = ds;
-}
-
-static double irr_df(double v, void *p)
-{
-    double f, df;
-    irr_fdf(v, p, &f, &df);
-    return df;
-}
-
-/* Annual yield y (compounded f times a year) with sum cf_t (1 + y/f)^-t =
- * price.  The cash flows are non-negative, so in v = 1/(1 + y/f) the
- * function is increasing and convex: Newton from a point right of the root
- * converges monotonically.  No cash at all: -100%. */
-static double yield_at_par(ipabs_mc_path *w, const double *cf, double price,
-                           double coupon, double guess)
-{
-    int f = w->deal->frequency, n = w->deal->legal_final;
-    while (n > 0 && cf[n - 1] == 0.0)
-        n--; /* the plan's last cash: later periods add nothing */
-    if (n == 0)
-        return -1.0;
-    irr_params p = {cf, n, price};
-    /* Start right of the root: at the no-default path's yield when the path
-     * earned at least that (the root is then close), else at the coupon's
-     * discount factor, else from 1 upwards. */
-    double v = isnan(guess) ? 1.0 / (1.0 + coupon / f) : 1.0 / (1.0 + guess / f);
-    if (irr_f(v, &p) < 0.0)
-        v = 1.0 / (1.0 + coupon / f);
-    if (irr_f(v, &p) < 0.0)
-        for (v = 1.0; irr_f(v, &p) < 0.0 && v < 1e6; v *= 2.0)
-            ;
-    gsl_function_fdf fdf = {irr_f, irr_df, irr_fdf, &p};
-    if (gsl_root_fdfsolver_set(w->solver, &fdf, v) != GSL_SUCCESS)
-        return NAN;
-    for (int it = 0; it < 100; it++) {
-        double v0 = gsl_root_fdfsolver_root(w->solver);
-        if (gsl_root_fdfsolver_iterate(w->solver) != GSL_SUCCESS)
-            return NAN;
-        v = gsl_root_fdfsolver_root(w->solver);
-        if (gsl_root_test_delta(v, v0, 0.0, 1e-13) == GSL_SUCCESS)
-            return f * (1.0 / v - 1.0);
-    }
-    return NAN;
-}
-
 /* ---- the record ----------------------------------------------------------- */
 
 static double pool_static_loss(const ipabs_mc_path *w)
@@ -298,24 +222,22 @@ static void allocate_static(ipabs_mc_path *w, double loss)
     }
 }
 
-static bool same_as_baseline(const ipabs_mc_path *w, int k)
+/* Class k's cash flows equal the no-default path's, exactly (then so does
+ * its yield).  Periods before the path's first event were copied from the
+ * no-default path. */
+static bool same_as_baseline(const ipabs_mc_path *w, int k, int first)
 {
     if (w->baseline == NULL)
         return false;
     int T = w->deal->legal_final;
-    const double *cf = &w->acc.cf[k * T];
-    for (int t = 0; t < T; t++) {
-        const ipabs_period_flows *fl = &w->baseline->flows[t];
-        int holder = k == w->deal->n_tranches - 1 && k >= w->deal->n_senior;
-        double b = fl->interest_paid[k] + fl->principal_paid[k] +
-                   (holder ? fl->residual : 0.0);
-        if (cf[t] != b)
+    const double *cf = &w->acc.cf[k * T], *b = &w->baseline->cf[k * T];
+    for (int t = first - 1; t < T; t++)
+        if (cf[t] != b[t])
             return false;
-    }
     return true;
 }
 
-static void tranche_record(ipabs_mc_path *w)
+static void tranche_record(ipabs_mc_path *w, int first)
 {
     const ipabs_deal *deal = w->deal;
     const path_acc *a = &w->acc;
@@ -333,10 +255,11 @@ static void tranche_record(ipabs_mc_path *w)
         double base = w->baseline != NULL
             ? w->baseline->values[w->layout.tranche0 + k * IPABS_TM_COUNT_ + IPABS_TM_IRR]
             : NAN;
-        v[IPABS_TM_IRR] = same_as_baseline(w, k)
+        v[IPABS_TM_IRR] = same_as_baseline(w, k, first)
             ? base
-            : yield_at_par(w, &a->cf[k * T], deal->tranches[k].balance,
-                           deal->tranches[k].coupon, base);
+            : mc_yield_at_par(&a->cf[k * T], T, deal->frequency,
+                              deal->tranches[k].balance,
+                              deal->tranches[k].coupon, base);
         v[IPABS_TM_STATIC_LOSS] = w->static_tranche[k];
         v[IPABS_TM_STATIC_ANY_LOSS] = w->static_tranche[k] > 0.0;
         /* Half a fen: the write-off of a class that got no principal back
@@ -425,11 +348,11 @@ static void pool_and_loan_record(ipabs_mc_path *w, double static_loss)
     p[IPABS_PM_MIN_COVERAGE] = least;
 }
 
-static void finish_record(ipabs_mc_path *w)
+static void finish_record(ipabs_mc_path *w, int first)
 {
     double static_loss = pool_static_loss(w);
     allocate_static(w, static_loss);
-    tranche_record(w);
+    tranche_record(w, first);
     guarantor_record(w);
     pool_and_loan_record(w, static_loss);
 }
@@ -470,7 +393,7 @@ ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
         }
         acc_period(w, &w->flows, t);
     }
-    finish_record(w);
+    finish_record(w, e);
     return IPABS_OK;
 }
 
@@ -501,6 +424,7 @@ void mc_baseline_free(mc_baseline *b, const ipabs_deal *deal)
     free(b->state);
     free(b->flows);
     free(b->values);
+    free(b->cf);
     free(b);
 }
 
@@ -530,7 +454,8 @@ mc_baseline *mc_baseline_build(const ipabs_deal *deal,
     b->state = calloc((size_t)T + 1, sizeof *b->state);
     b->flows = calloc((size_t)T, sizeof *b->flows);
     b->values = calloc((size_t)w->layout.count, sizeof(double));
-    if (!b->state || !b->flows || !b->values)
+    b->cf = calloc((size_t)deal->n_tranches * (size_t)T + 1, sizeof(double));
+    if (!b->state || !b->flows || !b->values || !b->cf)
         goto fail;
     for (int p = 0; p <= T; p++)
         if ((b->state[p] = ipabs_state_alloc(deal)) == NULL)
@@ -544,6 +469,7 @@ mc_baseline *mc_baseline_build(const ipabs_deal *deal,
         mc_path_evaluate(w, 0, err) != IPABS_OK)
         goto fail_quiet;
     memcpy(b->values, w->values, (size_t)w->layout.count * sizeof(double));
+    memcpy(b->cf, w->acc.cf, (size_t)deal->n_tranches * (size_t)T * sizeof(double));
     ipabs_mc_path_free(w);
     return b;
 fail:
