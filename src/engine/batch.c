@@ -78,6 +78,7 @@ ipabs_status batch_run_chunk(ipabs_mc_path *w, batch_ws *b,
                              long long first, long long last, chunk_acc *c,
                              ipabs_error *err)
 {
+    uint64_t events = 0;
     for (long long p = first; p < last; p += b->cap) {
         int n = last - p < b->cap ? (int)(last - p) : b->cap;
         batch_draw(w->plan, seed, (uint64_t)p, n, b);
@@ -87,7 +88,9 @@ ipabs_status batch_run_chunk(ipabs_mc_path *w, batch_ws *b,
         if (s != IPABS_OK)
             return s;
         batch_measures(m, b, n, c);
+        events += (uint64_t)b->n_events;
     }
+    batch_measures_loans(m, events, c);
     return IPABS_OK;
 }
 

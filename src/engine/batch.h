@@ -129,6 +129,11 @@ void batch_tracker_values(const ipabs_mc_layout *L, const double *v, double *out
 /* The batch (n paths, events recorded) into the chunk's sums. */
 void batch_measures(const batch_measure_ctx *m, const batch_ws *b, int n,
                     chunk_acc *c);
+/* The count of the loan entries, once per chunk: every event path's
+ * record has them (batch_measures adds only the defaulting loans' values,
+ * the others being the no-default record's zeros). */
+void batch_measures_loans(const batch_measure_ctx *m, uint64_t events,
+                          chunk_acc *c);
 
 /* Paths first .. last - 1 of one chunk through the stages, batch by batch. */
 ipabs_status batch_run_chunk(ipabs_mc_path *w, batch_ws *b,

@@ -15,6 +15,10 @@ typedef struct mc_baseline {
     ipabs_period_flows *flows;  /* [0..T-1]: flows of period p + 1 */
     double *values;             /* its measure record */
     double *cf;                 /* [k * T + t - 1]: cash to class k in period t */
+    /* The per-loan entries of state[p] are those of state[0] for every p
+     * (nobody defaults), so a path restarts from state[p] by copying only
+     * the loans it touched (ipabs_state_copy_loans). */
+    bool loans_fixed;
 } mc_baseline;
 
 /* Sums of a path's flows, period by period. */
@@ -38,7 +42,9 @@ struct ipabs_mc_path {
     ipabs_state *state;
     ipabs_period_flows flows;
     path_acc acc;
-    double *values;
+    double *values;             /* loan entries: nonzero only for loans_set */
+    int *loans_set;             /* the loans whose entries of values are set */
+    int n_loans_set;
     double *static_tranche;     /* scratch: static loss by tranche */
     double *discount;           /* by tranche and period: (1 + c/f)^-t */
     double *g_discount;         /* by period, at tranche 0's coupon */

@@ -43,6 +43,7 @@ void ipabs_mc_path_free(ipabs_mc_path *w)
     free(w->acc.cf);
     free(w->acc.interest_short);
     free(w->values);
+    free(w->loans_set);
     free(w->static_tranche);
     free(w->discount);
     free(w->g_discount);
@@ -80,11 +81,12 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
     w->acc.cf = calloc(K * T, sizeof(double));
     w->acc.interest_short = calloc(K, 1);
     w->values = calloc((size_t)w->layout.count, sizeof(double));
+    w->loans_set = calloc((size_t)deal->n_loans + 1, sizeof(int));
     w->static_tranche = calloc(K, sizeof(double));
     w->discount = calloc(K * (T + 1), sizeof(double));
     w->g_discount = calloc(T + 1, sizeof(double));
     if (!w->rng || !w->factors || !w->real || !w->state || !w->acc.cash ||
-        !w->acc.cf || !w->acc.interest_short || !w->values ||
+        !w->acc.cf || !w->acc.interest_short || !w->values || !w->loans_set ||
         !w->static_tranche || !w->discount || !w->g_discount ||
         ipabs_flows_init(deal, &w->flows) != IPABS_OK)
         goto nomem;
@@ -302,27 +304,56 @@ static double loan_credit_loss(const ipabs_mc_path *w, int i)
     return ead - fmax(0.0, proceeds);
 }
 
+/* The loan entries of the record: zero but for the loans that default,
+ * so only the previous path's are cleared (O(defaults), not O(loans)). */
+static void loan_record(ipabs_mc_path *w, double *credit)
+{
+    const ipabs_mc_layout *L = &w->layout;
+    double *v = w->values;
+    for (int j = 0; j < w->n_loans_set; j++) {
+        v[L->loan0 + 2 * w->loans_set[j]] = 0.0;
+        v[L->loan0 + 2 * w->loans_set[j] + 1] = 0.0;
+    }
+    for (int j = 0; j < w->real->n_defaults; j++) {
+        int i = w->real->order[j];
+        double loss = loan_credit_loss(w, i);
+        *credit += loss;
+        v[L->loan0 + 2 * i] = 1.0;
+        v[L->loan0 + 2 * i + 1] = loss;
+        w->loans_set[j] = i;
+    }
+    w->n_loans_set = w->real->n_defaults;
+}
+
+/* Default ratio and count by period: the defaults are in period order, so
+ * those of periods <= t are a prefix of the list, and the running sums
+ * (in the list's order, as a period-by-period sum would add them) give
+ * each period's value in O(defaults + periods). */
+static void default_record(ipabs_mc_path *w)
+{
+    const ipabs_deal *deal = w->deal;
+    const ipabs_mc_layout *L = &w->layout;
+    const ipabs_realisation *r = w->real;
+    double *v = w->values, ratio = 0.0;
+    int j = 0;
+    for (int t = 1; t <= deal->legal_final; t++) {
+        for (; j < r->n_defaults && r->default_period[r->order[j]] <= t; j++) {
+            int i = r->order[j];
+            ratio += deal->loans[i].balance[r->default_period[i] - 1] / deal->pool_balance;
+        }
+        v[L->period0 + t - 1] = ratio;
+        v[L->defaults0 + t - 1] = j;
+    }
+}
+
 static void pool_and_loan_record(ipabs_mc_path *w, double static_loss)
 {
     const ipabs_deal *deal = w->deal;
     const ipabs_mc_layout *L = &w->layout;
     double *v = w->values;
     double credit = 0.0;
-    /* Loans, default ratios and counts by period (coverage is set by period). */
-    memset(&v[L->loan0], 0, (size_t)(L->coverage0 - L->loan0) * sizeof(double));
-    memset(&v[L->defaults0], 0, (size_t)L->n_periods * sizeof(double));
-    for (int j = 0; j < w->real->n_defaults; j++) {
-        int i = w->real->order[j];
-        double loss = loan_credit_loss(w, i);
-        credit += loss;
-        v[L->loan0 + 2 * i] = 1.0;
-        v[L->loan0 + 2 * i + 1] = loss;
-        double ratio = deal->loans[i].balance[w->real->default_period[i] - 1] / deal->pool_balance;
-        for (int t = w->real->default_period[i]; t <= deal->legal_final; t++) {
-            v[L->period0 + t - 1] += ratio;
-            v[L->defaults0 + t - 1] += 1.0;
-        }
-    }
+    loan_record(w, &credit);
+    default_record(w);
     double senior = 0.0, sub = 0.0;
     for (int k = 0; k < deal->n_tranches; k++) {
         double lost = w->acc.loss[k] + w->acc.interest_loss[k];
@@ -370,16 +401,28 @@ static int first_event(const ipabs_mc_path *w)
     return e;
 }
 
-ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
-                              ipabs_error *err)
+/* Restart w's state from the no-default path's after period p. */
+static void restart_state(ipabs_mc_path *w, int p)
+{
+    if (w->baseline->loans_fixed) /* w's loan entries are state[0]'s */
+        ipabs_state_copy_loans(w->deal, w->state, w->baseline->state[p], NULL, 0);
+    else
+        ipabs_state_copy(w->deal, w->state, w->baseline->state[p]);
+}
+
+/* Put back the no-default entries of the loans the path touched, which
+ * are among the defaults it lists. */
+static void clean_state(ipabs_mc_path *w)
+{
+    if (w->baseline->loans_fixed)
+        ipabs_state_copy_loans(w->deal, w->state, w->baseline->state[0],
+                               w->real->order, w->real->n_defaults);
+}
+
+static ipabs_status run_periods(ipabs_mc_path *w, int e, uint64_t index,
+                                ipabs_error *err)
 {
     const ipabs_deal *deal = w->deal;
-    int e = w->baseline != NULL ? first_event(w) : 1;
-    acc_reset(w);
-    if (w->baseline != NULL)
-        ipabs_state_copy(deal, w->state, w->baseline->state[e - 1]);
-    else
-        ipabs_state_reset(deal, w->state);
     for (int t = 1; t < e && t <= deal->legal_final; t++)
         acc_period(w, &w->baseline->flows[t - 1], t);
     for (int t = e; t <= deal->legal_final && !w->state->ended; t++) {
@@ -393,6 +436,23 @@ ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
         }
         acc_period(w, &w->flows, t);
     }
+    return IPABS_OK;
+}
+
+ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
+                              ipabs_error *err)
+{
+    int e = w->baseline != NULL ? first_event(w) : 1;
+    acc_reset(w);
+    if (w->baseline != NULL)
+        restart_state(w, e - 1);
+    else
+        ipabs_state_reset(w->deal, w->state);
+    ipabs_status s = run_periods(w, e, index, err);
+    if (w->baseline != NULL)
+        clean_state(w);
+    if (s != IPABS_OK)
+        return s;
     finish_record(w, e);
     return IPABS_OK;
 }
@@ -470,6 +530,9 @@ mc_baseline *mc_baseline_build(const ipabs_deal *deal,
         goto fail_quiet;
     memcpy(b->values, w->values, (size_t)w->layout.count * sizeof(double));
     memcpy(b->cf, w->acc.cf, (size_t)deal->n_tranches * (size_t)T * sizeof(double));
+    b->loans_fixed = true;
+    for (int p = 1; p <= T; p++)
+        b->loans_fixed &= ipabs_state_same_loans(deal, b->state[p], b->state[0]);
     ipabs_mc_path_free(w);
     return b;
 fail:
