@@ -35,20 +35,26 @@ double batch_recovery(const ipabs_model_plan *plan, int loan, double z0, double 
 }
 
 /* Each event path's defaulting loans, by loan index, then their periods.
- * A pair is written for every loan and kept only if the loan defaults:
- * no branch on the outcome, which is unpredictable by design. */
+ * The screen counted each path's defaults, which places every path's
+ * pairs; the loans are then visited row by row (a row of the batch is
+ * contiguous, where a path's latent variables are one row apart, a cache
+ * line each in a large pool). */
 static void collect_defaults(const ipabs_model_plan *plan, batch_ws *b)
 {
     int T1 = plan->legal_final + 1, nf = plan->n_factors, cap = b->cap, n = 0;
+    int *next = b->event_next;
     for (int e = 0; e < b->n_events; e++) {
-        const double *x = &b->z[(size_t)nf * cap + b->event_path[e]];
-        b->event_first[e] = n;
-        for (int i = 0; i < plan->n_loans; i++) {
-            b->pair_loan[n] = i;
-            n += x[(size_t)i * cap] <= plan->threshold[(size_t)i * T1 + plan->term[i]];
-        }
+        b->event_first[e] = next[e] = n;
+        n += b->n_default[b->event_path[e]];
     }
     b->event_first[b->n_events] = n;
+    for (int i = 0; i < plan->n_loans; i++) {
+        const double *x = &b->z[(size_t)(nf + i) * cap];
+        double thr = plan->threshold[(size_t)i * T1 + plan->term[i]];
+        for (int e = 0; e < b->n_events; e++)
+            if (x[b->event_path[e]] <= thr)
+                b->pair_loan[next[e]++] = i;
+    }
     for (int e = 0; e < b->n_events; e++)
         for (int k = b->event_first[e]; k < b->event_first[e + 1]; k++) {
             int i = b->pair_loan[k];

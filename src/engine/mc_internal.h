@@ -46,6 +46,7 @@ struct ipabs_mc_path {
     int *loans_set;             /* the loans whose entries of values are set */
     int n_loans_set;
     double *static_tranche;     /* scratch: static loss by tranche */
+    double *loan_static_loss;   /* ipabs_static_loss of each loan, in a row */
     double *discount;           /* by tranche and period: (1 + c/f)^-t */
     double *g_discount;         /* by period, at tranche 0's coupon */
 };

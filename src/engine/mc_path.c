@@ -45,6 +45,7 @@ void ipabs_mc_path_free(ipabs_mc_path *w)
     free(w->values);
     free(w->loans_set);
     free(w->static_tranche);
+    free(w->loan_static_loss);
     free(w->discount);
     free(w->g_discount);
     free(w);
@@ -83,11 +84,12 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
     w->values = calloc((size_t)w->layout.count, sizeof(double));
     w->loans_set = calloc((size_t)deal->n_loans + 1, sizeof(int));
     w->static_tranche = calloc(K, sizeof(double));
+    w->loan_static_loss = calloc((size_t)deal->n_loans + 1, sizeof(double));
     w->discount = calloc(K * (T + 1), sizeof(double));
     w->g_discount = calloc(T + 1, sizeof(double));
     if (!w->rng || !w->factors || !w->real || !w->state || !w->acc.cash ||
         !w->acc.cf || !w->acc.interest_short || !w->values || !w->loans_set ||
-        !w->static_tranche || !w->discount || !w->g_discount ||
+        !w->static_tranche || !w->loan_static_loss || !w->discount || !w->g_discount ||
         ipabs_flows_init(deal, &w->flows) != IPABS_OK)
         goto nomem;
     w->acc.principal = w->acc.cash + K;
@@ -96,6 +98,8 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
     w->acc.interest_loss = w->acc.cash + 4 * K;
     w->acc.loss_pv = w->acc.cash + 5 * K;
     discount_factors(w);
+    for (int i = 0; i < deal->n_loans; i++)
+        w->loan_static_loss[i] = ipabs_static_loss(&deal->loans[i]);
     return w;
 nomem:
     ipabs_mc_path_free(w);
@@ -205,7 +209,7 @@ static double pool_static_loss(const ipabs_mc_path *w)
 {
     double loss = 0.0;
     for (int j = 0; j < w->real->n_defaults; j++)
-        loss += ipabs_static_loss(&w->deal->loans[w->real->order[j]]);
+        loss += w->loan_static_loss[w->real->order[j]];
     return loss;
 }
 
