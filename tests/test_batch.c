@@ -102,7 +102,9 @@ static void batch_equals_replay(const char *scenario)
         for (int p = 0; p < b->cap; p++) {
             ipabs_model_sample(d, plan, r, seed, first + (uint64_t)p, z, rs, NULL);
             bool event = rs->n_defaults > 0 || rs->guarantor_default_period > 0;
-            cr_assert_eq(b->event[p], event, "%s path %d: event flag", scenario, p);
+            cr_assert_eq(b->n_default[p] + b->g_default[p] > 0, event,
+                         "%s path %d: event flag", scenario, p);
+            cr_assert_eq(b->n_default[p], rs->n_defaults, "%s path %d: defaults", scenario, p);
             if (!event)
                 continue;
             cr_assert_eq(b->event_path[e], p);

@@ -138,6 +138,16 @@ ipabs_state *ipabs_state_alloc(const ipabs_deal *deal);
 void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st);
 void ipabs_state_copy(const ipabs_deal *deal, ipabs_state *dst,
                       const ipabs_state *src);
+/* ipabs_state_copy for a dst that already equals src on every loan but the
+ * n listed (duplicates allowed): only those loans' entries of the per-loan
+ * arrays are copied, so a restart costs O(tranches + expenses + n), not
+ * O(loans).  The Monte Carlo restarts each path this way from the
+ * no-default path, whose per-loan entries never change. */
+void ipabs_state_copy_loans(const ipabs_deal *deal, ipabs_state *dst,
+                            const ipabs_state *src, const int *loans, int n);
+/* True if a and b agree on every per-loan entry (exactly). */
+bool ipabs_state_same_loans(const ipabs_deal *deal, const ipabs_state *a,
+                            const ipabs_state *b);
 void ipabs_state_free(ipabs_state *st);
 ipabs_status ipabs_flows_init(const ipabs_deal *deal, ipabs_period_flows *fl);
 void ipabs_flows_release(ipabs_period_flows *fl);

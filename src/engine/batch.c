@@ -23,10 +23,12 @@ void batch_ws_free(batch_ws *b)
         return;
     free(b->z);
     free(b->mix);
-    free(b->event);
+    free(b->n_default);
+    free(b->g_default);
     free(b->event_path);
     free(b->records);
     free(b->event_first);
+    free(b->event_next);
     free(b->pair_loan);
     free(b->pair_period);
     free(b->pair_recovery);
@@ -51,21 +53,23 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     /* Rows rounded up to whole Philox blocks (batch_draw.c). */
     b->z = calloc((size_t)(b->n_normals + 3) / 4 * 4 * cap, sizeof(double));
     b->mix = calloc(cap, sizeof(double));
-    b->event = calloc(cap, 1);
+    b->n_default = calloc(cap, sizeof(int));
+    b->g_default = calloc(cap, sizeof(int));
     b->event_path = calloc(cap, sizeof(int));
     b->records = calloc((size_t)b->record_size * cap, sizeof(double));
     b->mixing_rng = ipabs_stream_alloc();
     b->pair_cap = b->cap * (plan->n_loans > 0 ? plan->n_loans : 1);
     size_t pairs = (size_t)b->pair_cap + BATCH_LANES;
     b->event_first = calloc(cap + 1, sizeof(int));
+    b->event_next = calloc(cap, sizeof(int));
     b->pair_loan = calloc(pairs, sizeof(int));
     b->pair_period = calloc(pairs, sizeof(int));
     b->pair_recovery = calloc(pairs, sizeof(double));
     b->gather_path = calloc(pairs, sizeof(uint64_t));
     b->gather_j = calloc(pairs, sizeof(uint32_t));
     b->gather_normal = calloc(pairs, sizeof(double));
-    if (!b->z || !b->mix || !b->event || !b->event_path || !b->records ||
-        !b->mixing_rng || !b->event_first || !b->pair_loan || !b->pair_period ||
+    if (!b->z || !b->mix || !b->n_default || !b->g_default || !b->event_path || !b->records ||
+        !b->mixing_rng || !b->event_first || !b->event_next || !b->pair_loan || !b->pair_period ||
         !b->pair_recovery || !b->gather_path || !b->gather_j || !b->gather_normal) {
         batch_ws_free(b);
         return NULL;
@@ -78,6 +82,7 @@ ipabs_status batch_run_chunk(ipabs_mc_path *w, batch_ws *b,
                              long long first, long long last, chunk_acc *c,
                              ipabs_error *err)
 {
+    uint64_t events = 0;
     for (long long p = first; p < last; p += b->cap) {
         int n = last - p < b->cap ? (int)(last - p) : b->cap;
         batch_draw(w->plan, seed, (uint64_t)p, n, b);
@@ -87,7 +92,9 @@ ipabs_status batch_run_chunk(ipabs_mc_path *w, batch_ws *b,
         if (s != IPABS_OK)
             return s;
         batch_measures(m, b, n, c);
+        events += (uint64_t)b->n_events;
     }
+    batch_measures_loans(m, events, c);
     return IPABS_OK;
 }
 

@@ -54,12 +54,14 @@ typedef struct batch_ws {
     int simd;                /* the draw kernel's width */
     double *z;               /* [j * cap + p]; loan rows hold X_i after screening */
     double *mix;             /* sqrt(W) by path */
-    unsigned char *event;    /* by path: a default or the guarantor's failure */
+    int *n_default;          /* by path: loans that default (screen) */
+    int *g_default;          /* by path: 1 if the guarantor fails */
     int n_events;
     int *event_path;         /* batch offsets of the event paths, ascending */
     /* The defaults of the event paths: event e's are pairs event_first[e]
      * .. event_first[e + 1] - 1, by loan index. */
     int *event_first;        /* cap + 1 */
+    int *event_next;         /* cap: scratch, the next pair of each event */
     int *pair_loan, *pair_period;
     double *pair_recovery;   /* the realised fraction of the loan's IP value */
     int pair_cap;            /* cap x loans */
@@ -83,7 +85,8 @@ void batch_ws_free(batch_ws *b); /* NULL is a no-op */
  * into b->mix. */
 void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
                 int n, batch_ws *b);
-/* Latent variables into the loan rows of b->z, b->event, the event list. */
+/* Latent variables into the loan rows of b->z, the defaults by path, the
+ * event list. */
 void batch_screen(const ipabs_model_plan *plan, int n, batch_ws *b);
 /* The defaults of the event paths (periods, in pairs) and their
  * recoveries, drawn in SIMD lanes, only for the loans that default. */
@@ -129,6 +132,11 @@ void batch_tracker_values(const ipabs_mc_layout *L, const double *v, double *out
 /* The batch (n paths, events recorded) into the chunk's sums. */
 void batch_measures(const batch_measure_ctx *m, const batch_ws *b, int n,
                     chunk_acc *c);
+/* The count of the loan entries, once per chunk: every event path's
+ * record has them (batch_measures adds only the defaulting loans' values,
+ * the others being the no-default record's zeros). */
+void batch_measures_loans(const batch_measure_ctx *m, uint64_t events,
+                          chunk_acc *c);
 
 /* Paths first .. last - 1 of one chunk through the stages, batch by batch. */
 ipabs_status batch_run_chunk(ipabs_mc_path *w, batch_ws *b,

@@ -39,17 +39,35 @@ static void add_static_loss(chunk_acc *c, double loss, double pool)
         c->loss_bucket[b]++;
 }
 
-static void add_record(const batch_measure_ctx *m, const double *v, chunk_acc *c)
+static void add_value(const batch_measure_ctx *m, const double *v, int j,
+                      chunk_acc *c)
+{
+    if (isnan(v[j]))
+        return;
+    double x = v[j] - (isnan(m->base[j]) ? 0.0 : m->base[j]);
+    c->s1[j] += x;
+    c->s2[j] += x * x;
+    c->cnt[j] += 1.0;
+}
+
+/* The loan entries are those of the defaulting loans only (listed by
+ * loans[0..n_loans)); the others are zero, as in the no-default record, so
+ * they add zero to the sums, and their count is the chunk's number of
+ * event paths, set once by batch_measures_loans(). */
+static void add_record(const batch_measure_ctx *m, const double *v,
+                       const int *loans, int n_loans, chunk_acc *c)
 {
     const ipabs_mc_layout *L = m->layout;
-    for (int j = 0; j < L->count; j++) {
-        if (isnan(v[j]))
-            continue;
-        double x = v[j] - (isnan(m->base[j]) ? 0.0 : m->base[j]);
-        c->s1[j] += x;
-        c->s2[j] += x * x;
-        c->cnt[j] += 1.0;
-    }
+    for (int j = 0; j < L->loan0; j++)
+        add_value(m, v, j, c);
+    for (int k = 0; k < n_loans; k++)
+        for (int j = L->loan0 + 2 * loans[k]; j < L->loan0 + 2 * loans[k] + 2; j++) {
+            double x = v[j] - m->base[j];
+            c->s1[j] += x;
+            c->s2[j] += x * x;
+        }
+    for (int j = L->period0; j < L->count; j++)
+        add_value(m, v, j, c);
     c->default_count[(int)v[L->pool0 + IPABS_PM_DEFAULTS]]++;
     for (int p = 0; p < L->n_periods; p++)
         c->count_by_period[(size_t)p * (L->n_loans + 1) + (size_t)v[L->defaults0 + p]]++;
@@ -63,5 +81,15 @@ void batch_measures(const batch_measure_ctx *m, const batch_ws *b, int n,
     c->n += (uint64_t)n;
     c->fast += (uint64_t)(n - b->n_events);
     for (int e = 0; e < b->n_events; e++)
-        add_record(m, &b->records[(size_t)e * b->record_size], c);
+        add_record(m, &b->records[(size_t)e * b->record_size],
+                   &b->pair_loan[b->event_first[e]],
+                   b->event_first[e + 1] - b->event_first[e], c);
+}
+
+void batch_measures_loans(const batch_measure_ctx *m, uint64_t events,
+                          chunk_acc *c)
+{
+    const ipabs_mc_layout *L = m->layout;
+    for (int j = L->loan0; j < L->period0; j++)
+        c->cnt[j] += (double)events;
 }

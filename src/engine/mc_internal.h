@@ -6,8 +6,6 @@
 #ifndef IPABS_MC_INTERNAL_H
 #define IPABS_MC_INTERNAL_H
 
-#include <gsl/gsl_roots.h>
-
 #include "ipabs/montecarlo.h"
 
 /* The no-default path: state after each period and each period's flows. */
@@ -16,6 +14,11 @@ typedef struct mc_baseline {
     ipabs_state **state;        /* [0..T]: state after period p */
     ipabs_period_flows *flows;  /* [0..T-1]: flows of period p + 1 */
     double *values;             /* its measure record */
+    double *cf;                 /* [k * T + t - 1]: cash to class k in period t */
+    /* The per-loan entries of state[p] are those of state[0] for every p
+     * (nobody defaults), so a path restarts from state[p] by copying only
+     * the loans it touched (ipabs_state_copy_loans). */
+    bool loans_fixed;
 } mc_baseline;
 
 /* Sums of a path's flows, period by period. */
@@ -39,11 +42,13 @@ struct ipabs_mc_path {
     ipabs_state *state;
     ipabs_period_flows flows;
     path_acc acc;
-    double *values;
+    double *values;             /* loan entries: nonzero only for loans_set */
+    int *loans_set;             /* the loans whose entries of values are set */
+    int n_loans_set;
     double *static_tranche;     /* scratch: static loss by tranche */
+    double *loan_static_loss;   /* ipabs_static_loss of each loan, in a row */
     double *discount;           /* by tranche and period: (1 + c/f)^-t */
     double *g_discount;         /* by period, at tranche 0's coupon */
-    gsl_root_fdfsolver *solver;
 };
 
 mc_baseline *mc_baseline_build(const ipabs_deal *deal,
@@ -57,5 +62,13 @@ ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
 ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
                                   const ipabs_model_plan *plan,
                                   ipabs_error *err);
+
+/* Annual yield y, compounded `frequency` times a year, at which the cash
+ * flows cf[0..n-1] (period 1..n, non-negative) are worth `price`:
+ * sum cf_t (1 + y/f)^-t = price.  guess: a yield to start from if the path
+ * earned at least that (the no-default path's), or NaN.  No cash at all:
+ * -1 (-100%); no convergence in 100 Newton steps: NaN.  mc_yield.c. */
+double mc_yield_at_par(const double *cf, int n, int frequency, double price,
+                       double coupon, double guess);
 
 #endif

@@ -3,7 +3,6 @@
  * from the no-default state before the path's first event), and reduce the
  * period flows to the path's record of measures.
  */
-#include <gsl/gsl_errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +43,11 @@ void ipabs_mc_path_free(ipabs_mc_path *w)
     free(w->acc.cf);
     free(w->acc.interest_short);
     free(w->values);
+    free(w->loans_set);
     free(w->static_tranche);
+    free(w->loan_static_loss);
     free(w->discount);
     free(w->g_discount);
-    if (w->solver != NULL)
-        gsl_root_fdfsolver_free(w->solver);
     free(w);
 }
 
@@ -83,13 +82,14 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
     w->acc.cf = calloc(K * T, sizeof(double));
     w->acc.interest_short = calloc(K, 1);
     w->values = calloc((size_t)w->layout.count, sizeof(double));
+    w->loans_set = calloc((size_t)deal->n_loans + 1, sizeof(int));
     w->static_tranche = calloc(K, sizeof(double));
+    w->loan_static_loss = calloc((size_t)deal->n_loans + 1, sizeof(double));
     w->discount = calloc(K * (T + 1), sizeof(double));
     w->g_discount = calloc(T + 1, sizeof(double));
-    w->solver = gsl_root_fdfsolver_alloc(gsl_root_fdfsolver_newton);
     if (!w->rng || !w->factors || !w->real || !w->state || !w->acc.cash ||
-        !w->acc.cf || !w->acc.interest_short || !w->values ||
-        !w->static_tranche || !w->discount || !w->g_discount || !w->solver ||
+        !w->acc.cf || !w->acc.interest_short || !w->values || !w->loans_set ||
+        !w->static_tranche || !w->loan_static_loss || !w->discount || !w->g_discount ||
         ipabs_flows_init(deal, &w->flows) != IPABS_OK)
         goto nomem;
     w->acc.principal = w->acc.cash + K;
@@ -98,6 +98,8 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
     w->acc.interest_loss = w->acc.cash + 4 * K;
     w->acc.loss_pv = w->acc.cash + 5 * K;
     discount_factors(w);
+    for (int i = 0; i < deal->n_loans; i++)
+        w->loan_static_loss[i] = ipabs_static_loss(&deal->loans[i]);
     return w;
 nomem:
     ipabs_mc_path_free(w);
@@ -201,85 +203,13 @@ static void acc_period(ipabs_mc_path *w, const ipabs_period_flows *fl, int t)
     coverage_period(w, fl, t);
 }
 
-/* ---- yield at par --------------------------------------------------------- */
-
-typedef struct irr_params {
-    const double *cf;
-    int n;
-    double price;
-} irr_params;
-
-static double irr_f(double v, void *p)
-{
-    const irr_params *q = p;
-    double s = 0.0;
-    for (int t = q->n - 1; t >= 0; t--) /* Horner: sum cf_t v^(t+1) */
-        s = (s + q->cf[t]) * v;
-    return s - q->price;
-}
-
-static void irr_fdf(double v, void *p, double *f, double *df)
-{
-    const irr_params *q = p;
-    double s = 0.0, ds = 0.0;
-    for (int t = q->n - 1; t >= 0; t--) {
-        ds = ds * v + s + q->cf[t];
-        s = (s + q->cf[t]) * v;
-    }
-    *f = s - q->price;
-    *df = ds;
-}
-
-static double irr_df(double v, void *p)
-{
-    double f, df;
-    irr_fdf(v, p, &f, &df);
-    return df;
-}
-
-/* Annual yield y (compounded f times a year) with sum cf_t (1 + y/f)^-t =
- * price.  The cash flows are non-negative, so in v = 1/(1 + y/f) the
- * function is increasing and convex: Newton from a point right of the root
- * converges monotonically.  No cash at all: -100%. */
-static double yield_at_par(ipabs_mc_path *w, const double *cf, double price,
-                           double coupon, double guess)
-{
-    int f = w->deal->frequency, n = w->deal->legal_final;
-    while (n > 0 && cf[n - 1] == 0.0)
-        n--; /* the plan's last cash: later periods add nothing */
-    if (n == 0)
-        return -1.0;
-    irr_params p = {cf, n, price};
-    /* Start right of the root: at the no-default path's yield when the path
-     * earned at least that (the root is then close), else at the coupon's
-     * discount factor, else from 1 upwards. */
-    double v = isnan(guess) ? 1.0 / (1.0 + coupon / f) : 1.0 / (1.0 + guess / f);
-    if (irr_f(v, &p) < 0.0)
-        v = 1.0 / (1.0 + coupon / f);
-    if (irr_f(v, &p) < 0.0)
-        for (v = 1.0; irr_f(v, &p) < 0.0 && v < 1e6; v *= 2.0)
-            ;
-    gsl_function_fdf fdf = {irr_f, irr_df, irr_fdf, &p};
-    if (gsl_root_fdfsolver_set(w->solver, &fdf, v) != GSL_SUCCESS)
-        return NAN;
-    for (int it = 0; it < 100; it++) {
-        double v0 = gsl_root_fdfsolver_root(w->solver);
-        if (gsl_root_fdfsolver_iterate(w->solver) != GSL_SUCCESS)
-            return NAN;
-        v = gsl_root_fdfsolver_root(w->solver);
-        if (gsl_root_test_delta(v, v0, 0.0, 1e-13) == GSL_SUCCESS)
-            return f * (1.0 / v - 1.0);
-    }
-    return NAN;
-}
-
 /* ---- the record ----------------------------------------------------------- */
 
 static double pool_static_loss(const ipabs_mc_path *w)
 {
     double loss = 0.0;
     for (int j = 0; j < w->real->n_defaults; j++)
-        loss += ipabs_static_loss(&w->deal->loans[w->real->order[j]]);
+        loss += w->loan_static_loss[w->real->order[j]];
     return loss;
 }
 
@@ -298,24 +228,22 @@ static void allocate_static(ipabs_mc_path *w, double loss)
     }
 }
 
-static bool same_as_baseline(const ipabs_mc_path *w, int k)
+/* Class k's cash flows equal the no-default path's, exactly (then so does
+ * its yield).  Periods before the path's first event were copied from the
+ * no-default path. */
+static bool same_as_baseline(const ipabs_mc_path *w, int k, int first)
 {
     if (w->baseline == NULL)
         return false;
     int T = w->deal->legal_final;
-    const double *cf = &w->acc.cf[k * T];
-    for (int t = 0; t < T; t++) {
-        const ipabs_period_flows *fl = &w->baseline->flows[t];
-        int holder = k == w->deal->n_tranches - 1 && k >= w->deal->n_senior;
-        double b = fl->interest_paid[k] + fl->principal_paid[k] +
-                   (holder ? fl->residual : 0.0);
-        if (cf[t] != b)
+    const double *cf = &w->acc.cf[k * T], *b = &w->baseline->cf[k * T];
+    for (int t = first - 1; t < T; t++)
+        if (cf[t] != b[t])
             return false;
-    }
     return true;
 }
 
-static void tranche_record(ipabs_mc_path *w)
+static void tranche_record(ipabs_mc_path *w, int first)
 {
     const ipabs_deal *deal = w->deal;
     const path_acc *a = &w->acc;
@@ -333,10 +261,11 @@ static void tranche_record(ipabs_mc_path *w)
         double base = w->baseline != NULL
             ? w->baseline->values[w->layout.tranche0 + k * IPABS_TM_COUNT_ + IPABS_TM_IRR]
             : NAN;
-        v[IPABS_TM_IRR] = same_as_baseline(w, k)
+        v[IPABS_TM_IRR] = same_as_baseline(w, k, first)
             ? base
-            : yield_at_par(w, &a->cf[k * T], deal->tranches[k].balance,
-                           deal->tranches[k].coupon, base);
+            : mc_yield_at_par(&a->cf[k * T], T, deal->frequency,
+                              deal->tranches[k].balance,
+                              deal->tranches[k].coupon, base);
         v[IPABS_TM_STATIC_LOSS] = w->static_tranche[k];
         v[IPABS_TM_STATIC_ANY_LOSS] = w->static_tranche[k] > 0.0;
         /* Half a fen: the write-off of a class that got no principal back
@@ -379,27 +308,56 @@ static double loan_credit_loss(const ipabs_mc_path *w, int i)
     return ead - fmax(0.0, proceeds);
 }
 
+/* The loan entries of the record: zero but for the loans that default,
+ * so only the previous path's are cleared (O(defaults), not O(loans)). */
+static void loan_record(ipabs_mc_path *w, double *credit)
+{
+    const ipabs_mc_layout *L = &w->layout;
+    double *v = w->values;
+    for (int j = 0; j < w->n_loans_set; j++) {
+        v[L->loan0 + 2 * w->loans_set[j]] = 0.0;
+        v[L->loan0 + 2 * w->loans_set[j] + 1] = 0.0;
+    }
+    for (int j = 0; j < w->real->n_defaults; j++) {
+        int i = w->real->order[j];
+        double loss = loan_credit_loss(w, i);
+        *credit += loss;
+        v[L->loan0 + 2 * i] = 1.0;
+        v[L->loan0 + 2 * i + 1] = loss;
+        w->loans_set[j] = i;
+    }
+    w->n_loans_set = w->real->n_defaults;
+}
+
+/* Default ratio and count by period: the defaults are in period order, so
+ * those of periods <= t are a prefix of the list, and the running sums
+ * (in the list's order, as a period-by-period sum would add them) give
+ * each period's value in O(defaults + periods). */
+static void default_record(ipabs_mc_path *w)
+{
+    const ipabs_deal *deal = w->deal;
+    const ipabs_mc_layout *L = &w->layout;
+    const ipabs_realisation *r = w->real;
+    double *v = w->values, ratio = 0.0;
+    int j = 0;
+    for (int t = 1; t <= deal->legal_final; t++) {
+        for (; j < r->n_defaults && r->default_period[r->order[j]] <= t; j++) {
+            int i = r->order[j];
+            ratio += deal->loans[i].balance[r->default_period[i] - 1] / deal->pool_balance;
+        }
+        v[L->period0 + t - 1] = ratio;
+        v[L->defaults0 + t - 1] = j;
+    }
+}
+
 static void pool_and_loan_record(ipabs_mc_path *w, double static_loss)
 {
     const ipabs_deal *deal = w->deal;
     const ipabs_mc_layout *L = &w->layout;
     double *v = w->values;
     double credit = 0.0;
-    /* Loans, default ratios and counts by period (coverage is set by period). */
-    memset(&v[L->loan0], 0, (size_t)(L->coverage0 - L->loan0) * sizeof(double));
-    memset(&v[L->defaults0], 0, (size_t)L->n_periods * sizeof(double));
-    for (int j = 0; j < w->real->n_defaults; j++) {
-        int i = w->real->order[j];
-        double loss = loan_credit_loss(w, i);
-        credit += loss;
-        v[L->loan0 + 2 * i] = 1.0;
-        v[L->loan0 + 2 * i + 1] = loss;
-        double ratio = deal->loans[i].balance[w->real->default_period[i] - 1] / deal->pool_balance;
-        for (int t = w->real->default_period[i]; t <= deal->legal_final; t++) {
-            v[L->period0 + t - 1] += ratio;
-            v[L->defaults0 + t - 1] += 1.0;
-        }
-    }
+    loan_record(w, &credit);
+    default_record(w);
     double senior = 0.0, sub = 0.0;
     for (int k = 0; k < deal->n_tranches; k++) {
         double lost = w->acc.loss[k] + w->acc.interest_loss[k];
@@ -425,11 +383,11 @@ static void pool_and_loan_record(ipabs_mc_path *w, double static_loss)
     p[IPABS_PM_MIN_COVERAGE] = least;
 }
 
-static void finish_record(ipabs_mc_path *w)
+static void finish_record(ipabs_mc_path *w, int first)
 {
     double static_loss = pool_static_loss(w);
     allocate_static(w, static_loss);
-    tranche_record(w);
+    tranche_record(w, first);
     guarantor_record(w);
     pool_and_loan_record(w, static_loss);
 }
@@ -447,16 +405,28 @@ static int first_event(const ipabs_mc_path *w)
     return e;
 }
 
-ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
-                              ipabs_error *err)
+/* Restart w's state from the no-default path's after period p. */
+static void restart_state(ipabs_mc_path *w, int p)
+{
+    if (w->baseline->loans_fixed) /* w's loan entries are state[0]'s */
+        ipabs_state_copy_loans(w->deal, w->state, w->baseline->state[p], NULL, 0);
+    else
+        ipabs_state_copy(w->deal, w->state, w->baseline->state[p]);
+}
+
+/* Put back the no-default entries of the loans the path touched, which
+ * are among the defaults it lists. */
+static void clean_state(ipabs_mc_path *w)
+{
+    if (w->baseline->loans_fixed)
+        ipabs_state_copy_loans(w->deal, w->state, w->baseline->state[0],
+                               w->real->order, w->real->n_defaults);
+}
+
+static ipabs_status run_periods(ipabs_mc_path *w, int e, uint64_t index,
+                                ipabs_error *err)
 {
     const ipabs_deal *deal = w->deal;
-    int e = w->baseline != NULL ? first_event(w) : 1;
-    acc_reset(w);
-    if (w->baseline != NULL)
-        ipabs_state_copy(deal, w->state, w->baseline->state[e - 1]);
-    else
-        ipabs_state_reset(deal, w->state);
     for (int t = 1; t < e && t <= deal->legal_final; t++)
         acc_period(w, &w->baseline->flows[t - 1], t);
     for (int t = e; t <= deal->legal_final && !w->state->ended; t++) {
@@ -470,7 +440,24 @@ ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
         }
         acc_period(w, &w->flows, t);
     }
-    finish_record(w);
+    return IPABS_OK;
+}
+
+ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
+                              ipabs_error *err)
+{
+    int e = w->baseline != NULL ? first_event(w) : 1;
+    acc_reset(w);
+    if (w->baseline != NULL)
+        restart_state(w, e - 1);
+    else
+        ipabs_state_reset(w->deal, w->state);
+    ipabs_status s = run_periods(w, e, index, err);
+    if (w->baseline != NULL)
+        clean_state(w);
+    if (s != IPABS_OK)
+        return s;
+    finish_record(w, e);
     return IPABS_OK;
 }
 
@@ -501,6 +488,7 @@ void mc_baseline_free(mc_baseline *b, const ipabs_deal *deal)
     free(b->state);
     free(b->flows);
     free(b->values);
+    free(b->cf);
     free(b);
 }
 
@@ -530,7 +518,8 @@ mc_baseline *mc_baseline_build(const ipabs_deal *deal,
     b->state = calloc((size_t)T + 1, sizeof *b->state);
     b->flows = calloc((size_t)T, sizeof *b->flows);
     b->values = calloc((size_t)w->layout.count, sizeof(double));
-    if (!b->state || !b->flows || !b->values)
+    b->cf = calloc((size_t)deal->n_tranches * (size_t)T + 1, sizeof(double));
+    if (!b->state || !b->flows || !b->values || !b->cf)
         goto fail;
     for (int p = 0; p <= T; p++)
         if ((b->state[p] = ipabs_state_alloc(deal)) == NULL)
@@ -544,6 +533,10 @@ mc_baseline *mc_baseline_build(const ipabs_deal *deal,
         mc_path_evaluate(w, 0, err) != IPABS_OK)
         goto fail_quiet;
     memcpy(b->values, w->values, (size_t)w->layout.count * sizeof(double));
+    memcpy(b->cf, w->acc.cf, (size_t)deal->n_tranches * (size_t)T * sizeof(double));
+    b->loans_fixed = true;
+    for (int p = 1; p <= T; p++)
+        b->loans_fixed &= ipabs_state_same_loans(deal, b->state[p], b->state[0]);
     ipabs_mc_path_free(w);
     return b;
 fail:

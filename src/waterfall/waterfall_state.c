@@ -129,10 +129,12 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
     st->called = 0;
 }
 
-void ipabs_state_copy(const ipabs_deal *deal, ipabs_state *dst,
-                      const ipabs_state *src)
+/* Everything but the per-loan arrays: the scalars and the short arrays
+ * (expenses, tranches), into dst's own storage. */
+static void state_copy_fixed(const ipabs_deal *deal, ipabs_state *dst,
+                             const ipabs_state *src)
 {
-    size_t n = (size_t)deal->n_loans, k = (size_t)deal->n_tranches;
+    size_t k = (size_t)deal->n_tranches;
     ipabs_state keep = *dst; /* the destination's own arrays */
     *dst = *src;
     dst->ead = keep.ead;
@@ -142,14 +144,44 @@ void ipabs_state_copy(const ipabs_deal *deal, ipabs_state *dst,
     dst->expense_arrears = keep.expense_arrears;
     dst->tranche_balance = keep.tranche_balance;
     dst->interest_arrears = keep.interest_arrears;
-    memcpy(dst->ead, src->ead, n * sizeof(double));
-    memcpy(dst->guarantor_paid, src->guarantor_paid, n * sizeof(double));
-    memcpy(dst->plan_recovered, src->plan_recovered, n * sizeof(double));
-    memcpy(dst->scale, src->scale, n * sizeof(double));
     memcpy(dst->expense_arrears, src->expense_arrears,
            (size_t)deal->n_expenses * sizeof(double));
     memcpy(dst->tranche_balance, src->tranche_balance, k * sizeof(double));
     memcpy(dst->interest_arrears, src->interest_arrears, k * sizeof(double));
+}
+
+void ipabs_state_copy(const ipabs_deal *deal, ipabs_state *dst,
+                      const ipabs_state *src)
+{
+    size_t n = (size_t)deal->n_loans;
+    state_copy_fixed(deal, dst, src);
+    memcpy(dst->ead, src->ead, n * sizeof(double));
+    memcpy(dst->guarantor_paid, src->guarantor_paid, n * sizeof(double));
+    memcpy(dst->plan_recovered, src->plan_recovered, n * sizeof(double));
+    memcpy(dst->scale, src->scale, n * sizeof(double));
+}
+
+void ipabs_state_copy_loans(const ipabs_deal *deal, ipabs_state *dst,
+                            const ipabs_state *src, const int *loans, int n)
+{
+    state_copy_fixed(deal, dst, src);
+    for (int j = 0; j < n; j++) {
+        int i = loans[j];
+        dst->ead[i] = src->ead[i];
+        dst->guarantor_paid[i] = src->guarantor_paid[i];
+        dst->plan_recovered[i] = src->plan_recovered[i];
+        dst->scale[i] = src->scale[i];
+    }
+}
+
+bool ipabs_state_same_loans(const ipabs_deal *deal, const ipabs_state *a,
+                            const ipabs_state *b)
+{
+    for (int i = 0; i < deal->n_loans; i++)
+        if (a->ead[i] != b->ead[i] || a->guarantor_paid[i] != b->guarantor_paid[i] ||
+            a->plan_recovered[i] != b->plan_recovered[i] || a->scale[i] != b->scale[i])
+            return false;
+    return true;
 }
 
 void ipabs_state_free(ipabs_state *st)
