@@ -96,6 +96,13 @@ typedef struct ipabs_model_plan {
     bool guarantor_can_default;
     /* recovery tie to the global factor */
     double rec_b, rec_c;
+    /* importance sampling (model.importance auto; docs/measures.md): the
+     * global factor Z_0 and the guarantor's own normal are drawn from
+     * N(mu, 1) instead of N(0, 1), and each path carries the likelihood
+     * ratio ipabs_importance_weight().  All zero and false when off. */
+    bool importance;
+    double is_mu0, is_mug;    /* the shifts of Z_0 and of the guarantor's normal */
+    double is_half_norm;      /* (mu0^2 + mug^2) / 2 */
     /* storage */
     int n_tables;
     double *tables;
@@ -107,6 +114,25 @@ typedef struct ipabs_model_plan {
 ipabs_status ipabs_model_plan_build(const ipabs_deal *deal,
                                     ipabs_model_plan **out, ipabs_error *err);
 void ipabs_model_plan_free(ipabs_model_plan *plan); /* NULL is a no-op */
+
+/* ---- importance sampling (importance.c) ----------------------------------- */
+
+/* The mean shifts of the global factor (*mu0) and of the guarantor's
+ * idiosyncratic normal (*mug) for model.importance auto, from the deal and
+ * the plan's thresholds and loadings (the rule is in docs/measures.md):
+ * the most likely point, under the unshifted law, of the senior's loss
+ * as the conditional expected static pool loss and the guarantor's
+ * latent variable see it.  Both 0 when the senior cannot lose or its loss
+ * is not rare.  Pure; never fails. */
+void ipabs_importance_shift(const ipabs_deal *deal, const ipabs_model_plan *plan,
+                            double *mu0, double *mug);
+
+/* The likelihood ratio of a path whose shifted draws are z0 (Z_0 + mu0)
+ * and eg (the guarantor's normal + mug): exp(-(mu0 z0 + mug eg) +
+ * (mu0^2 + mug^2) / 2); exactly 1 when the plan has no importance
+ * sampling.  The batch engine and replay both call it, so a path's
+ * weight is the same bits in both. */
+double ipabs_importance_weight(const ipabs_model_plan *plan, double z0, double eg);
 
 /* ---- random streams ------------------------------------------------------- */
 
@@ -124,6 +150,7 @@ typedef struct ipabs_path_draws {
     double mixing;       /* sqrt(W) */
     double *latent;      /* by loan: X_i */
     double guarantor_latent;
+    double weight;       /* likelihood ratio (1 without importance sampling) */
 } ipabs_path_draws;
 
 ipabs_status ipabs_path_draws_init(const ipabs_model_plan *plan,

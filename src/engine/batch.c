@@ -23,6 +23,7 @@ void batch_ws_free(batch_ws *b)
         return;
     free(b->z);
     free(b->mix);
+    free(b->weight);
     free(b->event);
     free(b->event_path);
     free(b->records);
@@ -51,6 +52,7 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     /* Rows rounded up to whole Philox blocks (batch_draw.c). */
     b->z = calloc((size_t)(b->n_normals + 3) / 4 * 4 * cap, sizeof(double));
     b->mix = calloc(cap, sizeof(double));
+    b->weight = calloc(cap, sizeof(double));
     b->event = calloc(cap, 1);
     b->event_path = calloc(cap, sizeof(int));
     b->records = calloc((size_t)b->record_size * cap, sizeof(double));
@@ -64,7 +66,7 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     b->gather_path = calloc(pairs, sizeof(uint64_t));
     b->gather_j = calloc(pairs, sizeof(uint32_t));
     b->gather_normal = calloc(pairs, sizeof(double));
-    if (!b->z || !b->mix || !b->event || !b->event_path || !b->records ||
+    if (!b->z || !b->mix || !b->weight || !b->event || !b->event_path || !b->records ||
         !b->mixing_rng || !b->event_first || !b->pair_loan || !b->pair_period ||
         !b->pair_recovery || !b->gather_path || !b->gather_j || !b->gather_normal) {
         batch_ws_free(b);

@@ -303,6 +303,21 @@ static void draw_mixing(const ipabs_model_plan *plan, uint64_t seed,
     }
 }
 
+/* Importance sampling: Z_0 and the guarantor's normal drawn from N(mu, 1)
+ * by one addition each (ipabs_model_sample adds the same), and each
+ * path's likelihood ratio, computed outside this file's vector flags by
+ * the function replay calls too. */
+static void draw_shift(const ipabs_model_plan *plan, int n, batch_ws *b)
+{
+    double *z0 = b->z, *eg = &b->z[(size_t)(plan->n_factors + plan->n_loans) * b->cap];
+    for (int p = 0; p < n; p++) {
+        z0[p] += plan->is_mu0;
+        eg[p] += plan->is_mug;
+    }
+    for (int p = 0; p < n; p++)
+        b->weight[p] = ipabs_importance_weight(plan, z0[p], eg[p]);
+}
+
 void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
                 int n, batch_ws *b)
 {
@@ -311,4 +326,6 @@ void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
                     b->cap, b->z};
     run_kernel(b->simd, &job);
     draw_mixing(plan, seed, first, n, b);
+    if (plan->importance)
+        draw_shift(plan, n, b);
 }

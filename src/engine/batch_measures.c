@@ -57,6 +57,38 @@ static void add_record(const batch_measure_ctx *m, const double *v, chunk_acc *c
     batch_tracker_values(L, v, &c->qbuf[(size_t)c->nq++ * m->n_trackers]);
 }
 
+static void add_cell(chunk_acc *c, size_t cell, double w)
+{
+    c->wcells[2 * cell] += w;
+    c->wcells[2 * cell + 1] += w * w;
+}
+
+/* Importance sampling: the weighted sums of one event path (its
+ * unweighted counts are kept by add_record as well). */
+static void add_weighted(const batch_measure_ctx *m, const double *v, double w,
+                         chunk_acc *c)
+{
+    const ipabs_mc_layout *L = m->layout;
+    int M = L->count, n = L->n_loans, T = L->n_periods;
+    double w2 = w * w;
+    for (int j = 0; j < M; j++) {
+        if (isnan(v[j]))
+            continue;
+        double d = v[j] - (isnan(m->base[j]) ? 0.0 : m->base[j]);
+        c->ww[j] += w;
+        c->ww[M + j] += w2;
+        c->ww[2 * M + j] += w * d;
+        c->ww[3 * M + j] += w2 * d;
+        c->ww[4 * M + j] += w2 * d * d;
+    }
+    add_cell(c, batch_cell_count(n, (int)v[L->pool0 + IPABS_PM_DEFAULTS]), w);
+    for (int p = 0; p < T; p++)
+        add_cell(c, batch_cell_by_period(n, p, (int)v[L->defaults0 + p]), w);
+    int b = ipabs_grid_bucket(v[L->pool0 + IPABS_PM_STATIC_LOSS], m->pool_balance,
+                              IPABS_LOSS_BUCKETS);
+    add_cell(c, b < 0 ? batch_cell_loss_zero(n, T) : batch_cell_bucket(n, T, b), w);
+}
+
 void batch_measures(const batch_measure_ctx *m, const batch_ws *b, int n,
                     chunk_acc *c)
 {
@@ -64,4 +96,15 @@ void batch_measures(const batch_measure_ctx *m, const batch_ws *b, int n,
     c->fast += (uint64_t)(n - b->n_events);
     for (int e = 0; e < b->n_events; e++)
         add_record(m, &b->records[(size_t)e * b->record_size], c);
+    if (!m->weighted)
+        return;
+    for (int e = 0; e < b->n_events; e++)
+        add_weighted(m, &b->records[(size_t)e * b->record_size],
+                     b->weight[b->event_path[e]], c);
+    /* The no-event paths in path order: the same sums on every run. */
+    for (int p = 0; p < n; p++)
+        if (!b->event[p]) {
+            c->fast_w += b->weight[p];
+            c->fast_w2 += b->weight[p] * b->weight[p];
+        }
 }

@@ -302,6 +302,11 @@ ipabs_status ipabs_model_plan_build(const ipabs_deal *deal,
         ipabs_model_plan_free(p);
         return s;
     }
+    if (deal->model.importance == IPABS_IMPORTANCE_AUTO) {
+        p->importance = true;
+        ipabs_importance_shift(deal, p, &p->is_mu0, &p->is_mug);
+        p->is_half_norm = 0.5 * (p->is_mu0 * p->is_mu0 + p->is_mug * p->is_mug);
+    }
     *out = p;
     return IPABS_OK;
 }
@@ -337,6 +342,9 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
     int T1 = p->legal_final + 1, nf = p->n_factors;
     for (int f = 0; f < nf; f++)
         z[f] = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)f);
+    /* The shift as batch_draw applies it: one addition, the same bits. */
+    if (p->importance)
+        z[0] += p->is_mu0;
     double m = 1.0;
     if (p->copula != &ipabs_copula_gaussian) {
         ipabs_stream_seek_kind(r, seed, path, DRAW_MIXING);
@@ -351,6 +359,8 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
             draws->latent[i] = x;
     }
     double eg = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)(nf + p->n_loans));
+    if (p->importance)
+        eg += p->is_mug;
     double xg = batch_latent(m, p->g_a, z[0], 0.0, z[0], p->g_c, eg);
     real->guarantor_default_period =
         p->guarantor_can_default ? batch_default_period(p->g_threshold, p->legal_final, xg) : 0;
@@ -360,5 +370,6 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
         memcpy(draws->factors, z, (size_t)nf * sizeof(double));
         draws->mixing = m;
         draws->guarantor_latent = xg;
+        draws->weight = ipabs_importance_weight(p, z[0], eg);
     }
 }
