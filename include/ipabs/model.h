@@ -97,12 +97,14 @@ typedef struct ipabs_model_plan {
     /* recovery tie to the global factor */
     double rec_b, rec_c;
     /* importance sampling (model.importance auto; docs/measures.md): the
-     * global factor Z_0 and the guarantor's own normal are drawn from
-     * N(mu, 1) instead of N(0, 1), and each path carries the likelihood
-     * ratio ipabs_importance_weight().  All zero and false when off. */
+     * latent normal j of a path (the factors, then one per loan, then the
+     * guarantor's) is drawn from N(is_mu[j], 1) instead of N(0, 1), and
+     * each path carries the likelihood ratio ipabs_importance_weight().
+     * false and NULL when off. */
     bool importance;
-    double is_mu0, is_mug;    /* the shifts of Z_0 and of the guarantor's normal */
-    double is_half_norm;      /* (mu0^2 + mug^2) / 2 */
+    int is_n;                 /* normals: n_factors + n_loans + 1 */
+    double *is_mu;            /* is_n shifts; NULL when off */
+    double is_half_norm;      /* sum of is_mu[j]^2 / 2 */
     /* storage */
     int n_tables;
     double *tables;
@@ -117,22 +119,24 @@ void ipabs_model_plan_free(ipabs_model_plan *plan); /* NULL is a no-op */
 
 /* ---- importance sampling (importance.c) ----------------------------------- */
 
-/* The mean shifts of the global factor (*mu0) and of the guarantor's
- * idiosyncratic normal (*mug) for model.importance auto, from the deal and
- * the plan's thresholds and loadings (the rule is in docs/measures.md):
- * the most likely point, under the unshifted law, of the senior's loss
- * as the conditional expected static pool loss and the guarantor's
- * latent variable see it.  Both 0 when the senior cannot lose or its loss
- * is not rare.  Pure; never fails. */
+/* The mean shifts of the latent normals for model.importance auto, into
+ * mu[0 .. n_factors + n_loans] (the factors, the loans' idiosyncratic
+ * normals, the guarantor's), from the deal and the plan's thresholds and
+ * loadings (the rule is in docs/measures.md and importance.c): the global
+ * factor at the most likely level of the senior's loss, the guarantor's
+ * normal at its most likely failure point when the senior's loss needs
+ * it; the loans' normals are not shifted (0).  All 0 when the senior
+ * cannot lose.  Pure; on
+ * ENOMEM it leaves every shift 0 (plain sampling, still correct). */
 void ipabs_importance_shift(const ipabs_deal *deal, const ipabs_model_plan *plan,
-                            double *mu0, double *mug);
+                            double *mu);
 
-/* The likelihood ratio of a path whose shifted draws are z0 (Z_0 + mu0)
- * and eg (the guarantor's normal + mug): exp(-(mu0 z0 + mug eg) +
- * (mu0^2 + mug^2) / 2); exactly 1 when the plan has no importance
- * sampling.  The batch engine and replay both call it, so a path's
- * weight is the same bits in both. */
-double ipabs_importance_weight(const ipabs_model_plan *plan, double z0, double eg);
+/* The likelihood ratio of a path from dot = sum_j is_mu[j] x_j over its
+ * shifted draws x_j, summed in increasing j: exp(is_half_norm - dot);
+ * exactly 1 when the plan has no importance sampling.  The batch engine
+ * and replay both sum in that order and call it, so a path's weight is
+ * the same bits in both. */
+double ipabs_importance_weight(const ipabs_model_plan *plan, double dot);
 
 /* ---- random streams ------------------------------------------------------- */
 

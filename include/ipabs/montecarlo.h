@@ -155,7 +155,8 @@ typedef struct ipabs_mc_result {
      * the weighted sums themselves; the laws are read with ipabs_mc_prob();
      * the quantile trackers are not estimated (NaN in the reports). */
     bool weighted;
-    double shift_factor, shift_guarantor; /* the mean shifts mu0, mug */
+    double shift_factor, shift_guarantor; /* the mean shifts of Z_0, the guarantor's normal */
+    double shift_loans;            /* the mean of the loans' idiosyncratic shifts */
     ipabs_wmoments *wmoments;      /* layout.count; NULL unless weighted */
     double *wcells;                /* (sum w, sum w^2) by law cell; NULL unless weighted */
     double weight_sum, weight_sum2;/* over every path */
@@ -177,11 +178,13 @@ typedef enum ipabs_mc_law {
 void ipabs_mc_prob(const ipabs_mc_result *r, ipabs_mc_law law, size_t cell,
                    double *p, double *se);
 
-/* The variance-reduction factor of the senior's (tranche 0's) P(loss)
- * against plain Monte Carlo: p (1 - p) / (n se^2), the variance per path
- * plain Monte Carlo would have over the weighted estimator's; 1 for plain
- * Monte Carlo, NaN when p is 0 or the deal has no tranche. */
-double ipabs_mc_variance_reduction(const ipabs_mc_result *r);
+/* The variance-reduction factor against plain Monte Carlo of the
+ * probability measure `measure` (a layout index, e.g. tranche0 +
+ * IPABS_TM_ANY_LOSS for the senior's P(loss)): p (1 - p) / (n se^2), the
+ * variance per path plain Monte Carlo would have (estimated from the
+ * weighted p) over the weighted estimator's; 1 for plain Monte Carlo, NaN
+ * when p is 0 or the index is outside the layout. */
+double ipabs_mc_variance_reduction(const ipabs_mc_result *r, int measure);
 
 /* Run the simulation.  Errors: IPABS_ENOMEM, IPABS_EINTERNAL (a broken
  * conservation identity, with the path index in the message), IPABS_EINPUT

@@ -309,13 +309,21 @@ static void draw_mixing(const ipabs_model_plan *plan, uint64_t seed,
  * the function replay calls too. */
 static void draw_shift(const ipabs_model_plan *plan, int n, batch_ws *b)
 {
-    double *z0 = b->z, *eg = &b->z[(size_t)(plan->n_factors + plan->n_loans) * b->cap];
-    for (int p = 0; p < n; p++) {
-        z0[p] += plan->is_mu0;
-        eg[p] += plan->is_mug;
+    double *dot = b->weight;
+    for (int p = 0; p < n; p++)
+        dot[p] = 0.0;
+    for (int j = 0; j < plan->is_n; j++) {
+        double mu = plan->is_mu[j];
+        if (mu == 0.0)
+            continue; /* adds nothing: x + 0 = x, dot + 0 x = dot */
+        double *x = &b->z[(size_t)j * b->cap];
+        for (int p = 0; p < n; p++) {
+            x[p] += mu;
+            dot[p] += mu * x[p];
+        }
     }
     for (int p = 0; p < n; p++)
-        b->weight[p] = ipabs_importance_weight(plan, z0[p], eg[p]);
+        b->weight[p] = ipabs_importance_weight(plan, dot[p]);
 }
 
 void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,

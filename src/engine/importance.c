@@ -13,24 +13,31 @@
  * decides the variance.
  *
  * The shift is the most likely point of the senior's loss under the
- * model's own law, in the two normals shifted (the mode of the
- * zero-variance density, Glasserman & Li 2005 for a factor shift; the
- * large-pool view of "the factor level at which the senior first loses"):
+ * model's own law (the mode of the zero-variance density; Glasserman &
+ * Li 2005 for the factor shift of the one-factor Gaussian copula):
  *
- *   z_A     the global factor level at which the pool's conditional
- *           expected static loss, sum_i L_i Phi((k_i - a_i z) / sqrt(1 -
- *           a_i^2)), reaches the senior's attachment A = pool - senior
- *           balance (the static view of the exact module; sector factors
- *           and the idiosyncratic normals are averaged, as in the
- *           conditional law);
- *   without a guarantor that can fail, the senior loses when the pool
- *   loss passes A: (mu0, mug) = (z_A, 0);
+ *   log P(L > x | Z_0 = z) is approximated by the Chernoff bound
+ *   -sup_theta (theta x - psi(theta, z)), psi the conditional cumulant
+ *   generating function of the static pool loss (the loans independent
+ *   given Z_0, the sector factors averaged into their conditional PDs,
+ *   p_i(z) = Phi((k_i - a_i z) / sqrt(1 - a_i^2))), x the senior's
+ *   attachment A = pool - senior balance (the static view of the exact
+ *   module);
+ *   without a guarantor that can fail the shift is the z <= 0 that
+ *   maximises log P(L > A | z) - z^2 / 2;
  *   with one, the senior loses either when the pool loss passes A plus
- *   the guarantor's capacity (z_{A+C}, infinite capacity: never), or
- *   when the pool loss passes A and the guarantor fails, g_a Z_0 +
- *   g_c e_G <= k_G: the closest point of that set to the origin is
- *   Z_0 = min(z_A, g_a k_G), e_G = min(0, (k_G - g_a Z_0) / g_c); the
- *   cheaper of the two (smaller mu0^2 + mug^2) is taken.
+ *   the guarantor's capacity (never when it is unlimited), or when it
+ *   passes A and the guarantor fails, g_a Z_0 + g_c e_G <= k_G; for the
+ *   latter, given Z_0 = z the guarantor's most likely failure point is
+ *   e_G = min(0, (k_G - g_a z) / g_c), and z maximises log P(L > A | z)
+ *   - z^2 / 2 - e_G^2 / 2; the likelier of the two is taken.
+ *
+ * The maximisation is a grid over [-8, 0] and a golden-section search
+ * around its best point.  The loans' own normals are not shifted: a
+ * fixed shift of them towards the exponentially twisted default
+ * probabilities (Glasserman & Li's second step, which needs a twist that
+ * depends on the drawn factor) was tried and raised the variance on the
+ * validation scenarios (docs/measures.md).
  *
  * A shift is never positive: a loss that happens at the median factor is
  * not rare and is left unshifted (mu = 0 there).  The Student-t copula's
@@ -44,11 +51,6 @@
 
 #include "ipabs/model.h"
 
-/* Factor levels searched: the draws lie within +-6.3 (draw_internal.h). */
-#define SHIFT_LOWEST -8.0
-/* Coarse grid of the search, then golden-section refinement. */
-#define SHIFT_GRID 81
-#define SHIFT_REFINE 40
 
 /* The pool given Z_0 = z: conditional PDs p_i (the sector factors and
  * the idiosyncratic normals averaged out) and static losses in units of
@@ -93,8 +95,9 @@ static void cumulant(const shift_pool *sp, double theta, double *psi, double *dp
  * Glasserman & Li's factor shift rests on: -sup_theta (theta x - psi);
  * 0 when the conditional mean already reaches x; -INFINITY when the
  * whole pool cannot lose x. */
-static double log_tail(const shift_pool *sp, double z, double x)
+static double log_tail(const shift_pool *sp, double z, double x, double *theta)
 {
+    *theta = 0.0;
     if (!(sp->total > x))
         return -INFINITY;
     conditional_pd(sp, z);
@@ -119,8 +122,15 @@ static double log_tail(const shift_pool *sp, double z, double x)
             lo = mid;
     }
     cumulant(sp, hi, &psi, &dpsi);
+    *theta = hi;
     return fmin(0.0, psi - hi * x);
 }
+
+/* Factor levels searched (the draws lie within +-6.3, draw_internal.h):
+ * a grid, then golden-section refinement around its best point. */
+#define SHIFT_LOWEST -8.0
+#define SHIFT_GRID 81
+#define SHIFT_REFINE 40
 
 /* What a shift costs: minus the log of the (approximate) density of the
  * senior's loss at the shifted point, to be minimised. */
@@ -141,15 +151,14 @@ static double guarantor_point(const shift_cost *c, double z)
 
 static double cost_at(const shift_cost *c, double z)
 {
-    double e = guarantor_point(c, z);
     if (c->guarantor && !(c->g_c > 0.0) && c->g_a * z > c->k_g)
         return INFINITY; /* a guarantor without an own normal fails only through Z_0 */
-    return 0.5 * z * z + 0.5 * e * e - log_tail(c->sp, z, c->x);
+    double e = guarantor_point(c, z), theta;
+    return 0.5 * z * z + 0.5 * e * e - log_tail(c->sp, z, c->x, &theta);
 }
 
-/* The minimum over z in [SHIFT_LOWEST, 0]: a grid, then golden section
- * in the best cell's neighbourhood.  *cost is INFINITY when the event is
- * out of reach. */
+/* The minimum over z in [SHIFT_LOWEST, 0]; *cost is INFINITY when the
+ * event is out of reach. */
 static double minimise(const shift_cost *c, double *cost)
 {
     double best = 0.0, best_cost = cost_at(c, 0.0);
@@ -186,9 +195,10 @@ static double minimise(const shift_cost *c, double *cost)
 }
 
 void ipabs_importance_shift(const ipabs_deal *deal, const ipabs_model_plan *p,
-                            double *mu0, double *mug)
+                            double *mu)
 {
-    *mu0 = *mug = 0.0;
+    for (int j = 0; j < p->n_factors + p->n_loans + 1; j++)
+        mu[j] = 0.0;
     if (deal->n_tranches == 0 || p->n_loans == 0 || !(deal->pool_balance > 0.0))
         return;
     double *buf = calloc(2 * (size_t)p->n_loans, sizeof(double));
@@ -216,18 +226,19 @@ void ipabs_importance_shift(const ipabs_deal *deal, const ipabs_model_plan *p,
                        p->guarantor_can_default ? p->g_threshold[p->legal_final] : 0.0};
     if (p->guarantor_can_default)
         z_fail = minimise(&fail, &cost_fail);
+    /* The likelier way for the senior to lose. */
     if (isfinite(cost_alive) && cost_alive <= cost_fail) {
-        *mu0 = z_alive;
+        mu[0] = z_alive;
     } else if (isfinite(cost_fail)) {
-        *mu0 = z_fail;
-        *mug = guarantor_point(&fail, z_fail);
+        mu[0] = z_fail;
+        mu[p->n_factors + p->n_loans] = guarantor_point(&fail, z_fail);
     }
     free(buf);
 }
 
-double ipabs_importance_weight(const ipabs_model_plan *p, double z0, double eg)
+double ipabs_importance_weight(const ipabs_model_plan *p, double dot)
 {
     if (!p->importance)
         return 1.0;
-    return exp(p->is_half_norm - (p->is_mu0 * z0 + p->is_mug * eg));
+    return exp(p->is_half_norm - dot);
 }

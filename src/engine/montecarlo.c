@@ -527,11 +527,11 @@ void ipabs_mc_prob(const ipabs_mc_result *r, ipabs_mc_law law, size_t cell,
     *se = sqrt(fmax(0.0, v)) / w * sqrt((double)r->paths / ((double)r->paths - 1.0));
 }
 
-double ipabs_mc_variance_reduction(const ipabs_mc_result *r)
+double ipabs_mc_variance_reduction(const ipabs_mc_result *r, int measure)
 {
-    if (r->layout.n_tranches == 0)
+    if (measure < 0 || measure >= r->layout.count)
         return NAN;
-    const ipabs_moments *m = &r->moments[r->layout.tranche0 + IPABS_TM_ANY_LOSS];
+    const ipabs_moments *m = &r->moments[measure];
     double p = m->mean, se = ipabs_moments_se(m);
     if (!(p > 0.0) || !(se > 0.0))
         return NAN;
@@ -645,8 +645,14 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
                                         deal->pool_balance, d.n_trackers,
                                         d.res->weighted};
         d.n_cells = batch_cells(deal->n_loans, deal->legal_final);
-        d.res->shift_factor = plan->is_mu0;
-        d.res->shift_guarantor = plan->is_mug;
+        if (plan->importance) {
+            d.res->shift_factor = plan->is_mu[0];
+            d.res->shift_guarantor = plan->is_mu[plan->is_n - 1];
+            double sum = 0.0;
+            for (int i = 0; i < plan->n_loans; i++)
+                sum += plan->is_mu[plan->n_factors + i];
+            d.res->shift_loans = plan->n_loans > 0 ? sum / plan->n_loans : 0.0;
+        }
         d.res->threads = thread_count(opt);
         d.res->simd = d.simd;
         d.res->requested = opt->paths;

@@ -377,7 +377,8 @@ static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *in
         "version", "scenario", "scenario_sha256", "tape_sha256", "overrides", "seed",
         "paths_requested", "paths", "threads", "wall_seconds", "paths_per_second",
         "fast_path_share", "partial", "importance", "importance_shift_factor",
-        "importance_shift_guarantor", "variance_reduction_senior_prob_loss", NULL};
+        "importance_shift_guarantor", "variance_reduction_senior_prob_loss",
+        "variance_reduction_senior_static_prob_loss", NULL};
     ipabs_csv_header(&w, head);
     ipabs_csv_text(&w, info->version);
     ipabs_csv_text(&w, info->scenario);
@@ -395,7 +396,10 @@ static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *in
     ipabs_csv_text(&w, r->weighted ? "auto" : "off");
     ipabs_csv_num(&w, r->shift_factor, -1);
     ipabs_csv_num(&w, r->shift_guarantor, -1);
-    ipabs_csv_num(&w, ipabs_mc_variance_reduction(r), -1);
+    /* The senior is tranche 0; no tranche, no senior (NaN: empty). */
+    int senior = r->layout.n_tranches > 0 ? r->layout.tranche0 : -IPABS_TM_COUNT_;
+    ipabs_csv_num(&w, ipabs_mc_variance_reduction(r, senior + IPABS_TM_ANY_LOSS), -1);
+    ipabs_csv_num(&w, ipabs_mc_variance_reduction(r, senior + IPABS_TM_STATIC_ANY_LOSS), -1);
     ipabs_csv_end_row(&w);
     return ipabs_csv_commit(&w, err);
 }
