@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "cli_util.h"
 #include "ipabs/exact.h"
 #include "ipabs/montecarlo.h"
 #include "ipabs/scenario.h"
@@ -340,4 +341,71 @@ Test(importance, agrees_with_plain_monte_carlo, .init = setup, .timeout = 600)
 {
     agrees_with_plain("validation/rare-senior-1e4.yaml", "static_prob_loss", 1000000, 200000);
     agrees_with_plain("shenyang-ip-abs.yaml", "prob_loss", 400000, 100000);
+}
+
+/* ---- the command line ------------------------------------------------------- */
+
+Test(importance, bad_values_are_input_errors_naming_the_option_or_key)
+{
+    cli_tmp_make();
+    cli_result r = cli_run("run", CLI_REFERENCE_YAML, "-o", cli_path("out"), "--importance",
+                           "maybe", NULL);
+    cr_expect_eq(r.exit_code, 2, "exit %d", r.exit_code);
+    cr_expect(strstr(r.err, "--importance expects auto or off (got 'maybe')") != NULL, "%s",
+              r.err);
+    cli_result_free(&r);
+    r = cli_run("check", CLI_REFERENCE_YAML, "--set", "model.importance=sometimes", NULL);
+    cr_expect_eq(r.exit_code, 2, "exit %d", r.exit_code);
+    cr_expect(strstr(r.err, "model.importance") != NULL && strstr(r.err, "auto") != NULL,
+              "expected the key and the allowed words: %s", r.err);
+    cli_result_free(&r);
+    cli_tmp_remove();
+}
+
+/* run --importance auto records it and its shift in run.csv; replay of a
+ * path with the same option reports the weight the engine gives it. */
+Test(importance, run_csv_and_replay_report_the_shift_and_the_weight, .init = setup)
+{
+    cli_tmp_make();
+    const char *out = cli_path("run"), *rep = cli_path("replay");
+    cli_result r = cli_run("run", CLI_REFERENCE_YAML, "-o", out, "--paths", "20000",
+                           "--importance", "auto", "--quiet", NULL);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cli_result_free(&r);
+    char *run_csv = cli_read_csv(cli_path("run/run.csv"), NULL);
+    cr_expect(strstr(run_csv, ",importance,importance_shift_factor,importance_shift_guarantor,"
+                              "variance_reduction_senior_prob_loss,"
+                              "variance_reduction_senior_static_prob_loss") != NULL,
+              "%s", run_csv);
+    cr_expect(strstr(run_csv, "model.importance=auto") != NULL, "the override is recorded");
+    cr_expect(strstr(run_csv, ",auto,-0.86898") != NULL, "the shift: %s", run_csv);
+    free(run_csv);
+    r = cli_run("replay", CLI_REFERENCE_YAML, "-o", rep, "--path", "17", "--importance",
+                "auto", NULL);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cli_result_free(&r);
+    char *real = cli_read_csv(cli_path("replay/realisation.csv"), NULL);
+    const char *last = strrchr(real, ',');
+    cr_assert_not_null(last);
+    double w = strtod(last + 1, NULL);
+    /* The same path in-process. */
+    ipabs_deal *d = load("shenyang-ip-abs.yaml", true);
+    ipabs_model_plan *plan;
+    ipabs_error err;
+    cr_assert_eq(ipabs_model_plan_build(d, &plan, &err), IPABS_OK);
+    ipabs_realisation *rs = ipabs_realisation_alloc(d);
+    gsl_rng *g = ipabs_stream_alloc();
+    ipabs_path_draws draws;
+    cr_assert_eq(ipabs_path_draws_init(plan, &draws), IPABS_OK);
+    double z[8];
+    ipabs_model_sample(d, plan, g, d->simulation.seed, 17, z, rs, &draws);
+    cr_expect(w == draws.weight && w != 1.0, "replay's weight %.17g, the engine's %.17g", w,
+              draws.weight);
+    ipabs_path_draws_release(&draws);
+    gsl_rng_free(g);
+    ipabs_realisation_free(rs);
+    ipabs_model_plan_free(plan);
+    ipabs_deal_free(d);
+    free(real);
+    cli_tmp_remove();
 }
