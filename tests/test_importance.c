@@ -343,6 +343,32 @@ Test(importance, agrees_with_plain_monte_carlo, .init = setup, .timeout = 600)
     agrees_with_plain("shenyang-ip-abs.yaml", "prob_loss", 400000, 100000);
 }
 
+/* The weighted standard error holds: over 24 independent seeds the spread
+ * of the senior's static P(loss) matches the root mean square of the
+ * reported errors, within 4 times the sampling error of a standard
+ * deviation from 24 values (1 / sqrt(2 x 23) relative). */
+Test(importance, reported_error_matches_the_spread_over_seeds, .init = setup, .timeout = 900)
+{
+    enum { SEEDS = 24 };
+    ipabs_deal *d = load("validation/rare-senior-1e4.yaml", true);
+    double est[SEEDS], ms = 0.0, mean = 0.0;
+    for (int k = 0; k < SEEDS; k++) {
+        ipabs_mc_result *r = run(d, 50000, (uint64_t)k + 1, 0, 2);
+        double se;
+        cr_assert(ipabs_mc_lookup(d, r, d->tranches[0].name, "static_prob_loss", &est[k], &se));
+        ms += se * se / SEEDS;
+        mean += est[k] / SEEDS;
+        ipabs_mc_result_free(r);
+    }
+    double var = 0.0;
+    for (int k = 0; k < SEEDS; k++)
+        var += (est[k] - mean) * (est[k] - mean) / (SEEDS - 1);
+    double ratio = sqrt(var / ms), tol = 4.0 / sqrt(2.0 * (SEEDS - 1));
+    cr_expect(fabs(ratio - 1.0) <= tol, "spread / reported error %.3f, allowed 1 +- %.3f",
+              ratio, tol);
+    ipabs_deal_free(d);
+}
+
 /* ---- the command line ------------------------------------------------------- */
 
 Test(importance, bad_values_are_input_errors_naming_the_option_or_key)
