@@ -315,6 +315,15 @@ Test(importance, senior_loss_near_1e6_agrees_with_exact, .init = setup, .timeout
     agrees_with_exact("validation/rare-senior-1e6.yaml", 3e-7, 3e-6);
 }
 
+/* Student-t mixing, sector factors and a loaded guarantor (shifted with
+ * the factor): still every compared measure within 4 standard errors. */
+Test(importance, other_models_agree_with_exact, .init = setup, .timeout = 900)
+{
+    agrees_with_exact("validation/student-t-4.yaml", 0.0, 1.0);
+    agrees_with_exact("validation/two-sectors.yaml", 0.0, 1.0);
+    agrees_with_exact("validation/guarantor-load-60.yaml", 0.0, 1.0);
+}
+
 /* The same deal by plain Monte Carlo (where it can resolve the loss): the
  * two estimates within 4 combined standard errors, on the senior's
  * static P(loss) of the 1e-4 scenario and the reference deal's P(loss). */
