@@ -740,7 +740,7 @@ Test(cli, replay_is_reproducible)
     table real = read_table(pa);
     cr_expect_str_eq(real.first_line,
                      "party,id,name,default_period,default_date,exposure_at_default,"
-                     "realisation,latent",
+                     "realisation,latent,path_weight",
                      "expected the realisation.csv header");
     cr_expect_eq(real.n_rows, 11, "expected 10 loans and the guarantor, got %d rows",
                  real.n_rows);

@@ -137,6 +137,12 @@ typedef enum ipabs_copula_kind {
     IPABS_COPULA_STUDENT_T
 } ipabs_copula_kind;
 
+/* Importance sampling of the Monte Carlo (model.importance; docs/measures.md). */
+typedef enum ipabs_importance_kind {
+    IPABS_IMPORTANCE_OFF,  /* plain Monte Carlo, every path of weight 1 */
+    IPABS_IMPORTANCE_AUTO  /* a mean shift chosen from the deal, paths weighted */
+} ipabs_importance_kind;
+
 /* ---- parties -------------------------------------------------------------- */
 
 typedef struct ipabs_loan {
@@ -248,6 +254,7 @@ typedef struct ipabs_model {
     double *sector_loading;  /* loading of a sector's loans on its own factor */
     double pd_multiplier;    /* stress multiplier on every PD (capped below 1) */
     double recovery_loading; /* Gaussian-copula loading of recovery on the global factor */
+    ipabs_importance_kind importance; /* importance sampling of the run (default off) */
     int n_ratings;           /* PD table: rating -> annual PD */
     char **rating_names;
     double *rating_pd;

@@ -96,6 +96,15 @@ typedef struct ipabs_model_plan {
     bool guarantor_can_default;
     /* recovery tie to the global factor */
     double rec_b, rec_c;
+    /* importance sampling (model.importance auto; docs/measures.md): the
+     * latent normal j of a path (the factors, then one per loan, then the
+     * guarantor's) is drawn from N(is_mu[j], 1) instead of N(0, 1), and
+     * each path carries the likelihood ratio ipabs_importance_weight().
+     * false and NULL when off. */
+    bool importance;
+    int is_n;                 /* normals: n_factors + n_loans + 1 */
+    double *is_mu;            /* is_n shifts; NULL when off */
+    double is_half_norm;      /* sum of is_mu[j]^2 / 2 */
     /* storage */
     int n_tables;
     double *tables;
@@ -107,6 +116,27 @@ typedef struct ipabs_model_plan {
 ipabs_status ipabs_model_plan_build(const ipabs_deal *deal,
                                     ipabs_model_plan **out, ipabs_error *err);
 void ipabs_model_plan_free(ipabs_model_plan *plan); /* NULL is a no-op */
+
+/* ---- importance sampling (importance.c) ----------------------------------- */
+
+/* The mean shifts of the latent normals for model.importance auto, into
+ * mu[0 .. n_factors + n_loans] (the factors, the loans' idiosyncratic
+ * normals, the guarantor's), from the deal and the plan's thresholds and
+ * loadings (the rule is in docs/measures.md and importance.c): the global
+ * factor at the most likely level of the senior's loss, the guarantor's
+ * normal at its most likely failure point when the senior's loss needs
+ * it; the loans' normals are not shifted (0).  All 0 when the senior
+ * cannot lose.  Pure; on
+ * ENOMEM it leaves every shift 0 (plain sampling, still correct). */
+void ipabs_importance_shift(const ipabs_deal *deal, const ipabs_model_plan *plan,
+                            double *mu);
+
+/* The likelihood ratio of a path from dot = sum_j is_mu[j] x_j over its
+ * shifted draws x_j, summed in increasing j: exp(is_half_norm - dot);
+ * exactly 1 when the plan has no importance sampling.  The batch engine
+ * and replay both sum in that order and call it, so a path's weight is
+ * the same bits in both. */
+double ipabs_importance_weight(const ipabs_model_plan *plan, double dot);
 
 /* ---- random streams ------------------------------------------------------- */
 
@@ -124,6 +154,7 @@ typedef struct ipabs_path_draws {
     double mixing;       /* sqrt(W) */
     double *latent;      /* by loan: X_i */
     double guarantor_latent;
+    double weight;       /* likelihood ratio (1 without importance sampling) */
 } ipabs_path_draws;
 
 ipabs_status ipabs_path_draws_init(const ipabs_model_plan *plan,

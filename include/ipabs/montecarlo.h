@@ -149,7 +149,42 @@ typedef struct ipabs_mc_result {
     int n_trackers;
     ipabs_quantiles *q;
     double *baseline;              /* the no-default path's record (layout.count) */
+    /* Importance sampling (model.importance auto; docs/measures.md).  When
+     * weighted, moments[] hold the weighted means, with m2 set so that
+     * ipabs_moments_se() gives the weighted standard error; wmoments[]
+     * the weighted sums themselves; the laws are read with ipabs_mc_prob();
+     * the quantile trackers are not estimated (NaN in the reports). */
+    bool weighted;
+    double shift_factor, shift_guarantor; /* the mean shifts of Z_0, the guarantor's normal */
+    double shift_loans;            /* the mean of the loans' idiosyncratic shifts */
+    ipabs_wmoments *wmoments;      /* layout.count; NULL unless weighted */
+    double *wcells;                /* (sum w, sum w^2) by law cell; NULL unless weighted */
+    double weight_sum, weight_sum2;/* over every path */
 } ipabs_mc_result;
+
+/* The laws of the result files, as probabilities. */
+typedef enum ipabs_mc_law {
+    IPABS_LAW_DEFAULT_COUNT,    /* cell k: k defaults by the legal final */
+    IPABS_LAW_COUNT_BY_PERIOD,  /* cell (t - 1) (n_loans + 1) + k */
+    IPABS_LAW_LOSS_ZERO,        /* cell 0: static pool loss 0 */
+    IPABS_LAW_LOSS_BUCKET       /* cell b: loss bucket b */
+} ipabs_mc_law;
+
+/* Probability of one cell of a law and its standard error: count / paths
+ * and sqrt(p (1 - p) / paths) for plain Monte Carlo; with importance
+ * sampling the weighted share sum_cell w / sum w and its delta-method
+ * error sqrt(S2_cell (1 - 2p) + p^2 S2) / sum w (S2: sums of squared
+ * weights). */
+void ipabs_mc_prob(const ipabs_mc_result *r, ipabs_mc_law law, size_t cell,
+                   double *p, double *se);
+
+/* The variance-reduction factor against plain Monte Carlo of the
+ * probability measure `measure` (a layout index, e.g. tranche0 +
+ * IPABS_TM_ANY_LOSS for the senior's P(loss)): p (1 - p) / (n se^2), the
+ * variance per path plain Monte Carlo would have (estimated from the
+ * weighted p) over the weighted estimator's; 1 for plain Monte Carlo, NaN
+ * when p is 0 or the index is outside the layout. */
+double ipabs_mc_variance_reduction(const ipabs_mc_result *r, int measure);
 
 /* Run the simulation.  Errors: IPABS_ENOMEM, IPABS_EINTERNAL (a broken
  * conservation identity, with the path index in the message), IPABS_EINPUT

@@ -41,6 +41,26 @@ void ipabs_moments_merge(ipabs_moments *into, const ipabs_moments *from);
 /* Standard error of the mean; NaN with fewer than two samples. */
 double ipabs_moments_se(const ipabs_moments *m);
 
+/* Weighted moments (importance sampling): paths x_i with likelihood
+ * ratios w_i, the self-normalised mean sum w x / sum w and the sums its
+ * delta-method variance sum w^2 (x - mean)^2 / (sum w)^2 needs, kept
+ * about the mean so that two parts merge exactly (in chunk order, as
+ * ipabs_moments).  With every w = 1 the mean is the plain mean and the
+ * standard error sqrt(q / (n (n - 1))) that of ipabs_moments. */
+typedef struct ipabs_wmoments {
+    double n;    /* paths */
+    double w;    /* sum of weights */
+    double mean; /* sum w x / sum w */
+    double w2;   /* sum of squared weights */
+    double t;    /* sum w^2 (x - mean) */
+    double q;    /* sum w^2 (x - mean)^2 */
+} ipabs_wmoments;
+
+void ipabs_wmoments_merge(ipabs_wmoments *into, const ipabs_wmoments *from);
+/* sqrt(q) / w x sqrt(n / (n - 1)) (the n - 1 of the unweighted case);
+ * NaN with fewer than two paths or no weight. */
+double ipabs_wmoments_se(const ipabs_wmoments *m);
+
 /* The bucket rule of every loss grid (loss_distribution.csv of `run` and
  * `exact`, and their comparison in --check-exact).  A value x of a grid of
  * `buckets` equal buckets over (0, total] lies in bucket k when

@@ -17,8 +17,8 @@ static const char usage[] =
     "  cashflow  one realisation, every transfer:   -o DIR [--default LOAN@PERIOD[:REALISATION]]...\n"
     "                                               [--guarantor-default PERIOD]\n"
     "  run       Monte Carlo:                       -o DIR [--paths N] [--seed S] [--threads T]\n"
-    "                                               [--quiet] [--check-exact]\n"
-    "  replay    re-create one path of a run:       --path K -o DIR [--seed S]\n"
+    "                                               [--quiet] [--check-exact] [--importance auto|off]\n"
+    "  replay    re-create one path of a run:       --path K -o DIR [--seed S] [--importance auto|off]\n"
     "  exact     exact default and static loss laws: -o DIR [--horizon PERIOD]\n"
     "  plot      SVG charts of a result directory:  ipabs plot DIR\n"
     "  sweep     Monte Carlo over a grid, one seed: -o DIR --grid KEY=V1,V2,... [--grid ...]\n"
@@ -114,6 +114,16 @@ static bool option(cli_args *a, const char *opt, const char *val)
             return false;
         }
         a->no_bom = strcmp(val, "no") == 0;
+    } else if (strcmp(opt, "--importance") == 0) {
+        /* The same as the scenario key, so that replay and sweep read it
+         * the way run does (docs/cli.md). */
+        if (strcmp(val, "auto") != 0 && strcmp(val, "off") != 0) {
+            fprintf(stderr, "ipabs: --importance expects auto or off (got '%s')\n", val);
+            return false;
+        }
+        return push(a->sets, &a->n_sets, opt,
+                    strcmp(val, "auto") == 0 ? "model.importance=auto"
+                                             : "model.importance=off");
     } else if (strcmp(opt, "--path") == 0)
         return parse_ll(opt, val, 0, CLI_MAX_PATHS - 1, &a->path);
     else if (strcmp(opt, "--horizon") == 0) {
@@ -132,7 +142,7 @@ static bool takes_value(const char *opt)
     static const char *const names[] = {"-o", "--out", "--set", "--default",
                                         "--guarantor-default", "--paths", "--seed",
                                         "--threads", "--path", "--horizon", "--grid", "--xlsx",
-                                        "--csv-bom", NULL};
+                                        "--csv-bom", "--importance", NULL};
     for (const char *const *n = names; *n != NULL; n++)
         if (strcmp(opt, *n) == 0)
             return true;

@@ -25,6 +25,7 @@ void batch_ws_free(batch_ws *b)
     free(b->mix);
     free(b->n_default);
     free(b->g_default);
+    free(b->weight);
     free(b->event_path);
     free(b->records);
     free(b->event_first);
@@ -55,6 +56,7 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     b->mix = calloc(cap, sizeof(double));
     b->n_default = calloc(cap, sizeof(int));
     b->g_default = calloc(cap, sizeof(int));
+    b->weight = calloc(cap, sizeof(double));
     b->event_path = calloc(cap, sizeof(int));
     b->records = calloc((size_t)b->record_size * cap, sizeof(double));
     b->mixing_rng = ipabs_stream_alloc();
@@ -68,8 +70,9 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     b->gather_path = calloc(pairs, sizeof(uint64_t));
     b->gather_j = calloc(pairs, sizeof(uint32_t));
     b->gather_normal = calloc(pairs, sizeof(double));
-    if (!b->z || !b->mix || !b->n_default || !b->g_default || !b->event_path || !b->records ||
-        !b->mixing_rng || !b->event_first || !b->event_next || !b->pair_loan || !b->pair_period ||
+    if (!b->z || !b->mix || !b->n_default || !b->g_default || !b->weight || !b->event_path ||
+        !b->records || !b->mixing_rng || !b->event_first || !b->event_next || !b->pair_loan ||
+        !b->pair_period ||
         !b->pair_recovery || !b->gather_path || !b->gather_j || !b->gather_normal) {
         batch_ws_free(b);
         return NULL;

@@ -56,6 +56,7 @@ typedef struct batch_ws {
     double *mix;             /* sqrt(W) by path */
     int *n_default;          /* by path: loans that default (screen) */
     int *g_default;          /* by path: 1 if the guarantor fails */
+    double *weight;          /* likelihood ratio by path (importance sampling only) */
     int n_events;
     int *event_path;         /* batch offsets of the event paths, ascending */
     /* The defaults of the event paths: event e's are pairs event_first[e]
@@ -82,7 +83,8 @@ void batch_ws_free(batch_ws *b); /* NULL is a no-op */
 /* ---- the stages ------------------------------------------------------------ */
 
 /* Normals of paths first .. first + n - 1 (n <= cap) into b->z, mixing
- * into b->mix. */
+ * into b->mix; with importance sampling the shifted normals and each
+ * path's likelihood ratio into b->weight. */
 void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
                 int n, batch_ws *b);
 /* Latent variables into the loan rows of b->z, the defaults by path, the
@@ -118,13 +120,43 @@ typedef struct chunk_acc {
     uint64_t loss_bucket[IPABS_LOSS_BUCKETS];
     double *qbuf;              /* tracker values of the chunk's event paths */
     int nq;
+    /* Importance sampling only (NULL otherwise). */
+    double *ww;                /* 5 x measures: sums over the event paths of w, w^2,
+                                * w d, w^2 d, w^2 d^2 (d = x - base) */
+    double fast_w, fast_w2;    /* the no-event paths' weights and their squares */
+    double *wcells;            /* (sum w, sum w^2) by cell of the laws (batch_cell_*) */
 } chunk_acc;
+
+/* Cells of the weighted laws: the default count (n_loans + 1), the count
+ * by period (T x (n_loans + 1)), the atom at zero loss, the loss buckets. */
+static inline size_t batch_cell_count(int n_loans, int k)
+{
+    (void)n_loans;
+    return (size_t)k;
+}
+static inline size_t batch_cell_by_period(int n_loans, int t0, int k)
+{
+    return (size_t)(n_loans + 1) * (size_t)(1 + t0) + (size_t)k;
+}
+static inline size_t batch_cell_loss_zero(int n_loans, int T)
+{
+    return (size_t)(n_loans + 1) * (size_t)(T + 1);
+}
+static inline size_t batch_cell_bucket(int n_loans, int T, int b)
+{
+    return batch_cell_loss_zero(n_loans, T) + 1 + (size_t)b;
+}
+static inline size_t batch_cells(int n_loans, int T)
+{
+    return batch_cell_bucket(n_loans, T, IPABS_LOSS_BUCKETS);
+}
 
 typedef struct batch_measure_ctx {
     const ipabs_mc_layout *layout;
     const double *base;        /* the no-default record */
     double pool_balance;
     int n_trackers;
+    bool weighted;             /* importance sampling: paths carry b->weight */
 } batch_measure_ctx;
 
 /* The quantile trackers' values of one record. */

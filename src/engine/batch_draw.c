@@ -303,6 +303,29 @@ static void draw_mixing(const ipabs_model_plan *plan, uint64_t seed,
     }
 }
 
+/* Importance sampling: Z_0 and the guarantor's normal drawn from N(mu, 1)
+ * by one addition each (ipabs_model_sample adds the same), and each
+ * path's likelihood ratio, computed outside this file's vector flags by
+ * the function replay calls too. */
+static void draw_shift(const ipabs_model_plan *plan, int n, batch_ws *b)
+{
+    double *dot = b->weight;
+    for (int p = 0; p < n; p++)
+        dot[p] = 0.0;
+    for (int j = 0; j < plan->is_n; j++) {
+        double mu = plan->is_mu[j];
+        if (mu == 0.0)
+            continue; /* adds nothing: x + 0 = x, dot + 0 x = dot */
+        double *x = &b->z[(size_t)j * b->cap];
+        for (int p = 0; p < n; p++) {
+            x[p] += mu;
+            dot[p] += mu * x[p];
+        }
+    }
+    for (int p = 0; p < n; p++)
+        b->weight[p] = ipabs_importance_weight(plan, dot[p]);
+}
+
 void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
                 int n, batch_ws *b)
 {
@@ -311,4 +334,6 @@ void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
                     b->cap, b->z};
     run_kernel(b->simd, &job);
     draw_mixing(plan, seed, first, n, b);
+    if (plan->importance)
+        draw_shift(plan, n, b);
 }

@@ -75,6 +75,59 @@ static void add_record(const batch_measure_ctx *m, const double *v,
     batch_tracker_values(L, v, &c->qbuf[(size_t)c->nq++ * m->n_trackers]);
 }
 
+static void add_cell(chunk_acc *c, size_t cell, double w)
+{
+    c->wcells[2 * cell] += w;
+    c->wcells[2 * cell + 1] += w * w;
+}
+
+/* Importance sampling: the weighted sums of one event path (its
+ * unweighted counts are kept by add_record as well). */
+static void add_weighted_value(const batch_measure_ctx *m, const double *v, int j,
+                               double w, chunk_acc *c)
+{
+    int M = m->layout->count;
+    if (isnan(v[j]))
+        return;
+    double d = v[j] - (isnan(m->base[j]) ? 0.0 : m->base[j]);
+    c->ww[j] += w;
+    c->ww[M + j] += w * w;
+    c->ww[2 * M + j] += w * d;
+    c->ww[3 * M + j] += w * w * d;
+    c->ww[4 * M + j] += w * w * d * d;
+}
+
+/* The loan entries of the record are those of the defaulting loans only
+ * (loans[0..n_loans), see add_record); the others equal the no-default
+ * record: they add their weight, and nothing to the sums. */
+static void add_weighted(const batch_measure_ctx *m, const double *v, const int *loans,
+                         int n_loans, double w, chunk_acc *c)
+{
+    const ipabs_mc_layout *L = m->layout;
+    int M = L->count, n = L->n_loans, T = L->n_periods;
+    for (int j = 0; j < L->loan0; j++)
+        add_weighted_value(m, v, j, w, c);
+    for (int j = L->loan0; j < L->period0; j++) {
+        c->ww[j] += w;
+        c->ww[M + j] += w * w;
+    }
+    for (int k = 0; k < n_loans; k++)
+        for (int j = L->loan0 + 2 * loans[k]; j < L->loan0 + 2 * loans[k] + 2; j++) {
+            double d = v[j] - m->base[j];
+            c->ww[2 * M + j] += w * d;
+            c->ww[3 * M + j] += w * w * d;
+            c->ww[4 * M + j] += w * w * d * d;
+        }
+    for (int j = L->period0; j < M; j++)
+        add_weighted_value(m, v, j, w, c);
+    add_cell(c, batch_cell_count(n, (int)v[L->pool0 + IPABS_PM_DEFAULTS]), w);
+    for (int p = 0; p < T; p++)
+        add_cell(c, batch_cell_by_period(n, p, (int)v[L->defaults0 + p]), w);
+    int b = ipabs_grid_bucket(v[L->pool0 + IPABS_PM_STATIC_LOSS], m->pool_balance,
+                              IPABS_LOSS_BUCKETS);
+    add_cell(c, b < 0 ? batch_cell_loss_zero(n, T) : batch_cell_bucket(n, T, b), w);
+}
+
 void batch_measures(const batch_measure_ctx *m, const batch_ws *b, int n,
                     chunk_acc *c)
 {
@@ -84,6 +137,19 @@ void batch_measures(const batch_measure_ctx *m, const batch_ws *b, int n,
         add_record(m, &b->records[(size_t)e * b->record_size],
                    &b->pair_loan[b->event_first[e]],
                    b->event_first[e + 1] - b->event_first[e], c);
+    if (!m->weighted)
+        return;
+    for (int e = 0; e < b->n_events; e++)
+        add_weighted(m, &b->records[(size_t)e * b->record_size],
+                     &b->pair_loan[b->event_first[e]],
+                     b->event_first[e + 1] - b->event_first[e],
+                     b->weight[b->event_path[e]], c);
+    /* The no-event paths in path order: the same sums on every run. */
+    for (int p = 0; p < n; p++)
+        if (b->n_default[p] + b->g_default[p] == 0) {
+            c->fast_w += b->weight[p];
+            c->fast_w2 += b->weight[p] * b->weight[p];
+        }
 }
 
 void batch_measures_loans(const batch_measure_ctx *m, uint64_t events,

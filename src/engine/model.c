@@ -134,6 +134,7 @@ void ipabs_model_plan_free(ipabs_model_plan *p)
     free(p->recovery_fixed);
     free(p->g_threshold);
     free(p->tables);
+    free(p->is_mu);
     free(p);
 }
 
@@ -302,6 +303,21 @@ ipabs_status ipabs_model_plan_build(const ipabs_deal *deal,
         ipabs_model_plan_free(p);
         return s;
     }
+    if (deal->model.importance == IPABS_IMPORTANCE_AUTO) {
+        p->is_n = p->n_factors + p->n_loans + 1;
+        p->is_mu = calloc((size_t)p->is_n, sizeof(double));
+        if (p->is_mu == NULL) {
+            ipabs_model_plan_free(p);
+            return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                                   "out of memory building the model plan");
+        }
+        p->importance = true;
+        ipabs_importance_shift(deal, p, p->is_mu);
+        double h = 0.0;
+        for (int j = 0; j < p->is_n; j++)
+            h += p->is_mu[j] * p->is_mu[j];
+        p->is_half_norm = 0.5 * h;
+    }
     *out = p;
     return IPABS_OK;
 }
@@ -335,8 +351,17 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
                         ipabs_path_draws *draws)
 {
     int T1 = p->legal_final + 1, nf = p->n_factors;
-    for (int f = 0; f < nf; f++)
+    /* Importance sampling: each normal shifted as batch_draw shifts it (one
+     * addition) and the weight's sum taken in the same order of rows. */
+    const double *mu = p->is_mu;
+    double dot = 0.0;
+    for (int f = 0; f < nf; f++) {
         z[f] = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)f);
+        if (mu != NULL) {
+            z[f] += mu[f];
+            dot += mu[f] * z[f];
+        }
+    }
     double m = 1.0;
     if (p->copula != &ipabs_copula_gaussian) {
         ipabs_stream_seek_kind(r, seed, path, DRAW_MIXING);
@@ -344,6 +369,10 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
     }
     for (int i = 0; i < p->n_loans; i++) {
         double e = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)(nf + i));
+        if (mu != NULL) {
+            e += mu[nf + i];
+            dot += mu[nf + i] * e;
+        }
         double x = batch_latent(m, p->a[i], z[0], p->s[i], z[p->factor[i]], p->c[i], e);
         real->default_period[i] =
             batch_default_period(&p->threshold[(size_t)i * T1], p->term[i], x);
@@ -351,6 +380,10 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
             draws->latent[i] = x;
     }
     double eg = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)(nf + p->n_loans));
+    if (mu != NULL) {
+        eg += mu[nf + p->n_loans];
+        dot += mu[nf + p->n_loans] * eg;
+    }
     double xg = batch_latent(m, p->g_a, z[0], 0.0, z[0], p->g_c, eg);
     real->guarantor_default_period =
         p->guarantor_can_default ? batch_default_period(p->g_threshold, p->legal_final, xg) : 0;
@@ -360,5 +393,6 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
         memcpy(draws->factors, z, (size_t)nf * sizeof(double));
         draws->mixing = m;
         draws->guarantor_latent = xg;
+        draws->weight = ipabs_importance_weight(p, dot);
     }
 }

@@ -58,6 +58,7 @@ typedef struct driver {
     int simd;                  /* the draw kernel's width */
     batch_measure_ctx measure;
     double *tracker_base;      /* trackers' values on the no-default path */
+    size_t n_cells;            /* cells of the weighted laws (batch_cells) */
     bool broken;               /* a chunk was skipped: later ones are not merged */
     bool failed;
     ipabs_error first_error;
@@ -125,6 +126,8 @@ static void chunk_free(chunk_acc *c)
     free(c->default_count);
     free(c->count_by_period);
     free(c->qbuf);
+    free(c->ww);
+    free(c->wcells);
     free(c);
 }
 
@@ -138,7 +141,12 @@ static chunk_acc *chunk_alloc(const driver *d)
     c->default_count = calloc((size_t)d->deal->n_loans + 1, sizeof(uint64_t));
     c->count_by_period = calloc(count_law_size(d->deal), sizeof(uint64_t));
     c->qbuf = calloc((size_t)d->n_trackers * IPABS_MC_CHUNK, sizeof(double));
-    if (!c->s1 || !c->default_count || !c->count_by_period || !c->qbuf) {
+    if (d->res->weighted) {
+        c->ww = calloc(5 * (size_t)M, sizeof(double));
+        c->wcells = calloc(2 * d->n_cells, sizeof(double));
+    }
+    if (!c->s1 || !c->default_count || !c->count_by_period || !c->qbuf ||
+        (d->res->weighted && (!c->ww || !c->wcells))) {
         chunk_free(c);
         return NULL;
     }
@@ -192,6 +200,11 @@ static void chunk_reset(chunk_acc *c, int M, const ipabs_deal *deal)
     memset(c->loss_bucket, 0, sizeof c->loss_bucket);
     c->fast = c->n = c->loss_zero = 0;
     c->nq = 0;
+    c->fast_w = c->fast_w2 = 0.0;
+    if (c->ww != NULL) {
+        memset(c->ww, 0, 5 * (size_t)M * sizeof(double));
+        memset(c->wcells, 0, 2 * batch_cells(deal->n_loans, deal->legal_final) * sizeof(double));
+    }
 }
 
 static ipabs_status run_chunk(const driver *d, thread_ws *t, long long c,
@@ -237,6 +250,50 @@ static void merge_chunk(driver *d, const chunk_acc *c)
         r->loss_bucket[b] += c->loss_bucket[b];
     r->paths += (long long)c->n;
     r->fast_paths += (long long)c->fast;
+}
+
+/* Importance sampling: the chunk's weighted sums, as weighted moments
+ * about the chunk's own mean, merged in chunk order like the plain ones;
+ * the no-event paths are the baseline record with their own weights. */
+static void merge_weighted(driver *d, const chunk_acc *c)
+{
+    ipabs_mc_result *r = d->res;
+    const double *base = d->base->values;
+    int M = r->layout.count;
+    for (int j = 0; j < M; j++) {
+        bool has_base = !isnan(base[j]);
+        double n = c->cnt[j] + (has_base ? (double)c->fast : 0.0);
+        if (n == 0.0)
+            continue;
+        double w = c->ww[j] + (has_base ? c->fast_w : 0.0);
+        double w2 = c->ww[M + j] + (has_base ? c->fast_w2 : 0.0);
+        double a = c->ww[2 * M + j], b = c->ww[3 * M + j], q = c->ww[4 * M + j];
+        double dev = w > 0.0 ? a / w : 0.0;
+        ipabs_wmoments m = {n, w, (has_base ? base[j] : 0.0) + dev, w2,
+                            b - dev * w2, fmax(0.0, q - 2.0 * dev * b + dev * dev * w2)};
+        ipabs_wmoments_merge(&r->wmoments[j], &m);
+    }
+    for (size_t k = 0; k < 2 * d->n_cells; k++)
+        r->wcells[k] += c->wcells[k];
+    int n_loans = r->layout.n_loans, T = r->layout.n_periods;
+    size_t fast_cells[2] = {batch_cell_count(n_loans, 0), batch_cell_loss_zero(n_loans, T)};
+    for (int k = 0; k < 2; k++) {
+        r->wcells[2 * fast_cells[k]] += c->fast_w;
+        r->wcells[2 * fast_cells[k] + 1] += c->fast_w2;
+    }
+    for (int t = 0; t < T; t++) {
+        size_t cell = batch_cell_by_period(n_loans, t, 0);
+        r->wcells[2 * cell] += c->fast_w;
+        r->wcells[2 * cell + 1] += c->fast_w2;
+    }
+    /* Every path's weight: the no-event ones and the event ones (each
+     * event path lands in exactly one cell of the default count). */
+    r->weight_sum += c->fast_w;
+    r->weight_sum2 += c->fast_w2;
+    for (int k = 0; k <= n_loans; k++) {
+        r->weight_sum += c->wcells[2 * batch_cell_count(n_loans, k)];
+        r->weight_sum2 += c->wcells[2 * batch_cell_count(n_loans, k) + 1];
+    }
 }
 
 /* Outside the lock: order does not matter for multisets. */
@@ -304,6 +361,8 @@ static void merge_ready(driver *d, ring *rg, thread_ws *t)
             return;
         }
         merge_chunk(d, c);
+        if (d->res->weighted)
+            merge_weighted(d, c);
         if (d->opt->progress != NULL)
             d->opt->progress(d->opt->progress_ctx, d->res->paths, d->opt->paths);
         rg->state[k] = SLOT_FEEDING;
@@ -395,6 +454,15 @@ static ipabs_mc_result *result_alloc(const ipabs_deal *deal)
     r->baseline = calloc((size_t)r->layout.count, sizeof(double));
     r->n_trackers = tracker_count(deal);
     r->q = calloc((size_t)r->n_trackers, sizeof *r->q);
+    if (r->q != NULL && deal->model.importance == IPABS_IMPORTANCE_AUTO) {
+        r->weighted = true;
+        r->wmoments = calloc((size_t)r->layout.count, sizeof *r->wmoments);
+        r->wcells = calloc(2 * batch_cells(deal->n_loans, deal->legal_final), sizeof(double));
+        if (r->wmoments == NULL || r->wcells == NULL) {
+            ipabs_mc_result_free(r);
+            return NULL;
+        }
+    }
     if (!r->moments || !r->default_count || !r->default_count_by_period || !r->baseline ||
         !r->q || !trackers_init(deal, r->q)) {
         ipabs_mc_result_free(r);
@@ -415,7 +483,61 @@ void ipabs_mc_result_free(ipabs_mc_result *r)
     free(r->default_count);
     free(r->default_count_by_period);
     free(r->baseline);
+    free(r->wmoments);
+    free(r->wcells);
     free(r);
+}
+
+/* Importance sampling: the weighted means and errors into moments[], so
+ * that every report, lookup and comparison reads them as it reads plain
+ * ones (m2 chosen so that ipabs_moments_se gives the weighted error). */
+static void publish_weighted(ipabs_mc_result *r)
+{
+    for (int j = 0; j < r->layout.count; j++) {
+        const ipabs_wmoments *w = &r->wmoments[j];
+        double se = ipabs_wmoments_se(w);
+        r->moments[j] = (ipabs_moments){w->n, w->mean,
+                                        isnan(se) ? 0.0 : se * se * w->n * (w->n - 1.0)};
+    }
+}
+
+void ipabs_mc_prob(const ipabs_mc_result *r, ipabs_mc_law law, size_t cell,
+                   double *p, double *se)
+{
+    int n_loans = r->layout.n_loans, T = r->layout.n_periods;
+    if (!r->weighted) {
+        uint64_t count = law == IPABS_LAW_DEFAULT_COUNT   ? r->default_count[cell]
+                         : law == IPABS_LAW_COUNT_BY_PERIOD ? r->default_count_by_period[cell]
+                         : law == IPABS_LAW_LOSS_ZERO       ? r->loss_zero
+                                                            : r->loss_bucket[cell];
+        double n = (double)r->paths;
+        *p = (double)count / n;
+        *se = sqrt(*p * (1.0 - *p) / n);
+        return;
+    }
+    size_t c = law == IPABS_LAW_DEFAULT_COUNT ? batch_cell_count(n_loans, (int)cell)
+               : law == IPABS_LAW_COUNT_BY_PERIOD
+                   ? batch_cell_by_period(n_loans, (int)(cell / (size_t)(n_loans + 1)),
+                                          (int)(cell % (size_t)(n_loans + 1)))
+               : law == IPABS_LAW_LOSS_ZERO ? batch_cell_loss_zero(n_loans, T)
+                                            : batch_cell_bucket(n_loans, T, (int)cell);
+    double w = r->weight_sum;
+    *p = r->wcells[2 * c] / w;
+    double v = r->wcells[2 * c + 1] * (1.0 - 2.0 * *p) + *p * *p * r->weight_sum2;
+    *se = sqrt(fmax(0.0, v)) / w * sqrt((double)r->paths / ((double)r->paths - 1.0));
+}
+
+double ipabs_mc_variance_reduction(const ipabs_mc_result *r, int measure)
+{
+    if (measure < 0 || measure >= r->layout.count)
+        return NAN;
+    const ipabs_moments *m = &r->moments[measure];
+    double p = m->mean, se = ipabs_moments_se(m);
+    if (!(p > 0.0) || !(se > 0.0))
+        return NAN;
+    if (!r->weighted)
+        return 1.0;
+    return p * (1.0 - p) / (m->n * se * se);
 }
 
 static int thread_count(const ipabs_mc_options *opt)
@@ -502,7 +624,7 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
         return s;
     driver d = {deal, opt, result_alloc(deal), NULL, tracker_count(deal),
                 opt->simd != 0 ? opt->simd : batch_simd_widest(), {0}, NULL,
-                false, false, {0}};
+                0, false, false, {0}};
     if (!batch_simd_supported(d.simd)) {
         ipabs_mc_result_free(d.res);
         ipabs_model_plan_free(plan);
@@ -520,7 +642,17 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
         batch_tracker_values(&d.res->layout, base->values, d.tracker_base);
         trackers_declare_atoms(d.res->q, d.tracker_base, d.n_trackers);
         d.measure = (batch_measure_ctx){&d.res->layout, base->values,
-                                        deal->pool_balance, d.n_trackers};
+                                        deal->pool_balance, d.n_trackers,
+                                        d.res->weighted};
+        d.n_cells = batch_cells(deal->n_loans, deal->legal_final);
+        if (plan->importance) {
+            d.res->shift_factor = plan->is_mu[0];
+            d.res->shift_guarantor = plan->is_mu[plan->is_n - 1];
+            double sum = 0.0;
+            for (int i = 0; i < plan->n_loans; i++)
+                sum += plan->is_mu[plan->n_factors + i];
+            d.res->shift_loans = plan->n_loans > 0 ? sum / plan->n_loans : 0.0;
+        }
         d.res->threads = thread_count(opt);
         d.res->simd = d.simd;
         d.res->requested = opt->paths;
@@ -535,6 +667,8 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
         ipabs_mc_result_free(d.res);
         return s;
     }
+    if (d.res->weighted)
+        publish_weighted(d.res);
     d.res->wall_seconds = ipabs_mc_seconds() - t0;
     d.res->partial = d.res->paths < opt->paths;
     *out = d.res;

@@ -22,6 +22,38 @@ void ipabs_moments_merge(ipabs_moments *into, const ipabs_moments *from)
     into->n = n;
 }
 
+void ipabs_wmoments_merge(ipabs_wmoments *into, const ipabs_wmoments *from)
+{
+    if (from->n == 0.0)
+        return;
+    if (into->n == 0.0) {
+        *into = *from;
+        return;
+    }
+    double w = into->w + from->w;
+    double mean = w > 0.0 ? into->mean + (from->mean - into->mean) * (from->w / w)
+                          : into->mean;
+    /* Each part's sums moved from its own mean to the merged one:
+     * sum w^2 (x - m)^2 = q + 2 d t + d^2 w2 with d = part mean - m. */
+    double da = into->mean - mean, db = from->mean - mean;
+    double q = into->q + 2.0 * da * into->t + da * da * into->w2 +
+               from->q + 2.0 * db * from->t + db * db * from->w2;
+    double t = into->t + da * into->w2 + from->t + db * from->w2;
+    into->n += from->n;
+    into->w = w;
+    into->mean = mean;
+    into->w2 += from->w2;
+    into->t = t;
+    into->q = fmax(0.0, q);
+}
+
+double ipabs_wmoments_se(const ipabs_wmoments *m)
+{
+    if (m->n < 2.0 || !(m->w > 0.0))
+        return NAN;
+    return sqrt(m->q) / m->w * sqrt(m->n / (m->n - 1.0));
+}
+
 double ipabs_moments_se(const ipabs_moments *m)
 {
     if (m->n < 2.0)

@@ -121,29 +121,41 @@ static void laws(sink *k, const ipabs_deal *deal, const ipabs_mc_result *mc,
     compare_law(k, &buckets, n);
 }
 
+/* A probability against its exact value: plain Monte Carlo's error is the
+ * binomial one under the exact p; importance sampling's is its own
+ * weighted error (the weights change the variance, not the mean). */
+static void put_p(sink *k, const ipabs_deal *deal, const ipabs_mc_result *mc,
+                  const char *subject, const char *measure, double exact, double n)
+{
+    double v = NAN, se = NAN;
+    ipabs_mc_lookup(deal, mc, subject, measure, &v, &se);
+    if (mc->weighted)
+        put(k, subject, measure, v, se, exact);
+    else
+        put_prob(k, subject, measure, v, exact, n);
+}
+
 int ipabs_compare_exact(const ipabs_deal *deal, const ipabs_mc_result *mc,
                         const ipabs_exact_result *ex, ipabs_comparison *out, int max)
 {
     sink k = {out, max, 0};
     double n = (double)mc->paths;
-    double v, se;
-    ipabs_mc_lookup(deal, mc, "pool", "prob_no_default", &v, &se);
-    put_prob(&k, "pool", "prob_no_default", v, ex->prob_no_default, n);
+    put_p(&k, deal, mc, "pool", "prob_no_default", ex->prob_no_default, n);
     put_mean(&k, deal, mc, "pool", "expected_defaults", ex->expected_defaults);
     put_mean(&k, deal, mc, "pool", "expected_loss", ex->expected_loss);
     for (int t = 0; t < deal->n_tranches; t++) {
         const char *name = deal->tranches[t].name;
         put_mean(&k, deal, mc, name, "static_expected_loss", ex->tranche_expected_loss[t]);
-        ipabs_mc_lookup(deal, mc, name, "static_prob_loss", &v, &se);
-        put_prob(&k, name, "static_prob_loss", v, ex->tranche_prob_loss[t], n);
+        put_p(&k, deal, mc, name, "static_prob_loss", ex->tranche_prob_loss[t], n);
     }
-    ipabs_mc_lookup(deal, mc, "guarantor", "prob_default", &v, &se);
-    put_prob(&k, "guarantor", "prob_default", v, ex->guarantor_prob_default, n);
-    if (!isnan(ex->prob_senior_loss_and_guarantor_default)) {
-        ipabs_mc_lookup(deal, mc, "guarantor", "prob_senior_loss_and_default", &v, &se);
-        put_prob(&k, "guarantor", "prob_senior_loss_and_default", v,
-                 ex->prob_senior_loss_and_guarantor_default, n);
-    }
+    put_p(&k, deal, mc, "guarantor", "prob_default", ex->guarantor_prob_default, n);
+    if (!isnan(ex->prob_senior_loss_and_guarantor_default))
+        put_p(&k, deal, mc, "guarantor", "prob_senior_loss_and_default",
+              ex->prob_senior_loss_and_guarantor_default, n);
+    /* Importance sampling estimates no quantile (docs/measures.md), and
+     * its laws are not compared cell by cell. */
+    if (mc->weighted)
+        return k.n;
     int qt = deal->n_tranches * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_STATIC_LOSS;
     put_quantile(&k, deal, mc, "loss_q95", qt, 0.95, ex->loss_q95);
     put_quantile(&k, deal, mc, "loss_q99", qt, 0.99, ex->loss_q99);

@@ -62,6 +62,10 @@ static void add_quantile(rows *rs, const ipabs_mc_result *r, const char *subject
                          const char *measure, int tracker, double p)
 {
     const ipabs_quantiles *q = &r->q[tracker];
+    if (r->weighted) { /* not estimated under importance sampling */
+        add_ci(rs, subject, measure, NAN, NAN, NAN, NAN, NAN);
+        return;
+    }
     ipabs_quantile_est e = ipabs_quantiles_estimate(q, p);
     add_ci(rs, subject, measure, e.value, e.se, e.lower, e.upper, (double)q->n);
 }
@@ -71,6 +75,10 @@ static void add_tail_mean(rows *rs, const ipabs_mc_result *r, const char *subjec
 {
     double se;
     const ipabs_quantiles *q = &r->q[tracker];
+    if (r->weighted) { /* not estimated under importance sampling */
+        add(rs, subject, measure, NAN, NAN, NAN);
+        return;
+    }
     double v = ipabs_quantiles_tail_mean(q, p, &se);
     add(rs, subject, measure, v, se, (double)q->n);
 }
@@ -231,11 +239,13 @@ static ipabs_status write_summary(const rows *rs, const char *dir, bool bom,
     return ipabs_csv_commit(&w, err);
 }
 
-static void prob_cells(ipabs_csv_out *w, uint64_t count, long long n)
+static void prob_cells(ipabs_csv_out *w, const ipabs_mc_result *r, ipabs_mc_law law,
+                       size_t cell)
 {
-    double p = (double)count / (double)n;
+    double p, se;
+    ipabs_mc_prob(r, law, cell, &p, &se);
     ipabs_csv_num(w, p, -1);
-    ipabs_csv_num(w, sqrt(p * (1.0 - p) / (double)n), -1);
+    ipabs_csv_num(w, se, -1);
 }
 
 static ipabs_status write_default_count(const ipabs_deal *deal, const ipabs_mc_result *r,
@@ -249,7 +259,7 @@ static ipabs_status write_default_count(const ipabs_deal *deal, const ipabs_mc_r
     ipabs_csv_header(&w, head);
     for (int k = 0; k <= deal->n_loans; k++) {
         ipabs_csv_int(&w, k);
-        prob_cells(&w, r->default_count[k], r->paths);
+        prob_cells(&w, r, IPABS_LAW_DEFAULT_COUNT, (size_t)k);
         ipabs_csv_end_row(&w);
     }
     return ipabs_csv_commit(&w, err);
@@ -267,12 +277,12 @@ static ipabs_status write_loss_distribution(const ipabs_deal *deal, const ipabs_
     double width = deal->pool_balance / IPABS_LOSS_BUCKETS;
     ipabs_csv_num(&w, 0.0, 2);
     ipabs_csv_num(&w, 0.0, 2);
-    prob_cells(&w, r->loss_zero, r->paths);
+    prob_cells(&w, r, IPABS_LAW_LOSS_ZERO, 0);
     ipabs_csv_end_row(&w);
     for (int b = 0; b < IPABS_LOSS_BUCKETS; b++) {
         ipabs_csv_num(&w, b * width, 2);
         ipabs_csv_num(&w, (b + 1) * width, 2);
-        prob_cells(&w, r->loss_bucket[b], r->paths);
+        prob_cells(&w, r, IPABS_LAW_LOSS_BUCKET, (size_t)b);
         ipabs_csv_end_row(&w);
     }
     return ipabs_csv_commit(&w, err);
@@ -348,7 +358,7 @@ static ipabs_status write_count_by_period(const ipabs_deal *deal, const ipabs_mc
             ipabs_csv_int(&w, t);
             ipabs_csv_text(&w, date);
             ipabs_csv_int(&w, k);
-            prob_cells(&w, r->default_count_by_period[(size_t)(t - 1) * n1 + k], r->paths);
+            prob_cells(&w, r, IPABS_LAW_COUNT_BY_PERIOD, (size_t)(t - 1) * n1 + (size_t)k);
             ipabs_csv_end_row(&w);
         }
     }
@@ -366,7 +376,9 @@ static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *in
     static const char *const head[] = {
         "version", "scenario", "scenario_sha256", "tape_sha256", "overrides", "seed",
         "paths_requested", "paths", "threads", "wall_seconds", "paths_per_second",
-        "fast_path_share", "partial", NULL};
+        "fast_path_share", "partial", "importance", "importance_shift_factor",
+        "importance_shift_guarantor", "variance_reduction_senior_prob_loss",
+        "variance_reduction_senior_static_prob_loss", NULL};
     ipabs_csv_header(&w, head);
     ipabs_csv_text(&w, info->version);
     ipabs_csv_text(&w, info->scenario);
@@ -381,6 +393,13 @@ static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *in
     ipabs_csv_num(&w, (double)r->paths / r->wall_seconds, 0);
     ipabs_csv_num(&w, (double)r->fast_paths / (double)r->paths, 6);
     ipabs_csv_text(&w, r->partial ? "true" : "false");
+    ipabs_csv_text(&w, r->weighted ? "auto" : "off");
+    ipabs_csv_num(&w, r->shift_factor, -1);
+    ipabs_csv_num(&w, r->shift_guarantor, -1);
+    /* The senior is tranche 0; no tranche, no senior (NaN: empty). */
+    int senior = r->layout.n_tranches > 0 ? r->layout.tranche0 : -IPABS_TM_COUNT_;
+    ipabs_csv_num(&w, ipabs_mc_variance_reduction(r, senior + IPABS_TM_ANY_LOSS), -1);
+    ipabs_csv_num(&w, ipabs_mc_variance_reduction(r, senior + IPABS_TM_STATIC_ANY_LOSS), -1);
     ipabs_csv_end_row(&w);
     return ipabs_csv_commit(&w, err);
 }

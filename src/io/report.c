@@ -158,7 +158,8 @@ ipabs_status ipabs_cashflow_write(const ipabs_deal *deal, const ipabs_cashflow *
 }
 
 static void realisation_row(ipabs_csv_out *w, const ipabs_deal *deal,
-                            const ipabs_realisation *real, int i, double latent)
+                            const ipabs_realisation *real, int i, double latent,
+                            double weight)
 {
     const ipabs_loan *l = &deal->loans[i];
     int tau = real->default_period[i];
@@ -176,6 +177,7 @@ static void realisation_row(ipabs_csv_out *w, const ipabs_deal *deal,
             ipabs_csv_empty(w);
     }
     ipabs_csv_num(w, latent, 10);
+    ipabs_csv_num(w, weight, -1);
     ipabs_csv_end_row(w);
 }
 
@@ -190,12 +192,15 @@ ipabs_status ipabs_realisation_write(const ipabs_deal *deal,
         s = ipabs_csv_open(&w, dir, "realisation.csv", bom, err);
     if (s != IPABS_OK)
         return s;
+    /* The path's likelihood ratio (importance sampling; 1 without it, empty
+     * for a realisation given on the command line). */
+    double weight = draws ? draws->weight : NAN;
     static const char *const head[] = {"party", "id", "name", "default_period",
                                        "default_date", "exposure_at_default",
-                                       "realisation", "latent", NULL};
+                                       "realisation", "latent", "path_weight", NULL};
     ipabs_csv_header(&w, head);
     for (int i = 0; i < deal->n_loans; i++)
-        realisation_row(&w, deal, real, i, draws ? draws->latent[i] : NAN);
+        realisation_row(&w, deal, real, i, draws ? draws->latent[i] : NAN, weight);
     ipabs_csv_text(&w, "guarantor");
     ipabs_csv_text(&w, "guarantor");
     ipabs_csv_text(&w, deal->guarantor.name);
@@ -210,6 +215,7 @@ ipabs_status ipabs_realisation_write(const ipabs_deal *deal,
     ipabs_csv_empty(&w);
     ipabs_csv_empty(&w);
     ipabs_csv_num(&w, draws ? draws->guarantor_latent : NAN, 10);
+    ipabs_csv_num(&w, weight, -1);
     ipabs_csv_end_row(&w);
     return ipabs_csv_commit(&w, err);
 }

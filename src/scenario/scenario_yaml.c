@@ -36,6 +36,7 @@ _Static_assert(sizeof(ipabs_payout_style) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_tranche_class) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_tranche_amort) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_copula_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_importance_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_pledgee) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_reimbursement) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_accounts) == sizeof(int), "enum size");
@@ -1541,6 +1542,11 @@ static const scn_choice reimbursement_choices[] = {
 static const scn_choice accounts_choices[] = {
     {"single", IPABS_ACCOUNTS_SINGLE}, {"split", IPABS_ACCOUNTS_SPLIT}, {NULL, 0}};
 
+static const scn_choice importance_choices[] = {
+    {"off", IPABS_IMPORTANCE_OFF},
+    {"auto", IPABS_IMPORTANCE_AUTO},
+    {NULL, 0}};
+
 static const scn_choice copula_choices[] = {
     {"gaussian", IPABS_COPULA_GAUSSIAN},
     {"student_t", IPABS_COPULA_STUDENT_T},
@@ -1661,6 +1667,8 @@ static const key_spec model_keys[] = {
      .offset = MODEL(pd_multiplier), .range = R_POSITIVE},
     {.name = "recovery_loading", .read = read_number,
      .offset = MODEL(recovery_loading), .range = R_LOADING},
+    {.name = "importance", .read = read_choice, .offset = MODEL(importance),
+     .choices = importance_choices},
     {.name = "sectors", .read = read_sectors, .range = R_LOADING},
     {.name = "pd_table", .read = read_pd_table, .range = R_UNIT_OPEN},
     {.name = "pd_curves", .read = read_pd_curves},
