@@ -1446,6 +1446,9 @@ static bool read_pop_order(scn_ctx *c, const scn_yv *v, ipabs_deal *d, ipabs_pop
     for (int k = 0; k < d->n_tranches; k++)
         if (d->tranches[k].name == NULL)
             return false; /* the tranches' errors are already reported */
+    for (int e = 0; e < d->n_expenses; e++)
+        if (d->expenses[e].name == NULL)
+            return false; /* so are the expenses' (fuzz: a nameless expense) */
     int count = fy_node_sequence_item_count(v->node);
     ipabs_pop *p = &d->pop[kind];
     pop_reader r = {.c = c, .d = d, .p = p, .order = v};
