@@ -154,6 +154,81 @@ Test(accounts, without_the_switch_revenue_shortfalls_stay_unpaid)
     ipabs_deal_free(d);
 }
 
+/* The guarantor's top-up claim ranks above the sub in the principal
+ * account too (issue 9, the sub's invariant).  Split accounts, principal
+ * not covering revenue, the claim repaid after senior interest; A defaults
+ * in 2 and is paid out in 3.  Period 2: revenue is B's net interest,
+ * short of the revenue items by short2 = 17,908.8416922 - 8,706.800375 =
+ * 9,202.0413172: topped up.  Period 3: the payout's interest 12,268.5095625
+ * leaves excess3 = 3,066.4682453 of revenue, which repays that much of the
+ * claim.  Period 4 (the last inflow, so the plan's final period and every
+ * principal account yuan free): revenue is short by short2 again and
+ * topped up; the claim left, short2 - excess3, is repaid from principal
+ * before the senior's 1,800,000, and this period's top-up, short2, before
+ * the sub takes the rest.  Before the fix the sub took the period-4 top-up
+ * (9,202.04) and the guarantor's claim was never repaid. */
+Test(accounts, topup_claim_ranks_above_the_sub_in_the_principal_account)
+{
+    ipabs_deal *d = split_golden(false);
+    d->guarantor.reimbursement = IPABS_REIMBURSE_AFTER_SENIOR_INTEREST;
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[0] = 2;
+    ipabs_cashflow *cf = run(d, r);
+    double items = revenue_items(), short2 = items - B_NET;
+    double excess3 = B_NET + A_INTEREST_2 - items;
+    NEAR(P(cf, 2)->topup, short2);
+    NEAR(P(cf, 3)->guarantee_payout, EAD_A2);
+    NEAR(P(cf, 3)->reimbursement, excess3);
+    NEAR(P(cf, 3)->residual, 0.0);
+    NEAR(P(cf, 4)->topup, short2);
+    NEAR(P(cf, 4)->reimbursement, short2 - excess3 + short2);
+    NEAR(P(cf, 4)->principal_paid[0], 1800000.0);
+    NEAR(P(cf, 4)->principal_paid[1], 200000.0 - (2.0 * short2 - excess3));
+    NEAR(P(cf, 4)->principal_loss[1], 2.0 * short2 - excess3);
+    NEAR(P(cf, 4)->residual, 0.0);
+    NEAR(cf->final_state->topup_claim, 0.0);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
+/* A sale of IP whose proceeds can only be the guarantor's does not keep
+ * the plan open.  As principal_covers_revenue_and_the_deficiency_is_repaid
+ * below, but A's IP is sold in period 5 (recovery lag 3) for 60% of its
+ * value, 740,740.20, pledged to the guarantor, which paid A's whole
+ * exposure in 3.  Period 4 is still the plan's last (its last inflow): the
+ * senior bullet is repaid there, and nothing is paid in 5, when the
+ * proceeds go to the guarantor.  Before the fix the plan waited for the
+ * sale: the senior was due only at its legal final 5 and a fifth coupon
+ * (14,175) and the expenses (3,450) were paid from principal, at the sub's
+ * cost. */
+Test(accounts, proceeds_that_are_the_guarantors_do_not_keep_the_plan_open)
+{
+    ipabs_deal *d = split_golden(true);
+    d->guarantor.topup = false;
+    d->guarantor.ip_pledgee = IPABS_PLEDGEE_GUARANTOR;
+    d->loans[0].recovery_lag = 3;
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[0] = 2;
+    r->realisation[0] = 0.6;
+    ipabs_cashflow *cf = run(d, r);
+    double items = revenue_items(), short2 = items - B_NET;
+    double excess3 = B_NET + A_INTEREST_2 - items;
+    double pdl4 = short2 - excess3 + short2;
+    NEAR(P(cf, 4)->principal_paid[0], 1800000.0);
+    NEAR(P(cf, 4)->principal_paid[1], 200000.0 - pdl4);
+    NEAR(P(cf, 4)->principal_loss[1], pdl4);
+    NEAR(P(cf, 5)->recovery_guarantor, 1234567.0 * 0.6);
+    NEAR(P(cf, 5)->recovery_plan, 0.0);
+    NEAR(P(cf, 5)->expenses_paid, 0.0);
+    NEAR(P(cf, 5)->interest_paid[0], 0.0);
+    NEAR(P(cf, 5)->principal_paid[0] + P(cf, 5)->principal_paid[1] + P(cf, 5)->residual, 0.0);
+    cr_assert(cf->final_state->ended);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+}
+
 /* The principal account held over period 2 earns 2% a year for a quarter:
  * 308,641.75 x 2% x 0.25 = 1,543.20875, paid by the account bank as
  * revenue, which the sub receives. */

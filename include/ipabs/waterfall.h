@@ -74,7 +74,8 @@ typedef struct ipabs_state {
     double *interest_arrears;    /* by tranche */
     bool accelerated;            /* sequential turbo after an event */
     bool in_default;             /* after an event of default (违约事件): its order */
-    bool ended;                  /* the plan's last period is past: nothing moves */
+    bool ended;                  /* the plan has settled and no IP is left to sell:
+                                    nothing moves any more */
     bool senior_interest_short;  /* senior interest unpaid in the last period */
 
     /* guarantor */

@@ -70,6 +70,7 @@ typedef struct step {
     double senior_principal_due; /* part of the amounts due that is principal */
     double revenue_due;   /* part that is taxes, expenses and senior interest */
     double topup_new;     /* this period's top-up: reimbursable from the next */
+    bool claim_ranked;    /* the order has passed the top-up claim's position */
 } step;
 
 /* The period's accrual fraction under an instrument's own day count. */
@@ -400,8 +401,14 @@ static bool seniors_outstanding(const step *s)
 
 /* Pledged to the guarantor, the proceeds of a disposal after its failure
  * go to its estate: none of them can reach the plan. */
-static bool recovery_can_reach_plan(const step *s, int rec)
+static bool recovery_can_reach_plan(const step *s, int i, int rec)
 {
+    /* A loan the guarantor has paid in full: the proceeds are wholly its
+     * own (pledge, subrogation) or its estate's, whoever holds the pledge.
+     * Waiting for them would keep the plan open, its fixed expenses
+     * running, for cash that can never reach it. */
+    if (s->st->ead[i] > 0.0 && s->st->guarantor_paid[i] >= s->st->ead[i])
+        return false;
     int tau_g = s->real->guarantor_default_period;
     return s->deal->guarantor.ip_pledgee == IPABS_PLEDGEE_PLAN || tau_g <= 0 ||
            rec < tau_g;
@@ -421,7 +428,7 @@ static bool inflows_after(const step *s)
         const ipabs_loan *l = &deal->loans[i];
         running -= l->term > t && s->st->called == 0;
         int rec = tau + l->recovery_lag, pay = tau + g->payout_lag;
-        if ((rec > t && rec <= T && recovery_can_reach_plan(s, rec)) ||
+        if ((rec > t && rec <= T && recovery_can_reach_plan(s, i, rec)) ||
             (g->payout_style == IPABS_PAYOUT_ACCELERATED && pay > t && pay <= T) ||
             (g->payout_style == IPABS_PAYOUT_SCHEDULED && l->term > t))
             return true;
@@ -433,6 +440,22 @@ static bool inflows_after(const step *s)
         (s->st->estate_claim > 0.0 || s->st->claimed_arrears > 0.0 || seniors_outstanding(s)))
         return true;
     return running > 0;
+}
+
+/* IP still to be sold after this period, whoever its proceeds belong to:
+ * once the plan has settled, the steps go on only for these (the
+ * guarantor's pledge proceeds and subrogation are not the plan's affair
+ * but are still the guarantor's cash). */
+static bool disposals_after(const step *s)
+{
+    int t = s->t, T = s->deal->legal_final;
+    for (int j = 0; j < s->st->n_defaulted; j++) {
+        int i = s->real->order[j];
+        int rec = s->real->default_period[i] + s->deal->loans[i].recovery_lag;
+        if (rec > t && rec <= T)
+            return true;
+    }
+    return false;
 }
 
 static void check_events(step *s)
@@ -677,6 +700,8 @@ static void pay_interest(step *s, int k, double paid)
            -1, k, paid);
 }
 
+static void settle_ranked_claim(step *s);
+
 /* Interest of the listed classes, pro rata by amount due: senior interest
  * is a revenue item, a sub's return junior to the seniors.  One sub class
  * takes exactly what is paid. */
@@ -686,6 +711,8 @@ static void pay_interest_of(step *s, const int *cls, int n)
     double due = 0.0;
     for (int j = 0; j < n; j++)
         due += s->fl->interest_due[cls[j]];
+    if (!senior)
+        settle_ranked_claim(s);
     double paid = senior ? take_revenue(s, due) : take_junior(s, due);
     if (n == 1 && !senior) {
         pay_interest(s, cls[0], paid);
@@ -733,12 +760,31 @@ static void reimburse_topups(step *s)
     double paid = take_junior(s, st->topup_claim);
     st->topup_claim -= paid;
     if (s->guarantor_alive) {
-        s->fl->reimbursement = paid;
+        s->fl->reimbursement += paid;
         record(s, PLAN, GUARANTOR, IPABS_FLOW_REIMBURSEMENT, -1, -1, paid);
     } else {
-        s->fl->reimbursement_estate = paid;
+        s->fl->reimbursement_estate += paid;
         record(s, PLAN, ESTATE, IPABS_FLOW_REIMBURSEMENT, -1, -1, paid);
     }
+}
+
+/* The claim ranks above every item after its position.  Principal held for
+ * the seniors is freed within the period once they are repaid, after the
+ * claim's step may have run short: before any junior item takes that
+ * cash, the claim takes what it is still owed.  Without this a sub class
+ * or the residual would pass an unpaid senior claim (a default whose payout
+ * repays the seniors early would hand the guarantor's advance to the sub). */
+static void settle_ranked_claim(step *s)
+{
+    if (!s->claim_ranked || !s->split || !principal_free(s) ||
+        s->deal->guarantor.reimbursement == IPABS_REIMBURSE_NONE)
+        return;
+    /* This period's top-up filled the revenue account only; principal now
+     * free would otherwise pass it to a junior item in the same period. */
+    s->st->topup_claim += s->topup_new;
+    s->topup_new = 0.0;
+    if (s->st->topup_claim > 0.0)
+        reimburse_topups(s);
 }
 
 static void keep_reserve(step *s)
@@ -758,6 +804,7 @@ static void pay_sub_principal(step *s, int k)
     const ipabs_tranche *tr = &s->deal->tranches[k];
     if (senior_balance(s) > 0.0 && s->t < tr->legal_final && !s->final)
         return;
+    settle_ranked_claim(s);
     double want = principal_due(s, k);
     if (tr->amort == IPABS_TRANCHE_PASS_THROUGH || s->st->accelerated)
         want = s->st->tranche_balance[k];
@@ -782,6 +829,7 @@ static void pay_residual(step *s)
     const ipabs_deal *deal = s->deal;
     int k = deal->n_tranches - 1;
     bool to_sub = k >= deal->n_senior;
+    settle_ranked_claim(s);
     double paid = take_junior(s, s->avail + s->prin);
     s->fl->residual = paid;
     record(s, PLAN, to_sub ? party(IPABS_PARTY_TRANCHE, k) : LENDER,
@@ -816,8 +864,10 @@ static void pay_in_order(step *s)
             pay_principal_of(s, &pop->classes[x->at], x->n);
             break;
         case IPABS_POP_REIMBURSEMENT:
-            if (x->index < 0 || (int)deal->guarantor.reimbursement == x->index)
+            if (x->index < 0 || (int)deal->guarantor.reimbursement == x->index) {
                 reimburse_topups(s);
+                s->claim_ranked = true;
+            }
             break;
         case IPABS_POP_DEFICIENCY:
             repay_deficiency(s);
@@ -1027,7 +1077,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     bool split = deal->accounts == IPABS_ACCOUNTS_SPLIT;
     step s = {deal, real, st, fl, ledger, t, tau_g <= 0 || t < tau_g, false, split,
               st->plan_cash - st->principal_account, st->principal_account,
-              0.0, 0.0, 0.0};
+              0.0, 0.0, 0.0, false};
     double performing_open = st->performing_balance;
     double guarantor_open = st->guarantor_paid_total;
     double claim_open = st->topup_claim;
@@ -1054,7 +1104,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     hold_principal(&s);
     fl->plan_cash_close = st->plan_cash;
     fl->capacity_exhausted = st->capacity_exhausted;
-    st->ended = s.final;
+    st->ended = s.final && !disposals_after(&s);
     st->claimed_arrears = s.guarantor_alive ? 0.0 : unpaid_senior_items(&s);
     st->period = t;
     return check_conservation(&s, performing_open, guarantor_open, claim_open,
