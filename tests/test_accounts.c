@@ -38,6 +38,11 @@ static const double B_NET = 8706.800375;
 /* A's interest in period 2 on 925,925.25 at 5.3% / 4, and its exposure. */
 static const double A_INTEREST_2 = 12268.5095625;
 static const double EAD_A2 = 938193.7595625;
+/* Of that interest, paid by the guarantor, the bank and servicer keep
+ * 925,925.25 x 0.15% / 4 = 347.22196875 and VAT takes 3.26% of the rest,
+ * 388.63397555625, as if A had paid it (test_waterfall.c). */
+static const double A_FEES_2 = 347.22196875;
+static const double A_TAX_2 = 388.63397555625;
 /* Revenue items due in periods 2-4 on the bullet senior: VAT 3.26% of B's
  * net interest, manager 1,800,000 x 0.1% / 4 = 450, audit 3,000, senior
  * coupon 1,800,000 x 3.15% / 4 = 14,175. */
@@ -101,8 +106,10 @@ Test(accounts, principal_is_held_until_due_and_revenue_goes_to_the_sub)
  * short of the revenue items by 17,908.8416922 - 8,706.800375 =
  * 9,202.0413172: principal pays it and the deficiency ledger records it.
  * Period 3: the payout's revenue share is A's interest, 12,268.5095625
- * (of an exposure of 938,193.7595625); revenue 20,975.3099375 less the
- * items leaves 3,066.4682453 that repays the ledger.  Period 4 (the
+ * (of an exposure of 938,193.7595625), less the bank's and servicer's
+ * 347.22196875; revenue 20,628.08796875 less the items and the VAT on
+ * A's interest, 388.63397555625, leaves 2,330.61230096875 that repays
+ * the ledger.  Period 4 (the
  * last inflow): revenue short again by 9,202.0413172; the senior takes
  * 1,800,000 and the sub what is left, losing exactly the deficiency. */
 Test(accounts, principal_covers_revenue_and_the_deficiency_is_repaid)
@@ -120,7 +127,7 @@ Test(accounts, principal_covers_revenue_and_the_deficiency_is_repaid)
     NEAR(P(cf, 2)->interest_paid[0], 14175.0);
     NEAR(P(cf, 2)->residual, 0.0);
     NEAR(P(cf, 3)->guarantee_payout, EAD_A2);
-    double excess3 = B_NET + A_INTEREST_2 - items;
+    double excess3 = B_NET + A_INTEREST_2 - A_FEES_2 - A_TAX_2 - items;
     NEAR(P(cf, 3)->revenue_to_principal, excess3);
     NEAR(P(cf, 3)->principal_deficiency, short2 - excess3);
     NEAR(P(cf, 3)->principal_account,
@@ -159,9 +166,9 @@ Test(accounts, without_the_switch_revenue_shortfalls_stay_unpaid)
  * not covering revenue, the claim repaid after senior interest; A defaults
  * in 2 and is paid out in 3.  Period 2: revenue is B's net interest,
  * short of the revenue items by short2 = 17,908.8416922 - 8,706.800375 =
- * 9,202.0413172: topped up.  Period 3: the payout's interest 12,268.5095625
- * leaves excess3 = 3,066.4682453 of revenue, which repays that much of the
- * claim.  Period 4 (the last inflow, so the plan's final period and every
+ * 9,202.0413172: topped up.  Period 3: the payout's interest 12,268.5095625,
+ * net of the fees and VAT on it (735.85594430625), leaves excess3 =
+ * 2,330.61230096875 of revenue, which repays that much of the claim.  Period 4 (the last inflow, so the plan's final period and every
  * principal account yuan free): revenue is short by short2 again and
  * topped up; the claim left, short2 - excess3, is repaid from principal
  * before the senior's 1,800,000, and this period's top-up, short2, before
@@ -175,7 +182,7 @@ Test(accounts, topup_claim_ranks_above_the_sub_in_the_principal_account)
     r->default_period[0] = 2;
     ipabs_cashflow *cf = run(d, r);
     double items = revenue_items(), short2 = items - B_NET;
-    double excess3 = B_NET + A_INTEREST_2 - items;
+    double excess3 = B_NET + A_INTEREST_2 - A_FEES_2 - A_TAX_2 - items;
     NEAR(P(cf, 2)->topup, short2);
     NEAR(P(cf, 3)->guarantee_payout, EAD_A2);
     NEAR(P(cf, 3)->reimbursement, excess3);
@@ -213,7 +220,7 @@ Test(accounts, proceeds_that_are_the_guarantors_do_not_keep_the_plan_open)
     r->realisation[0] = 0.6;
     ipabs_cashflow *cf = run(d, r);
     double items = revenue_items(), short2 = items - B_NET;
-    double excess3 = B_NET + A_INTEREST_2 - items;
+    double excess3 = B_NET + A_INTEREST_2 - A_FEES_2 - A_TAX_2 - items;
     double pdl4 = short2 - excess3 + short2;
     NEAR(P(cf, 4)->principal_paid[0], 1800000.0);
     NEAR(P(cf, 4)->principal_paid[1], 200000.0 - pdl4);

@@ -32,6 +32,13 @@ static ipabs_deal *golden(void)
 static const double B_NET_INTEREST = 8706.800375;
 /* A's exposure when it defaults in period 2: 925,925.25 x (1 + 5.3%/4) */
 static const double EAD_A2 = 938193.7595625;
+/* Paid by the guarantor, A's period-2 interest 12,268.5095625 reaches the
+ * plan as A's own would: the bank and servicer keep 925,925.25 x 0.15% / 4
+ * = 347.22196875, and VAT is 3.26% of the 11,921.28759375 left,
+ * 388.63397555625; together 735.85594430625 (issue 9: a default never
+ * hands the fees and the tax to the sub). */
+static const double A_FEES_2 = 347.22196875;
+static const double A_TAX_2 = 388.63397555625;
 
 Test(waterfall, schedules_of_golden_loans)
 {
@@ -97,25 +104,31 @@ Test(waterfall, default_with_guarantor_alive_leaves_senior_whole)
     NEAR(P(cf, 3)->guarantee_payout, EAD_A2);
     NEAR(P(cf, 3)->principal_paid[0], 925925.25);
     /* Period 3 also repays the period-2 top-up, after senior principal:
-     * 946,900.5599375 - 283.8416922 - 3,372.8395625 - 11,744.44621875
-     * - 925,925.25 = 5,574.18246403 goes to the guarantor, not to the sub;
-     * 1,120.144634445 of its claim is left. */
-    NEAR(P(cf, 3)->reimbursement, 5574.182464025);
+     * 946,900.5599375 - fees on A's interest 347.22196875 - tax
+     * (283.8416922 + 388.63397555625) - 3,372.8395625 - 11,744.44621875
+     * - 925,925.25 = 4,838.32651974375 goes to the guarantor, not to the
+     * sub (the residual of period 2 had A performed); 1,856.00057873125 of
+     * its claim is left. */
+    NEAR(P(cf, 3)->payout_fees, A_FEES_2);
+    NEAR(P(cf, 3)->tax_paid, 283.8416922 + A_TAX_2);
+    NEAR(P(cf, 3)->reimbursement, 4838.32651974375);
     cr_assert_eq(P(cf, 3)->residual, 0.0);
     /* Period 4: the guarantor, pledgee and payer of all of the EAD, takes
      * all of the recovery min(EAD, 40% x 1,234,567) = 493,826.8 (kind
      * pledge_proceeds).  B pays 8,706.800375 + 765,433; tax 283.8416922,
      * expenses 565,433 x 0.1% / 4 + 3,000 = 3,141.35825, coupon
      * 565,433 x 3.15% / 4 = 4,452.784875, senior principal 565,433, the
-     * rest of the claim 1,120.144634445, and the sub gets what is left,
-     * 199,708.670923... of its 200,000: period 4 is the plan's last (no
-     * more cash can come), so the sub loses 291.329076... The sub bears
-     * the interest the guarantor carried during the payout lag. */
+     * rest of the claim 1,856.00057873125, and the sub gets what is left,
+     * 200,828.8155578 - 1,856.00057873125 = 198,972.81497907 of its
+     * 200,000: period 4 is the plan's last (no more cash can come), so the
+     * sub loses 1,027.18502093. The sub bears the interest the guarantor
+     * carried during the payout lag, and the fees and tax on A's
+     * period-2 interest, as it would had A performed. */
     NEAR(P(cf, 4)->recovery_guarantor, 493826.8);
     NEAR(P(cf, 4)->recovery_plan, 0.0);
-    NEAR(P(cf, 4)->reimbursement, 6694.327098475 - 5574.182464025);
-    NEAR(P(cf, 4)->principal_paid[1], 199708.670923330);
-    NEAR(P(cf, 4)->principal_loss[1], 291.329076670);
+    NEAR(P(cf, 4)->reimbursement, 6694.327098475 - 4838.32651974375);
+    NEAR(P(cf, 4)->principal_paid[1], 200828.8155578 - 1856.00057873125);
+    NEAR(P(cf, 4)->principal_loss[1], 200000.0 - 200828.8155578 + 1856.00057873125);
     NEAR(cf->final_state->topup_claim, 0.0);
     double paid = 0.0;
     for (int t = 1; t <= 6; t++) {
@@ -201,19 +214,19 @@ Test(waterfall, capacity_exhausted_midway_and_recovery_split)
 }
 
 /* The period-2 top-up 6,694.327098475 of the test above, repaid at each
- * position.  Period 3 leaves 5,574.182464025 after senior principal and
+ * position.  Period 3 leaves 4,838.32651974375 after senior principal and
  * period 4 leaves 200,828.8155578 (see above).
- *   after_senior_principal: 5,574.18 in period 3, 1,120.144634450 in 4,
- *     ahead of the sub, which gets 199,708.670923350 and loses 291.33;
+ *   after_senior_principal: 4,838.33 in period 3, 1,856.00057873125 in 4,
+ *     ahead of the sub, which gets 198,972.81497907 and loses 1,027.19;
  *   before_residual: in period 3 the seniors are outstanding, so the sub
- *     takes nothing and the 5,574.18 repays the guarantor; in period 4 the
+ *     takes nothing and the 4,838.33 repays the guarantor; in period 4 the
  *     sub's principal, 200,000, comes first and the guarantor gets the
- *     828.8155578 left: 291.329076650 of its claim is never repaid;
- *   none: the sub takes 5,574.18 of residual in period 3, its 200,000 and
+ *     828.8155578 left: 1,027.18502093 of its claim is never repaid;
+ *   none: the sub takes 4,838.33 of residual in period 3, its 200,000 and
  *     828.8155578 of residual in period 4. */
 Test(waterfall, topup_reimbursement_positions)
 {
-    const double left3 = 5574.182464025, left4 = 200828.8155578;
+    const double left3 = 4838.32651974375, left4 = 200828.8155578;
     const double claim = 6694.327098475;
     for (int at = 0; at < 3; at++) {
         ipabs_deal *d = fx_golden_deal();
@@ -245,6 +258,44 @@ Test(waterfall, topup_reimbursement_positions)
         ipabs_realisation_free(r);
         ipabs_deal_free(d);
     }
+}
+
+/* Expenses run until the plan is settled, not only while securities are
+ * outstanding (issue 9: the sub's invariant).  The golden deal with a
+ * senior of 1,000,000 and a sub of 150,000: A's 1,234,567 repays both by
+ * period 4, when B (765,433, bullet) defaults; the guarantor pays its
+ * exposure 765,433 x (1 + 4.7%/4) = 774,426.83775 two periods later, in 6.
+ * The plan waits for it: period 5 accrues the audit fee, 12,000 / 4 =
+ * 3,000, with no cash to pay it; period 6 receives the payout, the bank
+ * and servicer keep 765,433 x 0.15% / 4 = 287.037375 of its interest, VAT
+ * is 3.26% of the 8,706.800375 left, 283.8416922, the two audit fees
+ * 6,000 are paid, and the residual holder gets 767,855.9586828.  Before,
+ * the fees stopped with the last security and the sub took all 774,426.84:
+ * a default that repaid the classes sooner spared the sub the plan's fees. */
+Test(waterfall, expenses_run_until_the_plan_is_settled)
+{
+    ipabs_deal *d = fx_golden_deal();
+    d->tranches[0].balance = 1000000.0;
+    d->tranches[1].balance = 150000.0;
+    d->guarantor.payout_lag = 2;
+    ipabs_error err;
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK, "%s", err.message);
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    r->default_period[1] = 4;
+    r->realisation[1] = 0.0;
+    ipabs_cashflow *cf = run(d, r);
+    NEAR(P(cf, 4)->balance_close[0] + P(cf, 4)->balance_close[1], 0.0);
+    NEAR(P(cf, 5)->expenses_paid, 0.0);
+    NEAR(P(cf, 6)->guarantee_payout, 774426.83775);
+    NEAR(P(cf, 6)->payout_fees, 287.037375);
+    NEAR(P(cf, 6)->tax_paid, 283.8416922);
+    NEAR(P(cf, 6)->expenses_paid, 6000.0);
+    NEAR(P(cf, 6)->residual, 767855.9586828);
+    NEAR(cf->final_state->expense_arrears[1], 0.0);
+    cr_assert(cf->final_state->settled);
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
 }
 
 /* ---- who holds the IP pledge (issue 9, finding 3) ------------------------- */
@@ -416,10 +467,12 @@ Test(waterfall, cumulative_default_trigger_turns_on_turbo)
     /* 925,925.25 / 2,000,000 = 46.3% > 30%. */
     NEAR(P(cf, 2)->cum_default_ratio, 0.462962625);
     cr_assert(P(cf, 2)->accelerated);
-    /* Period 3: payout + B's interest 946,900.5599375, less tax, expenses
-     * and coupon, all to the senior: 931,499.432464025, no residual
-     * (pass-through alone would have paid 925,925.25 and 5,574.18 out). */
-    NEAR(P(cf, 3)->principal_paid[0], 931499.432464025);
+    /* Period 3: payout + B's interest 946,900.5599375, less the fees on
+     * A's interest, tax, expenses and coupon, all to the senior:
+     * 931,499.432464025 - 735.85594430625 = 930,763.57651971875, no
+     * residual (pass-through alone would have paid 925,925.25 and
+     * 4,838.33 out). */
+    NEAR(P(cf, 3)->principal_paid[0], 931499.432464025 - A_FEES_2 - A_TAX_2);
     cr_assert_eq(P(cf, 3)->residual, 0.0);
     cr_assert(P(cf, 6)->accelerated, "an event is permanent");
     ipabs_cashflow_free(cf);
@@ -618,7 +671,11 @@ Test(waterfall, finding2_topups_are_repaid_before_the_sub)
     NEAR(P(cf, 18)->recovery_guarantor, 4450000.0);
     NEAR(P(cf, 18)->reimbursement, topups);
     NEAR(back, topups);
-    NEAR(P(cf, 18)->principal_paid[1], 9599750.0 - 75000.0 - topups);
+    /* L02's period-12 interest 99,750 comes with the payout: the bank and
+     * servicer keep 9,500,000 x 0.15% / 4 = 3,562.5, VAT is 3% of the
+     * 96,187.5 left, 2,885.625. */
+    NEAR(P(cf, 18)->payout_fees, 3562.5);
+    NEAR(P(cf, 18)->principal_paid[1], 9599750.0 - 75000.0 - 3562.5 - 2885.625 - topups);
     cr_assert_eq(P(cf, 18)->residual, 0.0);
     /* The guarantor's net outlay is the credit loss, EAD - proceeds. */
     NEAR(payouts + topups - back - recovered, 9599750.0 - 4450000.0);

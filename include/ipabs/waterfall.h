@@ -76,6 +76,7 @@ typedef struct ipabs_state {
     bool in_default;             /* after an event of default (违约事件): its order */
     bool ended;                  /* the plan has settled and no IP is left to sell:
                                     nothing moves any more */
+    bool settled;                /* the plan's final period is past: expenses stop */
     bool senior_interest_short;  /* senior interest unpaid in the last period */
 
     /* guarantor */
@@ -103,7 +104,9 @@ typedef struct ipabs_period_flows {
     double agency_fee;             /* to the entrusted bank */
     double servicing_fee;          /* to the lender */
     double guarantee_fee;          /* to the guarantor, outside the plan */
-    double guarantee_payout;       /* guarantor to plan, defaulted loans */
+    double guarantee_payout;       /* guarantor to plan, defaulted loans (gross) */
+    double payout_fees;            /* plan to bank and lender: their fees on the
+                                      interest part of the payouts */
     double topup;                  /* guarantor to plan, shortfall top-up */
     double guarantor_owed_unpaid;  /* support owed but not paid: guarantor failed */
     double recovery_plan;          /* IP recoveries to the plan */

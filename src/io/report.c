@@ -97,6 +97,8 @@ static void period_header(ipabs_csv_out *w, const ipabs_deal *deal)
         "principal_to_revenue", "revenue_to_principal", NULL};
     for (const char *const *h = accounts; *h != NULL; h++)
         ipabs_csv_text(w, *h);
+    /* The bank's and servicer's fees on the payouts' interest (issue 9). */
+    ipabs_csv_text(w, "payout_fees");
     ipabs_csv_end_row(w);
 }
 
@@ -128,6 +130,7 @@ static void period_row(ipabs_csv_out *w, const ipabs_deal *deal,
                                fl->revenue_to_principal};
     for (size_t i = 0; i < sizeof accounts / sizeof accounts[0]; i++)
         ipabs_csv_num(w, accounts[i], 6);
+    ipabs_csv_num(w, fl->payout_fees, 6);
     ipabs_csv_end_row(w);
 }
 

@@ -71,12 +71,18 @@ typedef struct step {
     double revenue_due;   /* part that is taxes, expenses and senior interest */
     double topup_new;     /* this period's top-up: reimbursable from the next */
     bool claim_ranked;    /* the order has passed the top-up claim's position */
+    double payout_interest; /* interest part of the payouts, net of fees: taxed */
 } step;
 
 /* The period's accrual fraction under an instrument's own day count. */
 static inline double accrual(const step *s, ipabs_daycount dc)
 {
     return s->deal->accrual_dc[dc][s->t];
+}
+
+static inline double accrual_at(const step *s, ipabs_daycount dc, int t)
+{
+    return s->deal->accrual_dc[dc][t];
 }
 
 static void record(step *s, ipabs_party payer, ipabs_party payee,
@@ -350,6 +356,43 @@ static double payout_revenue_share(const step *s, int i)
     return due > 0.0 ? l->interest[s->t] / due : 0.0;
 }
 
+/* The bank's and the servicer's shares of loan i's interest due in period
+ * t: their fees on its balance over that period, as a fraction of the
+ * interest (base x rate / interest, under the loan's day count). */
+static void fee_shares(const step *s, int i, int t, double *bank, double *servicing)
+{
+    const ipabs_loan *l = &s->deal->loans[i];
+    double interest = l->interest[t];
+    double base = l->balance[t - 1] * accrual_at(s, l->daycount, t);
+    *bank = interest > 0.0 ? base * s->deal->bank_fee_rate / interest : 0.0;
+    *servicing = interest > 0.0 ? base * s->deal->servicing_fee_rate / interest : 0.0;
+}
+
+/* The guarantor pays the obligor's debt: principal and the contractual
+ * (gross) interest.  That interest reaches the plan as the obligor's would,
+ * through the entrusted bank and the servicer, who keep their fees on it,
+ * and it is the plan's interest income, taxed like the collections.  A
+ * default then leaves the bank, the servicer and the tax where a
+ * performing loan would, and cannot hand their shares to the sub. */
+static void pay_payout_fees(step *s, int i, double paid)
+{
+    const ipabs_guarantor *g = &s->deal->guarantor;
+    int t = g->payout_style == IPABS_PAYOUT_ACCELERATED ? s->real->default_period[i] : s->t;
+    if (t < 1 || t > s->deal->loans[i].term)
+        return;
+    double bank = 0.0, servicing = 0.0;
+    fee_shares(s, i, t, &bank, &servicing);
+    double interest = paid * payout_revenue_share(s, i);
+    double agency = interest * bank, service = interest * servicing;
+    double fees = agency + service;
+    s->fl->payout_fees += fees;
+    s->payout_interest += interest - fees;
+    /* The fees leave the revenue the payout's interest brought. */
+    s->avail -= fees;
+    record(s, PLAN, BANK, IPABS_FLOW_AGENCY_FEE, i, -1, agency);
+    record(s, PLAN, LENDER, IPABS_FLOW_SERVICING_FEE, i, -1, service);
+}
+
 static void pay_guarantees(step *s)
 {
     for (int j = 0; j < s->st->n_defaulted; j++) {
@@ -368,6 +411,8 @@ static void pay_guarantees(step *s)
         if (paid > 0.0)
             receive(s, paid, s->split ? paid * payout_revenue_share(s, i) : 0.0);
         record(s, GUARANTOR, PLAN, IPABS_FLOW_GUARANTEE_PAYOUT, i, -1, paid);
+        if (paid > 0.0)
+            pay_payout_fees(s, i, paid);
     }
 }
 
@@ -520,14 +565,17 @@ static double amounts_due(step *s)
     const ipabs_deal *deal = s->deal;
     ipabs_state *st = s->st;
     ipabs_period_flows *fl = s->fl;
-    double senior_open = senior_balance(s), all_open = 0.0;
-    for (int k = 0; k < deal->n_tranches; k++)
-        all_open += st->tranche_balance[k];
-    st->tax_arrears += deal->tax_rate * fl->interest_collected;
+    double senior_open = senior_balance(s);
+    st->tax_arrears += deal->tax_rate * (fl->interest_collected + s->payout_interest);
     double due = st->tax_arrears;
     for (int e = 0; e < deal->n_expenses; e++) {
-        /* Expenses run while the plan has securities outstanding. */
-        if (all_open > 0.0)
+        /* Expenses run until the plan is settled: while it has securities
+         * outstanding or cash still to receive and distribute (a payout or
+         * a recovery after the classes are repaid is still collected and
+         * paid out by the manager, through the custodian's account).
+         * Stopping them with the last security let a default that repaid
+         * the sub a period earlier spare it quarters of fixed fees. */
+        if (!st->settled)
             st->expense_arrears[e] += expense_accrual(s, e, senior_open);
         due += st->expense_arrears[e];
     }
@@ -975,7 +1023,7 @@ static double plan_net(const ipabs_period_flows *fl, int n_tranches)
                 fl->guarantee_payout + fl->topup + fl->recovery_plan +
                 fl->estate_recovery + fl->reinvestment_income;
     double out = fl->tax_paid + fl->expenses_paid + fl->residual +
-                 fl->reimbursement + fl->reimbursement_estate;
+                 fl->reimbursement + fl->reimbursement_estate + fl->payout_fees;
     for (int k = 0; k < n_tranches; k++)
         out += fl->interest_paid[k] + fl->principal_paid[k];
     return in - out;
@@ -1077,7 +1125,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     bool split = deal->accounts == IPABS_ACCOUNTS_SPLIT;
     step s = {deal, real, st, fl, ledger, t, tau_g <= 0 || t < tau_g, false, split,
               st->plan_cash - st->principal_account, st->principal_account,
-              0.0, 0.0, 0.0, false};
+              0.0, 0.0, 0.0, false, 0.0};
     double performing_open = st->performing_balance;
     double guarantor_open = st->guarantor_paid_total;
     double claim_open = st->topup_claim;
@@ -1104,6 +1152,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     hold_principal(&s);
     fl->plan_cash_close = st->plan_cash;
     fl->capacity_exhausted = st->capacity_exhausted;
+    st->settled = st->settled || s.final;
     st->ended = s.final && !disposals_after(&s);
     st->claimed_arrears = s.guarantor_alive ? 0.0 : unpaid_senior_items(&s);
     st->period = t;

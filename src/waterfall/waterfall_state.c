@@ -117,6 +117,7 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
     st->accelerated = false;
     st->in_default = false;
     st->ended = false;
+    st->settled = false;
     st->senior_interest_short = false;
     st->guarantor_paid_total = 0.0;
     st->guarantor_committed = 0.0;
