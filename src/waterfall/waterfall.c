@@ -70,12 +70,22 @@ typedef struct step {
     double senior_principal_due; /* part of the amounts due that is principal */
     double revenue_due;   /* part that is taxes, expenses and senior interest */
     double topup_new;     /* this period's top-up: reimbursable from the next */
+    bool pay;             /* a payment date: the plan pays; else it only collects */
+    bool defer;           /* the servicer's collections of this period wait for
+                             the payment date after the next (transfer lag) */
 } step;
 
-/* The period's accrual fraction under an instrument's own day count. */
+/* The collection period's accrual fraction under a loan's day count. */
 static inline double accrual(const step *s, ipabs_daycount dc)
 {
     return s->deal->accrual_dc[dc][s->t];
+}
+
+/* The payment period's accrual fraction under a class's or an expense's
+ * day count (one span from the last payment date to this one). */
+static inline double pay_accrual(const step *s, ipabs_daycount dc)
+{
+    return s->deal->pay_accrual_dc[dc][s->t];
 }
 
 static void record(step *s, ipabs_party payer, ipabs_party payee,
@@ -97,6 +107,25 @@ static void receive(step *s, double amount, double revenue_part)
     }
     s->avail += revenue_part;
     s->prin += amount - revenue_part;
+}
+
+/* What the servicer collects for the plan (loan collections, the plan's IP
+ * proceeds): in a period within the transfer lag of the next payment date
+ * it is set aside for the payment date after (docs/waterfall.md,
+ * "Collection and payment periods"); else it is received as above. */
+static void receive_collection(step *s, double amount, double revenue_part)
+{
+    if (!s->defer) {
+        receive(s, amount, revenue_part);
+        return;
+    }
+    ipabs_state *st = s->st;
+    if (!s->split) {
+        st->deferred_revenue += amount;
+        return;
+    }
+    st->deferred_revenue += revenue_part;
+    st->deferred_principal += amount - revenue_part;
 }
 
 /* The revenue share of a receipt on defaulted loan i that pays its exposure
@@ -204,7 +233,8 @@ static void collect(step *s)
     fl->principal_collected = greater(principal, 0.0);
     s->st->performing_balance -= fl->principal_collected;
     s->st->principal_amount += fl->principal_collected;
-    receive(s, fl->interest_collected + fl->principal_collected, fl->interest_collected);
+    receive_collection(s, fl->interest_collected + fl->principal_collected,
+                       fl->interest_collected);
     ledger_collections(s);
 }
 
@@ -218,7 +248,7 @@ static void call_cleanup(step *s)
 {
     const ipabs_deal *deal = s->deal;
     ipabs_state *st = s->st;
-    if (deal->cleanup_call <= 0.0 || st->called > 0 || st->performing_balance <= 0.0 ||
+    if (!s->pay || deal->cleanup_call <= 0.0 || st->called > 0 || st->performing_balance <= 0.0 ||
         st->performing_balance > deal->cleanup_call * deal->pool_balance)
         return;
     double price = st->performing_balance;
@@ -292,7 +322,7 @@ static void recover_ip(step *s)
         double to_plan = proceeds - to_guarantor;
         st->plan_recovered[i] += to_plan;
         s->fl->recovery_plan += to_plan;
-        receive(s, to_plan, to_plan * exposure_revenue_share(s, i));
+        receive_collection(s, to_plan, to_plan * exposure_revenue_share(s, i));
         record(s, IP_DISPOSAL, PLAN, IPABS_FLOW_RECOVERY, i, -1, to_plan);
         record_guarantor_share(s, i, to_guarantor);
         if (s->deal->guarantor.payout_style == IPABS_PAYOUT_SCHEDULED)
@@ -485,8 +515,8 @@ static double expense_accrual(const step *s, int e, double senior_open)
 {
     const ipabs_expense *x = &s->deal->expenses[e];
     if (x->basis == IPABS_EXPENSE_SENIOR_RATE)
-        return x->amount * senior_open * accrual(s, x->daycount);
-    return x->amount * accrual(s, x->daycount);
+        return x->amount * senior_open * pay_accrual(s, x->daycount);
+    return x->amount * pay_accrual(s, x->daycount);
 }
 
 /* Accrue this period's taxes, expenses and coupons onto what is owed, and
@@ -513,7 +543,7 @@ static double amounts_due(step *s)
         fl->balance_open[k] = st->tranche_balance[k];
         fl->interest_due[k] = st->interest_arrears[k] +
                               st->tranche_balance[k] * deal->tranches[k].coupon_at[s->t] *
-                              accrual(s, deal->tranches[k].daycount);
+                              pay_accrual(s, deal->tranches[k].daycount);
         if (k < deal->n_senior) {
             double principal = principal_due(s, k);
             s->senior_principal_due += principal;
@@ -869,6 +899,46 @@ static void hold_principal(step *s)
     s->fl->principal_deficiency = st->principal_deficiency;
 }
 
+/* A collection period that is not a payment date: the plan pays nothing
+ * and holds what it received (revenue beside the reserve, principal in
+ * the principal account) to the next payment date; VAT accrues on the
+ * interest as it is received; the classes stand still. */
+static void hold_collections(step *s)
+{
+    ipabs_state *st = s->st;
+    ipabs_period_flows *fl = s->fl;
+    st->tax_arrears += s->deal->tax_rate * fl->interest_collected;
+    fl->available = s->avail + s->prin;
+    st->plan_cash = s->avail;
+    s->avail = 0.0;
+    for (int k = 0; k < s->deal->n_tranches; k++)
+        fl->balance_open[k] = fl->balance_close[k] = st->tranche_balance[k];
+}
+
+/* The plan's last payment date pays out what the transfer lag set aside:
+ * no later payment date will. */
+static void release_deferred(step *s)
+{
+    ipabs_state *st = s->st;
+    s->avail += st->deferred_revenue;
+    s->prin += st->deferred_principal;
+    st->deferred_revenue = st->deferred_principal = 0.0;
+}
+
+/* Collections set aside by the transfer lag stay in the plan's cash; after
+ * a payment date they are the next one's (principal in the principal
+ * account). */
+static void hold_deferred(step *s)
+{
+    ipabs_state *st = s->st;
+    st->plan_cash += st->deferred_revenue + st->deferred_principal;
+    if (s->pay) {
+        st->principal_account += st->deferred_principal;
+        st->deferred_revenue = st->deferred_principal = 0.0;
+    }
+    s->fl->principal_account = st->principal_account;
+}
+
 /* Taxes, expenses and senior interest still unpaid after the period. */
 static double unpaid_senior_items(const step *s)
 {
@@ -1025,9 +1095,11 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     int t = st->period + 1;
     int tau_g = real->guarantor_default_period;
     bool split = deal->accounts == IPABS_ACCOUNTS_SPLIT;
+    double deferred_open = st->deferred_revenue + st->deferred_principal;
     step s = {deal, real, st, fl, ledger, t, tau_g <= 0 || t < tau_g, false, split,
-              st->plan_cash - st->principal_account, st->principal_account,
-              0.0, 0.0, 0.0};
+              st->plan_cash - st->principal_account - deferred_open, st->principal_account,
+              0.0, 0.0, 0.0, ipabs_deal_is_payment(deal, t),
+              ipabs_deal_collection_deferred(deal, t)};
     double performing_open = st->performing_balance;
     double guarantor_open = st->guarantor_paid_total;
     double claim_open = st->topup_claim;
@@ -1045,17 +1117,25 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     pay_guarantees(&s);
     recover_estate(&s);
     check_events(&s);
-    s.final = t == deal->legal_final || !inflows_after(&s);
-    top_up(&s, amounts_due(&s));
-    pay_in_order(&s);
-    if (deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE)
-        st->topup_claim += s.topup_new;
-    write_off_at_legal_final(&s);
+    s.defer = false; /* the top-up is paid straight to the plan */
+    if (s.pay) {
+        s.final = t == deal->legal_final || !inflows_after(&s);
+        if (s.final)
+            release_deferred(&s);
+        top_up(&s, amounts_due(&s));
+        pay_in_order(&s);
+        if (deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE)
+            st->topup_claim += s.topup_new;
+        write_off_at_legal_final(&s);
+        st->claimed_arrears = s.guarantor_alive ? 0.0 : unpaid_senior_items(&s);
+    } else {
+        hold_collections(&s);
+    }
     hold_principal(&s);
+    hold_deferred(&s);
     fl->plan_cash_close = st->plan_cash;
     fl->capacity_exhausted = st->capacity_exhausted;
     st->ended = s.final;
-    st->claimed_arrears = s.guarantor_alive ? 0.0 : unpaid_senior_items(&s);
     st->period = t;
     return check_conservation(&s, performing_open, guarantor_open, claim_open,
                               first, err);
