@@ -232,9 +232,14 @@ static void collect(step *s)
     fl->interest_collected = greater(interest - fl->agency_fee - fl->servicing_fee, 0.0);
     fl->principal_collected = greater(principal, 0.0);
     s->st->performing_balance -= fl->principal_collected;
-    s->st->principal_amount += fl->principal_collected;
+    if (s->defer)
+        s->st->deferred_loan_principal += fl->principal_collected;
+    else
+        s->st->principal_amount += fl->principal_collected;
     receive_collection(s, fl->interest_collected + fl->principal_collected,
                        fl->interest_collected);
+    if (s->defer)
+        s->st->deferred_interest += fl->interest_collected;
     ledger_collections(s);
 }
 
@@ -519,6 +524,14 @@ static double expense_accrual(const step *s, int e, double senior_open)
     return x->amount * pay_accrual(s, x->daycount);
 }
 
+/* VAT on the loan interest the plan received this period (interest held
+ * back by the transfer lag is taxed when it reaches the plan). */
+static void accrue_tax(step *s)
+{
+    if (!s->defer)
+        s->st->tax_arrears += s->deal->tax_rate * s->fl->interest_collected;
+}
+
 /* Accrue this period's taxes, expenses and coupons onto what is owed, and
  * return what is due on items 1-3 (taxes, expenses, senior interest, senior
  * principal): the amount the shortfall top-up guarantees. */
@@ -530,7 +543,7 @@ static double amounts_due(step *s)
     double senior_open = senior_balance(s), all_open = 0.0;
     for (int k = 0; k < deal->n_tranches; k++)
         all_open += st->tranche_balance[k];
-    st->tax_arrears += deal->tax_rate * fl->interest_collected;
+    accrue_tax(s);
     double due = st->tax_arrears;
     for (int e = 0; e < deal->n_expenses; e++) {
         /* Expenses run while the plan has securities outstanding. */
@@ -907,12 +920,25 @@ static void hold_collections(step *s)
 {
     ipabs_state *st = s->st;
     ipabs_period_flows *fl = s->fl;
-    st->tax_arrears += s->deal->tax_rate * fl->interest_collected;
+    accrue_tax(s);
     fl->available = s->avail + s->prin;
     st->plan_cash = s->avail;
     s->avail = 0.0;
     for (int k = 0; k < s->deal->n_tranches; k++)
         fl->balance_open[k] = fl->balance_close[k] = st->tranche_balance[k];
+}
+
+/* Collections set aside by the transfer lag reach the plan: VAT accrues
+ * on their interest, their loan principal joins the pass-through principal
+ * amount, and the buckets are emptied (the cash itself is moved by the
+ * caller). */
+static void deferred_arrive(step *s)
+{
+    ipabs_state *st = s->st;
+    st->tax_arrears += s->deal->tax_rate * st->deferred_interest;
+    st->principal_amount += st->deferred_loan_principal;
+    st->deferred_revenue = st->deferred_principal = 0.0;
+    st->deferred_interest = st->deferred_loan_principal = 0.0;
 }
 
 /* The plan's last payment date pays out what the transfer lag set aside:
@@ -922,7 +948,7 @@ static void release_deferred(step *s)
     ipabs_state *st = s->st;
     s->avail += st->deferred_revenue;
     s->prin += st->deferred_principal;
-    st->deferred_revenue = st->deferred_principal = 0.0;
+    deferred_arrive(s);
 }
 
 /* Collections set aside by the transfer lag stay in the plan's cash; after
@@ -934,7 +960,7 @@ static void hold_deferred(step *s)
     st->plan_cash += st->deferred_revenue + st->deferred_principal;
     if (s->pay) {
         st->principal_account += st->deferred_principal;
-        st->deferred_revenue = st->deferred_principal = 0.0;
+        deferred_arrive(s);
     }
     s->fl->principal_account = st->principal_account;
 }
@@ -1117,7 +1143,6 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     pay_guarantees(&s);
     recover_estate(&s);
     check_events(&s);
-    s.defer = false; /* the top-up is paid straight to the plan */
     if (s.pay) {
         s.final = t == deal->legal_final || !inflows_after(&s);
         if (s.final)
