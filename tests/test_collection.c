@@ -348,7 +348,9 @@ Test(collection, bad_grids_have_positioned_errors, .init = tmpdir_setup,
     write_scenario(dir, "  frequency: semiannual\n", 8);
     cr_assert_eq(load(dir, &d, &errors), IPABS_EINPUT);
     cr_assert_null(d);
-    cr_assert(has_error(&errors, "s.yaml", 8, 14, "do not divide into deal.frequency"));
+    cr_assert(has_error(&errors, "s.yaml", 8, 14, "2 collections a year is less often than "
+                                                  "deal.frequency's 4 payments a year"));
+    cr_assert_eq(errors.count, 1, "expected no derived error, got %zu", errors.count);
     ipabs_errors_clear(&errors);
     /* A lag of a whole payment period. */
     errors = (ipabs_errors){0};

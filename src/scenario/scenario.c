@@ -912,9 +912,10 @@ static void scn_collection_grid(scn_ctx *c)
     int cf = c->loan_frequency, pf = d->frequency;
     if (cf != 0 && (cf < pf || cf % pf != 0)) {
         scn_error(c, c->loan_frequency_pos, "loans.frequency",
-                  "%d collection periods a year do not divide into deal.frequency's "
-                  "%d payment periods a year; loans must pay as often as the plan "
-                  "or more often (monthly loans under a quarterly plan)", cf, pf);
+                  "%d collections a year is less often than deal.frequency's %d "
+                  "payments a year; loans must pay as often as the plan or more "
+                  "often, a whole number of times per payment period (monthly "
+                  "loans under a quarterly plan)", cf, pf);
         return;
     }
     int m = scn_pay_every(c);

@@ -359,8 +359,12 @@ static scn_pos column_pos(const tape_reader *t, int col)
 
 static void check_term(tape_reader *t, const ipabs_loan *loan, unsigned ok)
 {
-    /* Terms count the loans' own (collection) periods. */
+    /* Terms count the loans' own (collection) periods; with a
+     * loans.frequency that cannot be used (reported there), no derived
+     * error here. */
     int m = scn_pay_every(t->c);
+    if (m == 1 && t->c->loan_frequency != 0 && t->c->loan_frequency != t->c->deal->frequency)
+        return;
     int legal_final = t->c->deal->legal_final * m;
     if ((ok & COL_BIT(COL_TERM)) && legal_final > 0 && loan->term > legal_final)
         scn_error(t->c, column_pos(t, COL_TERM), "term",
