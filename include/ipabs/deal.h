@@ -317,8 +317,18 @@ typedef struct ipabs_deal {
     char *source_file;       /* the scenario path as given */
     char *tape_file;         /* the loan tape's path, as used for messages */
     ipabs_date closing;
-    int frequency;           /* payments per year: 12, 4, 2 or 1 */
-    int legal_final;         /* last period T */
+    int frequency;           /* periods per year of the deal's grid: the loans'
+                                collection frequency (12, 4, 2 or 1); equal to
+                                payment_frequency unless loans.frequency is finer */
+    int payment_frequency;   /* payments to investors per year (deal.frequency);
+                                0 before ipabs_deal_finalize = frequency */
+    int pay_every;           /* collection periods per payment period (>= 1);
+                                periods pay_every, 2 pay_every, ... are payment dates */
+    int transfer_lag;        /* collection periods by which the servicer's
+                                collections reach the plan (回收款转付), 0..pay_every-1:
+                                those of the last transfer_lag collection periods
+                                before a payment date wait for the next one */
+    int legal_final;         /* last period T (a payment date) */
     ipabs_daycount daycount; /* deal.day_count: the default of every instrument */
     ipabs_daycount loan_daycount; /* loans.day_count (default deal.day_count) */
     bool loan_daycount_given;
@@ -362,7 +372,12 @@ typedef struct ipabs_deal {
     ipabs_date *dates;     /* payment dates by period, business-day adjusted; [0] = closing */
     ipabs_date *accrual_dates; /* the unadjusted dates accruals run between */
     double *accrual;       /* d(t) under deal.day_count by period; [0] = 0 */
-    double *accrual_dc[IPABS_N_DAYCOUNTS]; /* d(t) under each day count */
+    double *accrual_dc[IPABS_N_DAYCOUNTS]; /* d(t) under each day count: of the
+                                              collection period ending at t */
+    double *pay_accrual_dc[IPABS_N_DAYCOUNTS]; /* of the payment period ending at t
+                                              (classes and expenses); 0 when t is
+                                              not a payment date; = accrual_dc when
+                                              pay_every is 1 */
     double pool_balance;   /* sum of loan principals */
     /* Pool totals by period if every loan performed (the no-default path);
      * the waterfall subtracts the defaulted loans' share, so a period
@@ -375,6 +390,20 @@ typedef struct ipabs_deal {
     int *loans_running_after;   /* by period: loans whose term is later */
     int n_senior;          /* tranches [0, n_senior) are senior */
 } ipabs_deal;
+
+/* Is period t a payment date (a multiple of pay_every)? */
+static inline bool ipabs_deal_is_payment(const ipabs_deal *deal, int t)
+{
+    return deal->pay_every <= 1 || t % deal->pay_every == 0;
+}
+
+/* Do the servicer's collections of period t wait for the payment date
+ * after the next one (they fall within the transfer lag of the next)? */
+static inline bool ipabs_deal_collection_deferred(const ipabs_deal *deal, int t)
+{
+    int m = deal->pay_every;
+    return deal->transfer_lag > 0 && (t - 1) % m + 1 > m - deal->transfer_lag;
+}
 
 /* Allocate an empty deal with documented defaults (quarterly, 30/360,
  * unlimited guarantor capacity, top-up on, triggers off, Gaussian copula,

@@ -66,6 +66,14 @@ typedef struct ipabs_state {
     /* plan */
     double plan_cash;            /* cash kept in the plan: reserve + principal account */
     double principal_account;    /* split accounts: principal receipts held (in plan_cash) */
+    double deferred_revenue;     /* collections set aside by the transfer lag for the
+                                    payment date after the next (in plan_cash); with
+                                    one account all of them */
+    double deferred_principal;   /* split accounts: their principal part (in plan_cash) */
+    double deferred_interest;    /* the loan interest among them: VAT accrues on it
+                                    when it reaches the plan */
+    double deferred_loan_principal; /* the loans' principal among them: added to the
+                                    pass-through principal amount when it arrives */
     double principal_deficiency; /* split accounts: principal receipts that paid
                                     revenue items, not yet repaid from revenue */
     double tax_arrears;

@@ -18,6 +18,7 @@ ipabs_deal *ipabs_deal_alloc(void)
     if (deal == NULL)
         return NULL;
     deal->frequency = 4;
+    deal->pay_every = 1;
     deal->daycount = IPABS_DAYCOUNT_30_360;
     deal->loan_daycount = IPABS_DAYCOUNT_30_360;
     deal->business_day = IPABS_BDAY_UNADJUSTED;
@@ -115,8 +116,10 @@ void ipabs_deal_free(ipabs_deal *deal)
     free(deal->workdays);
     free(deal->dates);
     free(deal->accrual_dates);
-    for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++)
+    for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++) {
         free(deal->accrual_dc[dc]); /* deal->accrual is one of them */
+        free(deal->pay_accrual_dc[dc]);
+    }
     free(deal->pool_interest);
     free(deal->pool_principal);
     free(deal->pool_agency_fee);
@@ -324,6 +327,40 @@ static void resolve_daycounts(ipabs_deal *deal)
             deal->expenses[e].daycount = deal->daycount;
 }
 
+/* The accrual fraction of every payment period, between the unadjusted
+ * dates of the previous payment date and this one: the classes and
+ * expenses accrue over the payment period as one span (ACT counts its
+ * days; 30/360 its months), not as a sum of the collection periods'
+ * fractions.  With one grid it is the period's own fraction. */
+static void pay_accruals(ipabs_deal *deal)
+{
+    int m = deal->pay_every;
+    for (int t = m; t <= deal->legal_final; t += m)
+        for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++)
+            deal->pay_accrual_dc[dc][t] = ipabs_daycount_fraction(
+                (ipabs_daycount)dc, deal->accrual_dates[t - m], deal->accrual_dates[t]);
+}
+
+/* The two grids agree: payment dates every pay_every collection periods,
+ * the last one the legal final, a transfer lag within a payment period. */
+static ipabs_status check_grids(ipabs_deal *deal, ipabs_error *err)
+{
+    if (deal->pay_every < 1)
+        deal->pay_every = 1;
+    if (deal->payment_frequency <= 0)
+        deal->payment_frequency = deal->frequency / deal->pay_every;
+    int m = deal->pay_every;
+    if (deal->payment_frequency * m != deal->frequency || deal->legal_final % m != 0 ||
+        deal->transfer_lag < 0 || deal->transfer_lag >= m)
+        return ipabs_error_set(err, IPABS_EINPUT, deal->source_file, 0, 0, "loans.frequency",
+                               "%d collection periods a year do not make %d payment "
+                               "periods a year of %d each with a legal final of %d "
+                               "and a transfer lag of %d", deal->frequency,
+                               deal->payment_frequency, m, deal->legal_final,
+                               deal->transfer_lag);
+    return IPABS_OK;
+}
+
 /* Payment dates (closing plus t x 12/f months, end-of-month rule, then the
  * business-day rule), the unadjusted dates accruals run between (a payment
  * moved to a business day earns no extra interest: 顺延期间不另计息), and
@@ -334,8 +371,10 @@ static ipabs_status build_calendar(ipabs_deal *deal, ipabs_error *err)
     deal->dates = calloc(n, sizeof *deal->dates);
     deal->accrual_dates = calloc(n, sizeof *deal->accrual_dates);
     bool ok = deal->dates && deal->accrual_dates;
-    for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++)
+    for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++) {
         ok = (deal->accrual_dc[dc] = calloc(n, sizeof(double))) != NULL && ok;
+        ok = (deal->pay_accrual_dc[dc] = calloc(n, sizeof(double))) != NULL && ok;
+    }
     if (!ok)
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                                "out of memory building the payment calendar");
@@ -354,6 +393,7 @@ static ipabs_status build_calendar(ipabs_deal *deal, ipabs_error *err)
                 (ipabs_daycount)dc, deal->accrual_dates[t - 1], u);
     }
     deal->accrual = deal->accrual_dc[deal->daycount];
+    pay_accruals(deal);
     return IPABS_OK;
 }
 
@@ -616,7 +656,9 @@ ipabs_status ipabs_deal_finalize(ipabs_deal *deal, ipabs_error *err)
     if (s0 != IPABS_OK)
         return s0;
     resolve_daycounts(deal);
-    ipabs_status s1 = build_calendar(deal, err);
+    ipabs_status s1 = check_grids(deal, err);
+    if (s1 == IPABS_OK)
+        s1 = build_calendar(deal, err);
     if (s1 != IPABS_OK)
         return s1;
     double pool = 0.0, carry = 0.0;

@@ -86,7 +86,7 @@ static void clear_owned(ipabs_deal *d)
     d->dates = d->accrual_dates = NULL;
     d->accrual = NULL;
     for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++)
-        d->accrual_dc[dc] = NULL;
+        d->accrual_dc[dc] = d->pay_accrual_dc[dc] = NULL;
     d->pool_interest = d->pool_principal = d->pool_agency_fee = NULL;
     d->pool_servicing_fee = d->pool_guarantee_fee = NULL;
     d->loans_running_after = NULL;

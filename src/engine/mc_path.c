@@ -55,10 +55,15 @@ static void discount_factors(ipabs_mc_path *w)
 {
     const ipabs_deal *deal = w->deal;
     int T1 = deal->legal_final + 1;
+    /* The coupon compounds at the plan's payment frequency; a collection
+     * period is 1/pay_every of a payment period. */
+    int m = deal->pay_every > 1 ? deal->pay_every : 1;
     for (int k = 0; k < deal->n_tranches; k++)
         for (int t = 0; t < T1; t++)
-            w->discount[k * T1 + t] =
-                pow(1.0 + deal->tranches[k].coupon / deal->frequency, -t);
+            w->discount[k * T1 + t] = m == 1
+                ? pow(1.0 + deal->tranches[k].coupon / deal->frequency, -t)
+                : pow(1.0 + deal->tranches[k].coupon / deal->payment_frequency,
+                      -(double)t / m);
     for (int t = 0; t < T1; t++)
         w->g_discount[t] = w->discount[t]; /* tranche 0's coupon */
 }
@@ -243,6 +248,23 @@ static bool same_as_baseline(const ipabs_mc_path *w, int k, int first)
     return true;
 }
 
+/* The yield at par compounded at the plan's payment frequency.  The
+ * classes are paid on payment dates only, so the yield solved on the
+ * collection grid (compounded pay_every times as often) is the same rate
+ * of return, restated: (1 + y_c/f)^m = 1 + y/f_pay.  With one grid it is
+ * mc_yield_at_par itself. */
+static double yield_at_par(const ipabs_deal *deal, const double *cf, int k, double guess)
+{
+    const ipabs_tranche *tr = &deal->tranches[k];
+    int m = deal->pay_every, f = deal->frequency, fp = deal->payment_frequency;
+    if (m <= 1)
+        return mc_yield_at_par(cf, deal->legal_final, f, tr->balance, tr->coupon, guess);
+    if (!isnan(guess))
+        guess = f * (pow(1.0 + guess / fp, 1.0 / m) - 1.0);
+    double y = mc_yield_at_par(cf, deal->legal_final, f, tr->balance, tr->coupon, guess);
+    return isnan(y) || y == -1.0 ? y : fp * (pow(1.0 + y / f, m) - 1.0);
+}
+
 static void tranche_record(ipabs_mc_path *w, int first)
 {
     const ipabs_deal *deal = w->deal;
@@ -263,9 +285,7 @@ static void tranche_record(ipabs_mc_path *w, int first)
             : NAN;
         v[IPABS_TM_IRR] = same_as_baseline(w, k, first)
             ? base
-            : mc_yield_at_par(&a->cf[k * T], T, deal->frequency,
-                              deal->tranches[k].balance,
-                              deal->tranches[k].coupon, base);
+            : yield_at_par(deal, &a->cf[k * T], k, base);
         v[IPABS_TM_STATIC_LOSS] = w->static_tranche[k];
         v[IPABS_TM_STATIC_ANY_LOSS] = w->static_tranche[k] > 0.0;
         /* Half a fen: the write-off of a class that got no principal back

@@ -360,9 +360,17 @@ void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
     char date[11];
     weighted_averages(deal, &rate, &pd, &term);
     ipabs_date_format(deal->closing, date);
+    int m = deal->pay_every > 1 ? deal->pay_every : 1;
     fprintf(out, "%s (%s), closing %s, %d payments a year, %s, legal final period %d\n",
-            deal->name, deal->currency, date, deal->frequency,
-            ipabs_daycount_name(deal->daycount), deal->legal_final);
+            deal->name, deal->currency, date, deal->frequency / m,
+            ipabs_daycount_name(deal->daycount), deal->legal_final / m);
+    if (m > 1)
+        fprintf(out, "collections: %d a year, %d per payment period, transfer lag %d "
+                     "collection period%s; the class periods below count payment "
+                     "periods; loan terms, lags and the rows of periods.csv count "
+                     "collection periods (payment dates: %d, %d, ..., %d)\n",
+                deal->frequency, m, deal->transfer_lag, deal->transfer_lag == 1 ? "" : "s",
+                m, 2 * m, deal->legal_final);
     fprintf(out, "pool: %d loans, %.2f; weighted average rate %.4f%%, annual PD %.4f%%, "
                  "term %.2f years\n",
             deal->n_loans, deal->pool_balance, 100 * rate, 100 * pd, term);
@@ -373,15 +381,15 @@ void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
         const ipabs_tranche *t = &deal->tranches[k];
         char expected[16] = "-";
         if (t->expected_maturity > 0)
-            snprintf(expected, sizeof expected, "%d", t->expected_maturity);
+            snprintf(expected, sizeof expected, "%d", t->expected_maturity / m);
         print_padded(out, t->name, 16);
         fprintf(out, " %-7s %16.2f %7.3f%% %-13s %-8s %-11d %s",
                 t->cls == IPABS_CLASS_SENIOR ? "senior" : "sub", t->balance,
                 100 * t->coupon, ipabs_tranche_amort_name(t->amort), expected,
-                t->legal_final, ipabs_daycount_name(t->daycount));
+                t->legal_final / m, ipabs_daycount_name(t->daycount));
         for (int j = 0; j < t->n_coupon_steps; j++)
             fprintf(out, "%s%.3f%% from period %d", j == 0 ? "; coupon " : ", ",
-                    100 * t->coupon_steps[j].coupon, t->coupon_steps[j].period);
+                    100 * t->coupon_steps[j].coupon, (t->coupon_steps[j].period - 1) / m + 1);
         fputc('\n', out);
     }
     const ipabs_guarantor *g = &deal->guarantor;

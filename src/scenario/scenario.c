@@ -875,6 +875,75 @@ char *scn_join_path(scn_ctx *c, const char *given)
     return path;
 }
 
+/* ---- collection and payment periods ---------------------------------------- */
+
+int scn_pay_every(const scn_ctx *c)
+{
+    int cf = c->loan_frequency, pf = c->deal->frequency;
+    return cf > pf && pf > 0 && cf % pf == 0 ? cf / pf : 1;
+}
+
+/* Scheduled targets by payment period, spread over the collection grid:
+ * each collection period carries its payment period's target (only the
+ * payment dates read it). */
+static void spread_targets(scn_ctx *c, ipabs_tranche *tr, int m, int final)
+{
+    double *x = calloc((size_t)final * (size_t)m + 1, sizeof *x);
+    if (x == NULL) {
+        scn_oom(c);
+        return;
+    }
+    x[0] = tr->target[0];
+    for (int t = 1; t <= final * m; t++)
+        x[t] = tr->target[(t + m - 1) / m];
+    free(tr->target);
+    tr->target = x;
+}
+
+/* loans.frequency finer than deal.frequency: the deal's periods become the
+ * collection periods, m to a payment period.  What the scenario counts in
+ * payment periods (deal.legal_final, the classes' legal finals, expected
+ * maturities, coupon steps and targets) is converted here, once; the
+ * loans' terms, lags and schedules already count collection periods
+ * (docs/scenario-format.md, "Collection and payment periods"). */
+static void scn_collection_grid(scn_ctx *c)
+{
+    ipabs_deal *d = c->deal;
+    int cf = c->loan_frequency, pf = d->frequency;
+    if (cf != 0 && (cf < pf || cf % pf != 0)) {
+        scn_error(c, c->loan_frequency_pos, "loans.frequency",
+                  "%d collections a year is less often than deal.frequency's %d "
+                  "payments a year; loans must pay as often as the plan or more "
+                  "often, a whole number of times per payment period (monthly "
+                  "loans under a quarterly plan)", cf, pf);
+        return;
+    }
+    int m = scn_pay_every(c);
+    if (d->transfer_lag >= m) {
+        scn_error(c, c->transfer_lag_pos, "loans.transfer_lag",
+                  "must be less than the %d collection period%s of a payment "
+                  "period (got %d): collections wait at most for the next "
+                  "payment date", m, m == 1 ? "" : "s", d->transfer_lag);
+        return;
+    }
+    d->payment_frequency = pf;
+    d->pay_every = m;
+    if (m == 1)
+        return;
+    int final = d->legal_final;
+    d->frequency = cf;
+    d->legal_final = final * m;
+    for (int k = 0; k < d->n_tranches; k++) {
+        ipabs_tranche *tr = &d->tranches[k];
+        tr->legal_final *= m;
+        tr->expected_maturity *= m;
+        for (int j = 0; j < tr->n_coupon_steps; j++)
+            tr->coupon_steps[j].period = (tr->coupon_steps[j].period - 1) * m + 1;
+        if (tr->target != NULL)
+            spread_targets(c, tr, m, final);
+    }
+}
+
 /* ---- entry point ---------------------------------------------------------- */
 
 static void read_scenario(scn_ctx *c, const char *const *overrides,
@@ -892,6 +961,7 @@ static void read_scenario(scn_ctx *c, const char *const *overrides,
         scn_read_tape(c);
     scn_read_calendar(c);
     scn_read_schedule(c);
+    scn_collection_grid(c);
     resolve_defaults(c);
     check_tranches_against_pool(c);
     fy_document_destroy(c->doc);

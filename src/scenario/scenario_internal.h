@@ -77,6 +77,9 @@ typedef struct scn_ctx {
     scn_pos schedule_key_pos;
 
     scn_pos tranches_key_pos; /* where plan.tranches is, for the pool check */
+    int loan_frequency;      /* loans.frequency (collections a year); 0 = not given */
+    scn_pos loan_frequency_pos;
+    scn_pos transfer_lag_pos; /* where loans.transfer_lag is; line 0 = not given */
     bool guarantor_given;    /* the scenario has a guarantor section */
     bool model_lists_ok;     /* sectors, pd_table and pd_curves read cleanly */
     bool tranches_ok;        /* every tranche read cleanly */
@@ -96,6 +99,10 @@ typedef struct scn_yv {
 } scn_yv;
 
 /* ---- shared helpers (scenario.c) ------------------------------------------ */
+
+/* Collection periods per payment period: loans.frequency over
+ * deal.frequency, 1 when not given or not a finer multiple. */
+int scn_pay_every(const scn_ctx *c);
 
 /* Record an input error (IPABS_EINPUT) at a position. */
 void scn_error(scn_ctx *c, scn_pos at, const char *field, const char *fmt,

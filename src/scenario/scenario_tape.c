@@ -359,11 +359,19 @@ static scn_pos column_pos(const tape_reader *t, int col)
 
 static void check_term(tape_reader *t, const ipabs_loan *loan, unsigned ok)
 {
-    int legal_final = t->c->deal->legal_final;
+    /* Terms count the loans' own (collection) periods; with a
+     * loans.frequency that cannot be used (reported there), no derived
+     * error here. */
+    int m = scn_pay_every(t->c);
+    if (m == 1 && t->c->loan_frequency != 0 && t->c->loan_frequency != t->c->deal->frequency)
+        return;
+    int legal_final = t->c->deal->legal_final * m;
     if ((ok & COL_BIT(COL_TERM)) && legal_final > 0 && loan->term > legal_final)
         scn_error(t->c, column_pos(t, COL_TERM), "term",
-                  "must be <= deal.legal_final (%d) (got %d)", legal_final,
-                  loan->term);
+                  m > 1 ? "must be <= deal.legal_final (%d) in collection periods "
+                          "(got %d)"
+                        : "must be <= deal.legal_final (%d) (got %d)",
+                  legal_final, loan->term);
 }
 
 /* Grace periods pay interest only before a level or annuity schedule

@@ -598,6 +598,30 @@ static bool read_schedule_key(scn_ctx *c, const scn_yv *v, void *base,
     return read_file_key(c, v, &c->schedule_given, &c->schedule_key_pos);
 }
 
+/* loans.frequency: the loans' payment (collection) frequency, kept aside
+ * until the deal's grid is built (scn_collection_grid). */
+static bool read_loan_frequency(scn_ctx *c, const scn_yv *v, void *base,
+                                const key_spec *k)
+{
+    (void)base;
+    int value;
+    if (!yaml_choice(c, v, k->choices, &value))
+        return false;
+    c->loan_frequency = value;
+    c->loan_frequency_pos = v->pos;
+    return true;
+}
+
+/* loans.transfer_lag: in collection periods; checked against the grid. */
+static bool read_transfer_lag(scn_ctx *c, const scn_yv *v, void *base,
+                              const key_spec *k)
+{
+    if (!read_int(c, v, base, k))
+        return false;
+    c->transfer_lag_pos = v->pos;
+    return true;
+}
+
 /* loans.day_count: the day count of every loan without its own. */
 static bool read_loan_daycount(scn_ctx *c, const scn_yv *v, void *base,
                                const key_spec *k)
@@ -1585,6 +1609,9 @@ static const key_spec loans_keys[] = {
     {.name = "prepayment_cpr", .read = read_number,
      .offset = DEAL(prepayment_cpr), .range = R_UNIT_OPEN},
     {.name = "schedule", .read = read_schedule_key},
+    {.name = "frequency", .read = read_loan_frequency, .choices = frequency_choices},
+    {.name = "transfer_lag", .read = read_transfer_lag, .offset = DEAL(transfer_lag),
+     .range = {0.0, 11.0, false, false}},
 };
 
 static const key_spec fee_keys[] = {

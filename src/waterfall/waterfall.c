@@ -72,9 +72,12 @@ typedef struct step {
     double topup_new;     /* this period's top-up: reimbursable from the next */
     bool claim_ranked;    /* the order has passed the top-up claim's position */
     double payout_interest; /* interest part of the payouts, net of fees: taxed */
+    bool pay;             /* a payment date: the plan pays; else it only collects */
+    bool defer;           /* the servicer's collections of this period wait for
+                             the payment date after the next (transfer lag) */
 } step;
 
-/* The period's accrual fraction under an instrument's own day count. */
+/* The collection period's accrual fraction under a loan's day count. */
 static inline double accrual(const step *s, ipabs_daycount dc)
 {
     return s->deal->accrual_dc[dc][s->t];
@@ -83,6 +86,13 @@ static inline double accrual(const step *s, ipabs_daycount dc)
 static inline double accrual_at(const step *s, ipabs_daycount dc, int t)
 {
     return s->deal->accrual_dc[dc][t];
+}
+
+/* The payment period's accrual fraction under a class's or an expense's
+ * day count (one span from the last payment date to this one). */
+static inline double pay_accrual(const step *s, ipabs_daycount dc)
+{
+    return s->deal->pay_accrual_dc[dc][s->t];
 }
 
 static void record(step *s, ipabs_party payer, ipabs_party payee,
@@ -104,6 +114,25 @@ static void receive(step *s, double amount, double revenue_part)
     }
     s->avail += revenue_part;
     s->prin += amount - revenue_part;
+}
+
+/* What the servicer collects for the plan (loan collections, the plan's IP
+ * proceeds): in a period within the transfer lag of the next payment date
+ * it is set aside for the payment date after (docs/waterfall.md,
+ * "Collection and payment periods"); else it is received as above. */
+static void receive_collection(step *s, double amount, double revenue_part)
+{
+    if (!s->defer) {
+        receive(s, amount, revenue_part);
+        return;
+    }
+    ipabs_state *st = s->st;
+    if (!s->split) {
+        st->deferred_revenue += amount;
+        return;
+    }
+    st->deferred_revenue += revenue_part;
+    st->deferred_principal += amount - revenue_part;
 }
 
 /* The revenue share of a receipt on defaulted loan i that pays its exposure
@@ -210,8 +239,14 @@ static void collect(step *s)
     fl->interest_collected = greater(interest - fl->agency_fee - fl->servicing_fee, 0.0);
     fl->principal_collected = greater(principal, 0.0);
     s->st->performing_balance -= fl->principal_collected;
-    s->st->principal_amount += fl->principal_collected;
-    receive(s, fl->interest_collected + fl->principal_collected, fl->interest_collected);
+    if (s->defer)
+        s->st->deferred_loan_principal += fl->principal_collected;
+    else
+        s->st->principal_amount += fl->principal_collected;
+    receive_collection(s, fl->interest_collected + fl->principal_collected,
+                       fl->interest_collected);
+    if (s->defer)
+        s->st->deferred_interest += fl->interest_collected;
     ledger_collections(s);
 }
 
@@ -225,7 +260,7 @@ static void call_cleanup(step *s)
 {
     const ipabs_deal *deal = s->deal;
     ipabs_state *st = s->st;
-    if (deal->cleanup_call <= 0.0 || st->called > 0 || st->performing_balance <= 0.0 ||
+    if (!s->pay || deal->cleanup_call <= 0.0 || st->called > 0 || st->performing_balance <= 0.0 ||
         st->performing_balance > deal->cleanup_call * deal->pool_balance)
         return;
     double price = st->performing_balance;
@@ -299,7 +334,7 @@ static void recover_ip(step *s)
         double to_plan = proceeds - to_guarantor;
         st->plan_recovered[i] += to_plan;
         s->fl->recovery_plan += to_plan;
-        receive(s, to_plan, to_plan * exposure_revenue_share(s, i));
+        receive_collection(s, to_plan, to_plan * exposure_revenue_share(s, i));
         record(s, IP_DISPOSAL, PLAN, IPABS_FLOW_RECOVERY, i, -1, to_plan);
         record_guarantor_share(s, i, to_guarantor);
         if (s->deal->guarantor.payout_style == IPABS_PAYOUT_SCHEDULED)
@@ -553,8 +588,18 @@ static double expense_accrual(const step *s, int e, double senior_open)
 {
     const ipabs_expense *x = &s->deal->expenses[e];
     if (x->basis == IPABS_EXPENSE_SENIOR_RATE)
-        return x->amount * senior_open * accrual(s, x->daycount);
-    return x->amount * accrual(s, x->daycount);
+        return x->amount * senior_open * pay_accrual(s, x->daycount);
+    return x->amount * pay_accrual(s, x->daycount);
+}
+
+/* VAT on the loan interest the plan received this period (interest held
+ * back by the transfer lag is taxed when it reaches the plan). */
+static void accrue_tax(step *s)
+{
+    if (!s->defer)
+        s->st->tax_arrears += s->deal->tax_rate * s->fl->interest_collected;
+    /* Payouts reach the plan's account at once, never deferred. */
+    s->st->tax_arrears += s->deal->tax_rate * s->payout_interest;
 }
 
 /* Accrue this period's taxes, expenses and coupons onto what is owed, and
@@ -566,7 +611,7 @@ static double amounts_due(step *s)
     ipabs_state *st = s->st;
     ipabs_period_flows *fl = s->fl;
     double senior_open = senior_balance(s);
-    st->tax_arrears += deal->tax_rate * (fl->interest_collected + s->payout_interest);
+    accrue_tax(s);
     double due = st->tax_arrears;
     for (int e = 0; e < deal->n_expenses; e++) {
         /* Expenses run until the plan is settled: while it has securities
@@ -584,7 +629,7 @@ static double amounts_due(step *s)
         fl->balance_open[k] = st->tranche_balance[k];
         fl->interest_due[k] = st->interest_arrears[k] +
                               st->tranche_balance[k] * deal->tranches[k].coupon_at[s->t] *
-                              accrual(s, deal->tranches[k].daycount);
+                              pay_accrual(s, deal->tranches[k].daycount);
         if (k < deal->n_senior) {
             double principal = principal_due(s, k);
             s->senior_principal_due += principal;
@@ -657,13 +702,19 @@ static double take(step *s, double want)
     return paid;
 }
 
+static bool principal_free(const step *s);
+
 /* A revenue item (tax, an expense, senior interest): from the revenue
  * account, then, when the deal allows it, from the principal account, the
  * part so used recorded in the principal deficiency ledger. */
 static double take_revenue(step *s, double want)
 {
     double paid = take(s, want);
-    if (!s->split || !s->deal->principal_covers_revenue || paid >= want)
+    /* Principal no longer held for the seniors (repaid, or the plan's
+     * final period) pays the revenue items whatever the switch says: it
+     * would otherwise pass to the sub ahead of them. */
+    if (!s->split || paid >= want ||
+        (!s->deal->principal_covers_revenue && !principal_free(s)))
         return paid;
     double cover = lesser(s->prin, want - paid);
     if (cover <= 0.0)
@@ -967,6 +1018,59 @@ static void hold_principal(step *s)
     s->fl->principal_deficiency = st->principal_deficiency;
 }
 
+/* A collection period that is not a payment date: the plan pays nothing
+ * and holds what it received (revenue beside the reserve, principal in
+ * the principal account) to the next payment date; VAT accrues on the
+ * interest as it is received; the classes stand still. */
+static void hold_collections(step *s)
+{
+    ipabs_state *st = s->st;
+    ipabs_period_flows *fl = s->fl;
+    accrue_tax(s);
+    fl->available = s->avail + s->prin;
+    st->plan_cash = s->avail;
+    s->avail = 0.0;
+    for (int k = 0; k < s->deal->n_tranches; k++)
+        fl->balance_open[k] = fl->balance_close[k] = st->tranche_balance[k];
+}
+
+/* Collections set aside by the transfer lag reach the plan: VAT accrues
+ * on their interest, their loan principal joins the pass-through principal
+ * amount, and the buckets are emptied (the cash itself is moved by the
+ * caller). */
+static void deferred_arrive(step *s)
+{
+    ipabs_state *st = s->st;
+    st->tax_arrears += s->deal->tax_rate * st->deferred_interest;
+    st->principal_amount += st->deferred_loan_principal;
+    st->deferred_revenue = st->deferred_principal = 0.0;
+    st->deferred_interest = st->deferred_loan_principal = 0.0;
+}
+
+/* The plan's last payment date pays out what the transfer lag set aside:
+ * no later payment date will. */
+static void release_deferred(step *s)
+{
+    ipabs_state *st = s->st;
+    s->avail += st->deferred_revenue;
+    s->prin += st->deferred_principal;
+    deferred_arrive(s);
+}
+
+/* Collections set aside by the transfer lag stay in the plan's cash; after
+ * a payment date they are the next one's (principal in the principal
+ * account). */
+static void hold_deferred(step *s)
+{
+    ipabs_state *st = s->st;
+    st->plan_cash += st->deferred_revenue + st->deferred_principal;
+    if (s->pay) {
+        st->principal_account += st->deferred_principal;
+        deferred_arrive(s);
+    }
+    s->fl->principal_account = st->principal_account;
+}
+
 /* Taxes, expenses and senior interest still unpaid after the period. */
 static double unpaid_senior_items(const step *s)
 {
@@ -1123,9 +1227,11 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     int t = st->period + 1;
     int tau_g = real->guarantor_default_period;
     bool split = deal->accounts == IPABS_ACCOUNTS_SPLIT;
+    double deferred_open = st->deferred_revenue + st->deferred_principal;
     step s = {deal, real, st, fl, ledger, t, tau_g <= 0 || t < tau_g, false, split,
-              st->plan_cash - st->principal_account, st->principal_account,
-              0.0, 0.0, 0.0, false, 0.0};
+              st->plan_cash - st->principal_account - deferred_open, st->principal_account,
+              0.0, 0.0, 0.0, false, 0.0, ipabs_deal_is_payment(deal, t),
+              ipabs_deal_collection_deferred(deal, t)};
     double performing_open = st->performing_balance;
     double guarantor_open = st->guarantor_paid_total;
     double claim_open = st->topup_claim;
@@ -1143,18 +1249,25 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     pay_guarantees(&s);
     recover_estate(&s);
     check_events(&s);
-    s.final = t == deal->legal_final || !inflows_after(&s);
-    top_up(&s, amounts_due(&s));
-    pay_in_order(&s);
-    if (deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE)
-        st->topup_claim += s.topup_new;
-    write_off_at_legal_final(&s);
+    if (s.pay) {
+        s.final = t == deal->legal_final || !inflows_after(&s);
+        if (s.final)
+            release_deferred(&s);
+        top_up(&s, amounts_due(&s));
+        pay_in_order(&s);
+        if (deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE)
+            st->topup_claim += s.topup_new;
+        write_off_at_legal_final(&s);
+        st->claimed_arrears = s.guarantor_alive ? 0.0 : unpaid_senior_items(&s);
+    } else {
+        hold_collections(&s);
+    }
     hold_principal(&s);
+    hold_deferred(&s);
     fl->plan_cash_close = st->plan_cash;
     fl->capacity_exhausted = st->capacity_exhausted;
     st->settled = st->settled || s.final;
     st->ended = s.final && !disposals_after(&s);
-    st->claimed_arrears = s.guarantor_alive ? 0.0 : unpaid_senior_items(&s);
     st->period = t;
     return check_conservation(&s, performing_open, guarantor_open, claim_open,
                               first, err);

@@ -126,6 +126,8 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
     st->claimed_arrears = 0.0;
     st->topup_claim = 0.0;
     st->principal_account = 0.0;
+    st->deferred_revenue = st->deferred_principal = st->deferred_interest = 0.0;
+    st->deferred_loan_principal = 0.0;
     st->principal_deficiency = 0.0;
     st->called = 0;
 }
