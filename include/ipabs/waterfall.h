@@ -86,11 +86,18 @@ typedef struct ipabs_state {
                                     claimed from the failed guarantor */
     double topup_claim;          /* top-ups paid and not yet reimbursed: the
                                     guarantor's claim on the plan */
-    int called;                  /* period of the clean-up call; 0 = not called */
+    int called;                  /* period of the clean-up call or of the
+                                    originator's call; 0 = not called */
+    bool redeeming;              /* the originator's call (plan.call) was
+                                    exercised: every class is redeemed as
+                                    funds allow */
+    double *held;                /* by tranche: face of the class held by its
+                                    put supporter (bought on a put, not resold) */
 } ipabs_state;
 
 /* Flows of one period.  Tranche arrays have n_tranches entries and come
  * last: the waterfall zeroes everything before balance_open at once. */
+enum { IPABS_FLOW_TRANCHE_ARRAYS = 14 }; /* balance_open .. held_close */
 typedef struct ipabs_period_flows {
     int period;
     int new_defaults;
@@ -122,6 +129,9 @@ typedef struct ipabs_period_flows {
     double revenue_to_principal;   /* split accounts: revenue paying principal */
     double principal_account;      /* split accounts: principal held after the period */
     double principal_deficiency;   /* split accounts: the ledger after the period */
+    double call_price;             /* originator to plan: the call (plan.call) */
+    double put_unfunded;           /* face put but not bought: the guarantor-supporter
+                                      had failed (the holders keep it) */
     bool accelerated;
     bool capacity_exhausted;
     double *balance_open;
@@ -131,6 +141,15 @@ typedef struct ipabs_period_flows {
     double *principal_loss;        /* written off at the tranche's legal final */
     double *interest_loss;         /* unpaid interest written off at legal final */
     double *balance_close;
+    /* Puts (docs/waterfall.md, "Puts and calls"), by tranche. */
+    double *put_redeemed;          /* principal account to the holders who put
+                                      (in principal_paid): securities cancelled */
+    double *put_bought;            /* supporter to the holders who put: price paid */
+    double *put_resold;            /* new investors to the supporter: resale price */
+    double *held_interest;         /* of interest_paid, to the supporter as holder */
+    double *held_principal;        /* of principal_paid, to the supporter as holder */
+    double *held_loss;             /* of principal_loss, the supporter's */
+    double *held_close;            /* face held by the supporter after the period */
 } ipabs_period_flows;
 
 /* State and one period's flows, sized from the deal.  NULL on ENOMEM. */
