@@ -447,3 +447,12 @@ Test(put_keys, set_and_grid_reach_them, .init = tmpdir_setup, .fini = tmpdir_tea
     cr_assert_str_eq(e.items[0].file, "--set");
     ipabs_errors_clear(&e);
 }
+
+/* A supporter without a put is a mistake in the file, not a default. */
+Test(put_keys, supporter_without_puts, .init = tmpdir_setup, .fini = tmpdir_teardown)
+{
+    ipabs_errors e = {0};
+    load_fails("      put_supporter: originator\n", "", 1, &e); /* 17 */
+    expect_at(&e, 0, 17, 22, "plan.tranches[0].put_supporter", "the class has no puts");
+    ipabs_errors_clear(&e);
+}

@@ -6,11 +6,12 @@
  * waterfall moves every yuan between the parties, one period at a time:
  *
  *   obligors → bank, lender, guarantor (fees) and the plan (interest,
- *   principal); originator → plan (clean-up call); guarantor → plan
+ *   principal); originator → plan (clean-up call, the originator's call);
+ *   put supporter ↔ a class's holders (securities put, resold); guarantor → plan
  *   (guarantee payouts, shortfall top-up); IP disposal → the pledgee
  *   guarantor or its estate, or the plan and the guarantor by subrogation;
- *   plan → tax, expenses, tranches (interest, principal), guarantor (top-up
- *   reimbursement), residual holder.
+ *   plan → tax, expenses, tranches (interest, principal; the put supporter's
+ *   share to it as holder), guarantor (top-up reimbursement), residual holder.
  *
  * ipabs_waterfall_step() is pure: no globals, no I/O, no random numbers, no
  * allocation.  It reads the const deal and realisation, advances the state

@@ -1008,8 +1008,15 @@ static void check_put_reset(scn_ctx *c, const scn_yv *item, const ipabs_tranche 
 static void read_puts(scn_ctx *c, const scn_yv *item, ipabs_tranche *tr, key_set s)
 {
     char path[PATH_CAP];
-    if (!(s.seen & BIT(TR_PUTS)))
+    if (!(s.seen & BIT(TR_PUTS))) {
+        if (s.ok & BIT(TR_PUT_SUPPORTER)) {
+            scn_yv v = put_child(c, item, "put_supporter", path);
+            scn_error(c, v.pos, v.path,
+                      "names who buys the securities put, but the class has no puts; "
+                      "expected puts: [...] beside it, or no put_supporter");
+        }
         return;
+    }
     scn_yv v = pair_child(c, item, scn_map_find(item->node, "puts", 4), "puts", path);
     if (!fy_node_is_sequence(v.node)) {
         expected(c, &v, "a sequence of {period, exercised, resold, coupon} mappings");
