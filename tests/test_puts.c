@@ -456,3 +456,76 @@ Test(put_keys, supporter_without_puts, .init = tmpdir_setup, .fini = tmpdir_tear
     expect_at(&e, 0, 17, 22, "plan.tranches[0].put_supporter", "the class has no puts");
     ipabs_errors_clear(&e);
 }
+
+/* ---- the reference variant through the CLI ------------------------------- */
+
+#define PUT_SCENARIO IPABS_SOURCE_DIR "/scenarios/shenyang-ip-abs-a123-put.yaml"
+
+/* The line of `text` that starts with `start`, copied into line[cap]. */
+static bool line_starting(const char *text, const char *start, char *line, size_t cap)
+{
+    for (const char *p = text; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (strncmp(p, start, strlen(start)) == 0 && n < cap) {
+            memcpy(line, p, n);
+            line[n] = '\0';
+            return true;
+        }
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char *buf = calloc(1, 1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* `ipabs check` shows the put and the call; `ipabs cashflow` appends the
+ * call, the unfunded face and A3's seven put columns after the existing
+ * ones, and on the no-default path the guarantor buys 40% of A3's
+ * 28,230,979.38 outstanding after period 8 and resells half.  A3's
+ * principal by then is the pool's first two years' principal, 40,169,020.62
+ * (docs/reference-deal.md), less A1 and A2's 40,000,000: 169,020.62; the
+ * principal account is empty (the pass-through A3 took it), so 0.4 x
+ * (28,400,000 - 169,020.62) = 11,292,391.75 is bought, half resold. */
+Test(put_cli, the_reference_variant, .init = tmpdir_setup, .fini = tmpdir_teardown)
+{
+    char cmd[1400], path[700], line[4096];
+    snprintf(cmd, sizeof cmd, "'%s' check '%s' > '%s/check.txt' 2>&1", IPABS_CLI,
+             PUT_SCENARIO, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/check.txt", dir);
+    char *check = slurp_file(path);
+    cr_assert_not_null(strstr(check, "put at period 8: 40.00% exercised, 50.00% of the "
+                                     "purchase resold, coupon reset to 3.600% from period 9"));
+    cr_assert_not_null(strstr(check, "call (originator) at periods 10; not exercised"));
+    free(check);
+    snprintf(cmd, sizeof cmd, "'%s' cashflow '%s' -o '%s/cf' --csv-bom no > /dev/null",
+             IPABS_CLI, PUT_SCENARIO, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/cf/periods.csv", dir);
+    char *csv = slurp_file(path);
+    cr_assert(line_starting(csv, "period,", line, sizeof line));
+    cr_assert_not_null(strstr(line, ",revenue_to_principal,call,put_unfunded,"
+                                    "优先A3_put_redeemed,优先A3_put_bought,优先A3_put_resold,"
+                                    "优先A3_held_interest,优先A3_held_principal,"
+                                    "优先A3_held_loss,优先A3_held_balance"),
+                      "header: %s", line);
+    cr_assert(line_starting(csv, "8,", line, sizeof line));
+    /* The last seven cells of period 8: redeemed 0, bought, resold, held
+     * interest and principal 0 (the put follows the date's payments), no
+     * loss, held 5,646,195.875236. */
+    cr_assert_not_null(strstr(line, ",0.000000,0.000000,0.000000,11292391.750472,"
+                                    "5646195.875236,0.000000,0.000000,0.000000,"
+                                    "5646195.875236"),
+                       "period 8: %s", line);
+    free(csv);
+}
