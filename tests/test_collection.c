@@ -441,3 +441,36 @@ Test(collection, yield_at_par_compounds_at_the_payment_frequency, .timeout = 120
     ipabs_mc_result_free(r);
     ipabs_deal_free(d);
 }
+
+/* The monthly reference scenario's year-2 put on 优先A3 counts payment
+ * periods, like the class's other dates: quarter 8 is month 24, the reset
+ * coupon applies from month 25 (the first month of quarter 9), and with no
+ * default the put is settled on that payment date and on no other month. */
+Test(collection, puts_count_payment_periods)
+{
+    ipabs_deal *d = NULL;
+    ipabs_errors errors = {0};
+    cr_assert_eq(ipabs_scenario_load(IPABS_SOURCE_DIR
+                                     "/scenarios/shenyang-ip-abs-a123-monthly.yaml",
+                                     NULL, 0, &d, &errors),
+                 IPABS_OK);
+    int a3 = 2;
+    cr_assert_eq(d->tranches[a3].n_puts, 1);
+    cr_assert_eq(d->tranches[a3].puts[0].period, 24);
+    cr_assert_eq(d->tranches[a3].coupon_at[24], 0.032);
+    cr_assert_eq(d->tranches[a3].coupon_at[25], 0.036);
+    ipabs_realisation *r = ipabs_realisation_alloc(d);
+    ipabs_cashflow *cf = run(d, r);
+    for (int t = 1; t <= cf->n_periods; t++) {
+        const ipabs_period_flows *f = P(cf, t);
+        double put = f->put_redeemed[a3] + f->put_bought[a3];
+        if (t == 24)
+            cr_assert_gt(put, 0.0, "the put is settled on month 24");
+        else
+            cr_assert_eq(put, 0.0, "no put on month %d", t);
+    }
+    ipabs_cashflow_free(cf);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(d);
+    ipabs_errors_clear(&errors);
+}

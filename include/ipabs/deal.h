@@ -191,6 +191,28 @@ typedef struct ipabs_coupon_step {
     double coupon;
 } ipabs_coupon_step;
 
+/* Who buys the securities put and not redeemed from the principal account
+ * (plan.tranches[].put_supporter; docs/waterfall.md, "Puts and calls"). */
+typedef enum ipabs_put_supporter {
+    IPABS_SUPPORTER_GUARANTOR, /* the 差额支付承诺人 (the deal's guarantor) */
+    IPABS_SUPPORTER_ORIGINATOR /* the originator (the lender party) */
+} ipabs_put_supporter;
+
+/* A holder's put (回售) of a class on a payment date: after that date's
+ * payments, `exercised` of the securities in investors' hands are sold
+ * back at par plus their share of unpaid coupon; the coupon from period
+ * + 1 on is `coupon` when reset (票面利率调整); `resold` of the securities
+ * the supporter bought are resold (转售) to new investors at the same
+ * price. */
+typedef struct ipabs_put {
+    int period;        /* the put date: a payment period before the class's
+                          legal final and expected maturity */
+    double exercised;  /* fraction of investors' securities put, 0..1 */
+    double resold;     /* fraction of the supporter's purchase resold, 0..1 */
+    bool reset;        /* a coupon reset is given */
+    double coupon;     /* the coupon from period + 1 on, when reset */
+} ipabs_put;
+
 typedef struct ipabs_tranche {
     char *name;
     ipabs_tranche_class cls;
@@ -200,7 +222,11 @@ typedef struct ipabs_tranche {
     bool daycount_given;
     int n_coupon_steps;      /* coupon changes (step-ups, resets): from period */
     ipabs_coupon_step *coupon_steps; /* steps[j].period on, the coupon is steps[j].coupon */
-    double *coupon_at;       /* derived: the coupon of period t, 0..legal_final */
+    double *coupon_at;       /* derived: the coupon of period t, 0..legal_final
+                                (steps and put resets) */
+    int n_puts;              /* holder's puts, periods increasing (senior only) */
+    ipabs_put *puts;
+    ipabs_put_supporter put_supporter; /* who buys what the plan does not redeem */
     ipabs_tranche_amort amort;
     int legal_final;    /* period; <= deal legal_final */
     int expected_maturity; /* period by which its principal is due (bullet:
@@ -347,6 +373,11 @@ typedef struct ipabs_deal {
     bool overcollateralised;   /* tranches may sum to less than the pool */
     double cleanup_call;       /* clean-up call: pool fraction at or below which the
                                   originator buys the performing loans; 0 = none */
+    int n_call_periods;        /* plan.call.periods: dates of the originator's
+                                  optional call (赎回) */
+    int *call_periods;
+    int call_exercise;         /* plan.call.exercise: the call date exercised;
+                                  0 = not exercised */
     ipabs_accounts accounts;   /* plan.accounts */
     double reinvestment_rate;  /* annual, earned on the principal account held */
     bool principal_covers_revenue; /* split accounts: principal receipts may pay

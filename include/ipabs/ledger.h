@@ -55,6 +55,18 @@ typedef enum ipabs_flow_kind {
                                         item (a principal deficiency) */
     IPABS_FLOW_REVENUE_TO_PRINCIPAL, /* plan to plan: revenue paying principal (a
                                         deficiency repaid, or principal due) */
+    IPABS_FLOW_CALL,              /* originator (lender) to plan: a loan bought by
+                                     the call (plan.call) */
+    IPABS_FLOW_PUT_REDEMPTION,    /* plan to a tranche's holders: securities put,
+                                     redeemed from the principal account */
+    IPABS_FLOW_PUT_PURCHASE,      /* put supporter to a tranche's holders: securities
+                                     put, bought */
+    IPABS_FLOW_PUT_RESALE,        /* a tranche's (new) holders to the put supporter:
+                                     securities resold (转售) */
+    IPABS_FLOW_HELD_INTEREST,     /* plan to the put supporter: coupon on the
+                                     securities it holds */
+    IPABS_FLOW_HELD_PRINCIPAL,    /* plan to the put supporter: principal on the
+                                     securities it holds */
     IPABS_FLOW_COUNT_
 } ipabs_flow_kind;
 

@@ -65,6 +65,9 @@ enum {
     IPABS_GM_DEFAULT,           /* 1 if it defaulted by the legal final */
     IPABS_GM_UNPAID,            /* support owed but not paid (after its default) */
     IPABS_GM_SENIOR_STATIC_LOSS_AND_DEFAULT,
+    IPABS_GM_PUT_PURCHASE,      /* as a class's put supporter: paid for securities
+                                   put, less their resale (docs/waterfall.md) */
+    IPABS_GM_HELD_LOSS,         /* principal written off on the securities it held */
     IPABS_GM_COUNT_
 };
 

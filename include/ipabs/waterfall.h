@@ -6,11 +6,12 @@
  * waterfall moves every yuan between the parties, one period at a time:
  *
  *   obligors → bank, lender, guarantor (fees) and the plan (interest,
- *   principal); originator → plan (clean-up call); guarantor → plan
+ *   principal); originator → plan (clean-up call, the originator's call);
+ *   put supporter ↔ a class's holders (securities put, resold); guarantor → plan
  *   (guarantee payouts, shortfall top-up); IP disposal → the pledgee
  *   guarantor or its estate, or the plan and the guarantor by subrogation;
- *   plan → tax, expenses, tranches (interest, principal), guarantor (top-up
- *   reimbursement), residual holder.
+ *   plan → tax, expenses, tranches (interest, principal; the put supporter's
+ *   share to it as holder), guarantor (top-up reimbursement), residual holder.
  *
  * ipabs_waterfall_step() is pure: no globals, no I/O, no random numbers, no
  * allocation.  It reads the const deal and realisation, advances the state
@@ -96,11 +97,18 @@ typedef struct ipabs_state {
                                     claimed from the failed guarantor */
     double topup_claim;          /* top-ups paid and not yet reimbursed: the
                                     guarantor's claim on the plan */
-    int called;                  /* period of the clean-up call; 0 = not called */
+    int called;                  /* period of the clean-up call or of the
+                                    originator's call; 0 = not called */
+    bool redeeming;              /* the originator's call (plan.call) was
+                                    exercised: every class is redeemed as
+                                    funds allow */
+    double *held;                /* by tranche: face of the class held by its
+                                    put supporter (bought on a put, not resold) */
 } ipabs_state;
 
 /* Flows of one period.  Tranche arrays have n_tranches entries and come
  * last: the waterfall zeroes everything before balance_open at once. */
+enum { IPABS_FLOW_TRANCHE_ARRAYS = 14 }; /* balance_open .. held_close */
 typedef struct ipabs_period_flows {
     int period;
     int new_defaults;
@@ -134,6 +142,9 @@ typedef struct ipabs_period_flows {
     double revenue_to_principal;   /* split accounts: revenue paying principal */
     double principal_account;      /* split accounts: principal held after the period */
     double principal_deficiency;   /* split accounts: the ledger after the period */
+    double call_price;             /* originator to plan: the call (plan.call) */
+    double put_unfunded;           /* face put but not bought: the guarantor-supporter
+                                      had failed (the holders keep it) */
     bool accelerated;
     bool capacity_exhausted;
     double *balance_open;
@@ -143,6 +154,15 @@ typedef struct ipabs_period_flows {
     double *principal_loss;        /* written off at the tranche's legal final */
     double *interest_loss;         /* unpaid interest written off at legal final */
     double *balance_close;
+    /* Puts (docs/waterfall.md, "Puts and calls"), by tranche. */
+    double *put_redeemed;          /* principal account to the holders who put
+                                      (in principal_paid): securities cancelled */
+    double *put_bought;            /* supporter to the holders who put: price paid */
+    double *put_resold;            /* new investors to the supporter: resale price */
+    double *held_interest;         /* of interest_paid, to the supporter as holder */
+    double *held_principal;        /* of principal_paid, to the supporter as holder */
+    double *held_loss;             /* of principal_loss, the supporter's */
+    double *held_close;            /* face held by the supporter after the period */
 } ipabs_period_flows;
 
 /* State and one period's flows, sized from the deal.  NULL on ENOMEM. */

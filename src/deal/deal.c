@@ -95,7 +95,9 @@ void ipabs_deal_free(ipabs_deal *deal)
         free(deal->tranches[i].target);
         free(deal->tranches[i].coupon_steps);
         free(deal->tranches[i].coupon_at);
+        free(deal->tranches[i].puts);
     }
+    free(deal->call_periods);
     free(deal->tranches);
     for (int o = 0; o < IPABS_N_POPS; o++) {
         free(deal->pop[o].steps);
@@ -484,7 +486,9 @@ static ipabs_status loan_schedule(ipabs_loan *l, const ipabs_deal *deal,
 }
 
 /* The coupon of every period: the initial coupon, changed by each step
- * from its period on (steps are validated in increasing period order). */
+ * from its period on and by each put's reset from the period after the
+ * put (both validated in increasing period order, never on the same
+ * period). */
 static ipabs_status tranche_coupons(ipabs_tranche *tr, const ipabs_deal *deal,
                                     ipabs_error *err)
 {
@@ -492,11 +496,14 @@ static ipabs_status tranche_coupons(ipabs_tranche *tr, const ipabs_deal *deal,
     if (tr->coupon_at == NULL)
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                                "out of memory building coupon schedules");
-    int j = 0;
+    int j = 0, q = 0;
     double coupon = tr->coupon;
     for (int t = 0; t <= deal->legal_final; t++) {
         while (j < tr->n_coupon_steps && tr->coupon_steps[j].period <= t)
             coupon = tr->coupon_steps[j++].coupon;
+        for (; q < tr->n_puts && tr->puts[q].period + 1 <= t; q++)
+            if (tr->puts[q].reset)
+                coupon = tr->puts[q].coupon;
         tr->coupon_at[t] = coupon;
     }
     return IPABS_OK;

@@ -83,6 +83,8 @@ static void clear_owned(ipabs_deal *d)
     d->rating.grade_prob = NULL;
     d->n_holidays = d->n_workdays = 0;
     d->holidays = d->workdays = NULL;
+    d->n_call_periods = 0;
+    d->call_periods = NULL;
     d->dates = d->accrual_dates = NULL;
     d->accrual = NULL;
     for (int dc = 0; dc < IPABS_N_DAYCOUNTS; dc++)
@@ -160,6 +162,11 @@ static void copy_tranches(ipabs_deal *d, const ipabs_deal *src, bool *ok)
             sizeof(ipabs_coupon_step), ok);
         if (d->tranches[k].coupon_steps == NULL)
             d->tranches[k].n_coupon_steps = 0;
+        d->tranches[k].puts = dup_array(src->tranches[k].puts,
+                                        (size_t)src->tranches[k].n_puts,
+                                        sizeof(ipabs_put), ok);
+        if (d->tranches[k].puts == NULL)
+            d->tranches[k].n_puts = 0;
         d->tranches[k].coupon_at = NULL;
     }
 }
@@ -208,6 +215,10 @@ static void copy_calendar(ipabs_deal *d, const ipabs_deal *src, bool *ok)
                             sizeof(ipabs_date), ok);
     if (d->workdays != NULL)
         d->n_workdays = src->n_workdays;
+    d->call_periods = dup_array(src->call_periods, (size_t)src->n_call_periods,
+                                sizeof(int), ok);
+    if (d->call_periods != NULL)
+        d->n_call_periods = src->n_call_periods;
 }
 
 static void copy_model(ipabs_model *m, const ipabs_model *src, bool *ok)

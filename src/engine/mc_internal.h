@@ -27,6 +27,7 @@ typedef struct path_acc {
     unsigned char *interest_short;
     double *cf;                 /* [k * T + t - 1]: cash to tranche k in period t */
     double payout, topup, recovery_g, fees, pnl_pv, unpaid;
+    double put_purchase, held_loss; /* as put supporter of classes (guarantor) */
     bool capacity_exhausted;
 } path_acc;
 

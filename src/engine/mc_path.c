@@ -144,6 +144,7 @@ static void acc_reset(ipabs_mc_path *w)
     memset(a->cf, 0, K * T * sizeof(double));
     memset(a->interest_short, 0, K);
     a->payout = a->topup = a->recovery_g = a->fees = a->pnl_pv = a->unpaid = 0.0;
+    a->put_purchase = a->held_loss = 0.0;
     a->capacity_exhausted = false;
     for (int t = 0; t < w->layout.n_periods; t++)
         w->values[w->layout.coverage0 + t] = NAN;
@@ -194,6 +195,13 @@ static void acc_period(ipabs_mc_path *w, const ipabs_period_flows *fl, int t)
         a->interest_loss[k] += fl->interest_loss[k];
         if (fl->interest_due[k] - fl->interest_paid[k] > IPABS_CONSERVATION_TOL)
             a->interest_short[k] = 1;
+        /* The guarantor as a put supporter: a holder, apart from its
+         * guarantee (docs/waterfall.md, "Puts and calls"). */
+        if (deal->tranches[k].n_puts > 0 &&
+            deal->tranches[k].put_supporter == IPABS_SUPPORTER_GUARANTOR) {
+            a->put_purchase += fl->put_bought[k] - fl->put_resold[k];
+            a->held_loss += fl->held_loss[k];
+        }
     }
     a->payout += fl->guarantee_payout;
     a->topup += fl->topup;
@@ -313,6 +321,8 @@ static void guarantor_record(ipabs_mc_path *w)
     v[IPABS_GM_DEFAULT] = failed;
     v[IPABS_GM_UNPAID] = a->unpaid;
     v[IPABS_GM_SENIOR_STATIC_LOSS_AND_DEFAULT] = failed && w->static_tranche[0] > 0.0;
+    v[IPABS_GM_PUT_PURCHASE] = a->put_purchase;
+    v[IPABS_GM_HELD_LOSS] = a->held_loss;
 }
 
 /* A loan's realised credit loss: EAD less the disposal proceeds, if they

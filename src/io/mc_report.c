@@ -141,6 +141,16 @@ static void guarantor_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_resu
     add_mean(rs, r, s, "expected_unpaid_support", g + IPABS_GM_UNPAID, 1.0);
     add_mean(rs, r, s, "prob_senior_loss_and_default",
              g + IPABS_GM_SENIOR_STATIC_LOSS_AND_DEFAULT, 1.0);
+    /* Only when the guarantor supports a put, so other deals' tables keep
+     * their rows. */
+    bool supports = false;
+    for (int k = 0; k < deal->n_tranches; k++)
+        supports |= deal->tranches[k].n_puts > 0 &&
+                    deal->tranches[k].put_supporter == IPABS_SUPPORTER_GUARANTOR;
+    if (supports) {
+        add_mean(rs, r, s, "expected_put_purchase", g + IPABS_GM_PUT_PURCHASE, 1.0);
+        add_mean(rs, r, s, "expected_held_loss", g + IPABS_GM_HELD_LOSS, 1.0);
+    }
 }
 
 static void pool_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result *r)

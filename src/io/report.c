@@ -99,6 +99,20 @@ static void period_header(ipabs_csv_out *w, const ipabs_deal *deal)
         ipabs_csv_text(w, *h);
     /* The bank's and servicer's fees on the payouts' interest (issue 9). */
     ipabs_csv_text(w, "payout_fees");
+    /* Calls and puts (docs/waterfall.md, "Puts and calls"), after those:
+     * the originator's call price, the face put and not bought, and for
+     * each class with a put what its supporter paid and received. */
+    ipabs_csv_text(w, "call");
+    ipabs_csv_text(w, "put_unfunded");
+    static const char *const put_cols[] = {
+        "put_redeemed", "put_bought", "put_resold", "held_interest",
+        "held_principal", "held_loss", "held_balance", NULL};
+    for (int k = 0; k < deal->n_tranches; k++) {
+        for (const char *const *h = put_cols; *h != NULL && deal->tranches[k].n_puts > 0; h++) {
+            snprintf(name, sizeof name, "%s_%s", deal->tranches[k].name, *h);
+            ipabs_csv_text(w, name);
+        }
+    }
     ipabs_csv_end_row(w);
 }
 
@@ -131,6 +145,17 @@ static void period_row(ipabs_csv_out *w, const ipabs_deal *deal,
     for (size_t i = 0; i < sizeof accounts / sizeof accounts[0]; i++)
         ipabs_csv_num(w, accounts[i], 6);
     ipabs_csv_num(w, fl->payout_fees, 6);
+    ipabs_csv_num(w, fl->call_price, 6);
+    ipabs_csv_num(w, fl->put_unfunded, 6);
+    for (int k = 0; k < deal->n_tranches; k++) {
+        if (deal->tranches[k].n_puts == 0)
+            continue;
+        const double put[] = {fl->put_redeemed[k], fl->put_bought[k], fl->put_resold[k],
+                              fl->held_interest[k], fl->held_principal[k],
+                              fl->held_loss[k], fl->held_close[k]};
+        for (size_t i = 0; i < sizeof put / sizeof put[0]; i++)
+            ipabs_csv_num(w, put[i], 6);
+    }
     ipabs_csv_end_row(w);
 }
 
@@ -327,6 +352,38 @@ static void print_padded(FILE *out, const char *s, int width)
         fputc(' ', out);
 }
 
+/* A class's puts: date, share exercised, resale, reset and supporter, in
+ * payment periods as the scenario gives them (m collection periods each). */
+static void print_puts(FILE *out, const ipabs_tranche *t, int m)
+{
+    for (int j = 0; j < t->n_puts; j++) {
+        const ipabs_put *p = &t->puts[j];
+        fprintf(out, "  put at period %d: %.2f%% exercised, %.2f%% of the purchase resold, ",
+                p->period / m, 100 * p->exercised, 100 * p->resold);
+        if (p->reset)
+            fprintf(out, "coupon reset to %.3f%% from period %d", 100 * p->coupon,
+                    p->period / m + 1);
+        else
+            fprintf(out, "coupon unchanged");
+        fprintf(out, "; principal account first, then the %s buys\n",
+                t->put_supporter == IPABS_SUPPORTER_ORIGINATOR ? "originator" : "guarantor");
+    }
+}
+
+/* The originator's call: its dates and the one exercised (payment periods). */
+static void print_call(FILE *out, const ipabs_deal *deal, int m)
+{
+    if (deal->n_call_periods == 0)
+        return;
+    fprintf(out, "call (originator) at periods");
+    for (int j = 0; j < deal->n_call_periods; j++)
+        fprintf(out, "%s %d", j == 0 ? "" : ",", deal->call_periods[j] / m);
+    if (deal->call_exercise > 0)
+        fprintf(out, "; exercised at period %d\n", deal->call_exercise / m);
+    else
+        fprintf(out, "; not exercised\n");
+}
+
 /* The orders of payments the scenario stated (plan.priority_of_payments). */
 static void print_orders(FILE *out, const ipabs_deal *deal)
 {
@@ -391,7 +448,9 @@ void ipabs_deal_print(FILE *out, const ipabs_deal *deal)
             fprintf(out, "%s%.3f%% from period %d", j == 0 ? "; coupon " : ", ",
                     100 * t->coupon_steps[j].coupon, (t->coupon_steps[j].period - 1) / m + 1);
         fputc('\n', out);
+        print_puts(out, t, m);
     }
+    print_call(out, deal, m);
     const ipabs_guarantor *g = &deal->guarantor;
     char capacity[64] = "unlimited";
     if (!isinf(g->capacity))

@@ -939,9 +939,15 @@ static void scn_collection_grid(scn_ctx *c)
         tr->expected_maturity *= m;
         for (int j = 0; j < tr->n_coupon_steps; j++)
             tr->coupon_steps[j].period = (tr->coupon_steps[j].period - 1) * m + 1;
+        /* A put is settled after its payment date's payments. */
+        for (int j = 0; j < tr->n_puts; j++)
+            tr->puts[j].period *= m;
         if (tr->target != NULL)
             spread_targets(c, tr, m, final);
     }
+    for (int j = 0; j < d->n_call_periods; j++)
+        d->call_periods[j] *= m;
+    d->call_exercise *= m;
 }
 
 /* ---- entry point ---------------------------------------------------------- */

@@ -40,6 +40,7 @@ _Static_assert(sizeof(ipabs_importance_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_pledgee) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_reimbursement) == sizeof(int), "enum size");
 _Static_assert(sizeof(ipabs_accounts) == sizeof(int), "enum size");
+_Static_assert(sizeof(ipabs_put_supporter) == sizeof(int), "enum size");
 
 typedef struct scn_choice {
     const char *name;
@@ -847,7 +848,13 @@ static const scn_choice daycount_choices[] = {
 
 
 enum { TR_NAME, TR_CLASS, TR_BALANCE, TR_COUPON, TR_AMORT, TR_LEGAL_FINAL,
-       TR_SCHEDULE, TR_DAY_COUNT, TR_COUPON_STEPS, TR_EXPECTED_MATURITY, TR_N };
+       TR_SCHEDULE, TR_DAY_COUNT, TR_COUPON_STEPS, TR_EXPECTED_MATURITY, TR_PUTS,
+       TR_PUT_SUPPORTER, TR_N };
+
+static const scn_choice supporter_choices[] = {
+    {"guarantor", IPABS_SUPPORTER_GUARANTOR},
+    {"originator", IPABS_SUPPORTER_ORIGINATOR},
+    {NULL, 0}};
 
 
 static const scn_choice class_choices[] = {
@@ -901,6 +908,10 @@ static const key_spec tranche_keys[TR_N] = {
     [TR_EXPECTED_MATURITY] = {.name = "expected_maturity", .read = read_int,
                               .offset = offsetof(ipabs_tranche, expected_maturity),
                               .range = R_PERIODS},
+    [TR_PUTS] = {.name = "puts", .read = read_later},
+    [TR_PUT_SUPPORTER] = {.name = "put_supporter", .read = read_choice,
+                          .offset = offsetof(ipabs_tranche, put_supporter),
+                          .choices = supporter_choices},
 };
 
 enum { CS_PERIOD, CS_COUPON, CS_N };
@@ -951,6 +962,111 @@ static void read_coupon_steps(scn_ctx *c, const scn_yv *item, ipabs_tranche *tr,
         else if (final > 0 && p > final)
             scn_error(c, step.pos, step.path,
                       "period %d is after the tranche's legal final (%d)", p, final);
+    }
+}
+
+enum { PUT_PERIOD, PUT_EXERCISED, PUT_RESOLD, PUT_COUPON, PUT_N };
+
+static const key_spec put_keys[PUT_N] = {
+    [PUT_PERIOD] = {.name = "period", .read = read_int, .required = true,
+                    .offset = offsetof(ipabs_put, period), .range = R_PERIODS},
+    [PUT_EXERCISED] = {.name = "exercised", .read = read_number, .required = true,
+                       .offset = offsetof(ipabs_put, exercised), .range = R_UNIT},
+    [PUT_RESOLD] = {.name = "resold", .read = read_number,
+                    .offset = offsetof(ipabs_put, resold), .range = R_UNIT},
+    [PUT_COUPON] = {.name = "coupon", .read = read_number,
+                    .offset = offsetof(ipabs_put, coupon), .range = R_UNIT_OPEN},
+};
+
+/* The item's key `name` as a positioned value, for an error about it. */
+static scn_yv put_child(const scn_ctx *c, const scn_yv *item, const char *name,
+                        char *path)
+{
+    struct fy_node_pair *p = scn_map_find(item->node, name, strlen(name));
+    return p != NULL ? pair_child(c, item, p, name, path) : *item;
+}
+
+/* A put's date: a payment period after which the class still runs (so a
+ * coupon follows it), before the class is due in full, after the put
+ * before it. */
+static void check_put_period(scn_ctx *c, const scn_yv *item, const ipabs_tranche *tr,
+                             int j, key_set s)
+{
+    char path[PATH_CAP];
+    int p = tr->puts[j].period;
+    scn_yv v = put_child(c, item, "period", path);
+    int final = (s.ok & BIT(TR_LEGAL_FINAL)) ? tr->legal_final : c->deal->legal_final;
+    if (j > 0 && p <= tr->puts[j - 1].period)
+        scn_error(c, v.pos, v.path, "put periods must increase: %d follows %d", p,
+                  tr->puts[j - 1].period);
+    else if (final > 0 && p >= final)
+        scn_error(c, v.pos, v.path,
+                  "a put at period %d is on or after the class's legal final (%d): "
+                  "no coupon period follows it; expected a period before %d",
+                  p, final, final);
+    else if (tr->expected_maturity > 0 && p >= tr->expected_maturity)
+        scn_error(c, v.pos, v.path,
+                  "a put at period %d is on or after the class's expected maturity "
+                  "(%d), when it is due in full; expected a period before %d",
+                  p, tr->expected_maturity, tr->expected_maturity);
+}
+
+/* The reset is said once: by the put, or by a coupon step, not both. */
+static void check_put_reset(scn_ctx *c, const scn_yv *item, const ipabs_tranche *tr,
+                            int j)
+{
+    char path[PATH_CAP];
+    const ipabs_put *put = &tr->puts[j];
+    for (int q = 0; q < tr->n_coupon_steps && put->reset; q++) {
+        if (tr->coupon_steps[q].period != put->period + 1)
+            continue;
+        scn_yv v = put_child(c, item, "coupon", path);
+        scn_error(c, v.pos, v.path,
+                  "the coupon from period %d is given twice: by this put's reset and "
+                  "by coupon_steps[%d]; give it once (the put's coupon, or the step)",
+                  put->period + 1, q);
+    }
+}
+
+/* puts: [{period, exercised, resold, coupon}, ...] of a senior class. */
+static void read_puts(scn_ctx *c, const scn_yv *item, ipabs_tranche *tr, key_set s)
+{
+    char path[PATH_CAP];
+    if (!(s.seen & BIT(TR_PUTS))) {
+        if (s.ok & BIT(TR_PUT_SUPPORTER)) {
+            scn_yv v = put_child(c, item, "put_supporter", path);
+            scn_error(c, v.pos, v.path,
+                      "names who buys the securities put, but the class has no puts; "
+                      "expected puts: [...] beside it, or no put_supporter");
+        }
+        return;
+    }
+    scn_yv v = pair_child(c, item, scn_map_find(item->node, "puts", 4), "puts", path);
+    if (!fy_node_is_sequence(v.node)) {
+        expected(c, &v, "a sequence of {period, exercised, resold, coupon} mappings");
+        return;
+    }
+    if ((s.ok & BIT(TR_CLASS)) && tr->cls != IPABS_CLASS_SENIOR) {
+        scn_error(c, v.pos, v.path,
+                  "a holder's put is for a senior class; this class is sub");
+        return;
+    }
+    int n = fy_node_sequence_item_count(v.node);
+    if (n == 0)
+        return;
+    if ((tr->puts = calloc((size_t)n, sizeof *tr->puts)) == NULL) {
+        scn_oom(c);
+        return;
+    }
+    tr->n_puts = n;
+    for (int j = 0; j < n; j++) {
+        char ipath[PATH_CAP];
+        scn_yv put = seq_item(c, &v, j, ipath);
+        key_set ks = read_mapping(c, &put, &tr->puts[j], put_keys, PUT_N);
+        tr->puts[j].reset = (ks.ok & BIT(PUT_COUPON)) != 0;
+        if (ks.ok & BIT(PUT_PERIOD))
+            check_put_period(c, &put, tr, j, s);
+        check_put_reset(c, &put, tr, j);
     }
 }
 
@@ -1046,6 +1162,7 @@ static key_set read_tranche(scn_ctx *c, const scn_yv *seq, int i)
     check_tranche_schedule(c, &item, tr, s);
     read_coupon_steps(c, &item, tr, s);
     check_expected_maturity(c, &item, tr, s);
+    read_puts(c, &item, tr, s);
     return s;
 }
 
@@ -1662,6 +1779,68 @@ static const key_spec trigger_keys[] = {
      .offset = TRIGGERS(on_senior_interest_shortfall)},
 };
 
+/* plan.call: the originator's optional call (赎回) on stated payment
+ * dates; `exercise` is the date taken (0: not exercised), a number so that
+ * --set and --grid can vary it. */
+enum { CALL_PERIODS, CALL_EXERCISE, CALL_N };
+
+static const key_spec call_keys[CALL_N] = {
+    [CALL_PERIODS] = {.name = "periods", .read = read_later, .required = true},
+    [CALL_EXERCISE] = {.name = "exercise", .read = read_int,
+                       .offset = DEAL(call_exercise), .range = R_LAG},
+};
+
+/* The call dates: whole periods, increasing, within the deal. */
+static bool read_call_periods(scn_ctx *c, const scn_yv *v, ipabs_deal *d)
+{
+    list_rule rule = {R_PERIODS, +1, "call periods"};
+    double *x = NULL;
+    int n = 0;
+    if (!read_number_list(c, v, &rule, &x, &n))
+        return false;
+    bool ok = (d->call_periods = calloc((size_t)n, sizeof *d->call_periods)) != NULL;
+    if (!ok)
+        scn_oom(c);
+    for (int i = 0; ok && i < n; i++) {
+        d->call_periods[i] = (int)x[i];
+        if (x[i] != floor(x[i]) || (i > 0 && x[i] == x[i - 1]) ||
+            (d->legal_final > 0 && x[i] > d->legal_final)) {
+            scn_error(c, v->pos, v->path,
+                      "call periods must be whole periods, increasing, at most "
+                      "deal.legal_final (%d); item %d is %g",
+                      d->legal_final, i, x[i]);
+            ok = false;
+        }
+    }
+    free(x);
+    if (ok)
+        d->n_call_periods = n;
+    return ok;
+}
+
+static bool read_call(scn_ctx *c, const scn_yv *v, void *base, const key_spec *k)
+{
+    (void)k;
+    ipabs_deal *d = base;
+    size_t before = ipabs_errors_total(c->errors);
+    key_set s = read_mapping(c, v, d, call_keys, CALL_N);
+    char path[PATH_CAP];
+    if (s.seen & BIT(CALL_PERIODS)) {
+        scn_yv pv = pair_child(c, v, scn_map_find(v->node, "periods", 7), "periods", path);
+        read_call_periods(c, &pv, d);
+    }
+    bool listed = d->call_exercise == 0;
+    for (int i = 0; i < d->n_call_periods; i++)
+        listed |= d->call_periods[i] == d->call_exercise;
+    if ((s.ok & BIT(CALL_EXERCISE)) && d->n_call_periods > 0 && !listed) {
+        scn_yv ev = pair_child(c, v, scn_map_find(v->node, "exercise", 8), "exercise", path);
+        scn_error(c, ev.pos, ev.path,
+                  "the call is exercised on one of its periods or not at all (0); "
+                  "period %d is not in plan.call.periods", d->call_exercise);
+    }
+    return ipabs_errors_total(c->errors) == before;
+}
+
 static const key_spec plan_keys[] = {
     {.name = "tax_rate", .read = read_number, .offset = DEAL(tax_rate),
      .range = R_UNIT_OPEN},
@@ -1670,6 +1849,7 @@ static const key_spec plan_keys[] = {
      .offset = DEAL(overcollateralised)},
     {.name = "cleanup_call", .read = read_number, .offset = DEAL(cleanup_call),
      .range = R_UNIT_OPEN},
+    {.name = "call", .read = read_call},
     {.name = "accounts", .read = read_choice, .offset = DEAL(accounts),
      .choices = accounts_choices},
     {.name = "reinvestment_rate", .read = read_number,

@@ -17,9 +17,11 @@ ipabs_ledger *ipabs_ledger_alloc(const ipabs_deal *deal)
      * estate recovery, top-up reimbursement and one spare; with split
      * accounts, a move between them per payment item (2 per tranche, 1 per
      * expense, tax, senior interest, the deficiency repaid) and the
-     * reinvestment income. */
+     * reinvestment income; per tranche, its put (redemption, purchase,
+     * resale) and the supporter's share of interest and principal (a loan
+     * bought by a call replaces its payout, within the 8). */
     size_t per_period = 8u * (size_t)deal->n_loans +
-                        5u * (size_t)deal->n_tranches +
+                        10u * (size_t)deal->n_tranches +
                         2u * (size_t)deal->n_expenses + 10u;
     ledger->capacity = per_period * (size_t)deal->legal_final;
     ledger->entries = malloc(ledger->capacity * sizeof *ledger->entries);
@@ -106,6 +108,12 @@ const char *ipabs_flow_kind_name(ipabs_flow_kind kind)
         [IPABS_FLOW_TRANCHE_INTEREST] = "tranche_interest",
         [IPABS_FLOW_TRANCHE_PRINCIPAL] = "tranche_principal",
         [IPABS_FLOW_RESIDUAL] = "residual",
+        [IPABS_FLOW_CALL] = "call",
+        [IPABS_FLOW_PUT_REDEMPTION] = "put_redemption",
+        [IPABS_FLOW_PUT_PURCHASE] = "put_purchase",
+        [IPABS_FLOW_PUT_RESALE] = "put_resale",
+        [IPABS_FLOW_HELD_INTEREST] = "held_interest",
+        [IPABS_FLOW_HELD_PRINCIPAL] = "held_principal",
     };
     return (unsigned)kind < IPABS_FLOW_COUNT_ ? names[kind] : "?";
 }

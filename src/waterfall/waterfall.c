@@ -4,8 +4,9 @@
  *
  * Order within period t (docs/waterfall.md gives the reasons):
  *   1. defaults of the period: exposure at default, write-down;
- *   2. obligor collections of the performing loans, fees taken out, and
- *      the clean-up call when the pool has run down to its threshold;
+ *   2. obligor collections of the performing loans, fees taken out, the
+ *      clean-up call when the pool has run down to its threshold, and the
+ *      originator's call (plan.call) on the date it is exercised;
  *   3. IP disposal proceeds due: to the pledgee guarantor (its estate once
  *      it has failed) or, pledged to the plan, split by subrogation;
  *   4. guarantee payouts on defaulted loans (accelerated or scheduled);
@@ -15,6 +16,8 @@
  *   8. payments: taxes, expenses, senior interest, senior principal,
  *      top-up reimbursement (at the scenario's position), reserve, sub
  *      interest, sub principal, residual;
+ *   8b. holders' puts of the period: the principal account, then the
+ *      put supporter, buys what is put (resale to new investors);
  *   9. write-offs at a legal final, or when no more cash can come in;
  *  10. conservation identities.
  *
@@ -273,6 +276,33 @@ static void call_cleanup(step *s)
         if (st->ead[i] <= 0.0 && s->t < deal->loans[i].term)
             record(s, LENDER, PLAN, IPABS_FLOW_CLEANUP_CALL, i, -1,
                    deal->loans[i].balance[s->t]);
+}
+
+/* The originator's call (赎回, plan.call) on the date it is exercised: it
+ * buys the performing loans at par (par plus accrued: the period's
+ * interest was just collected) and from then on every class is redeemed
+ * as funds allow (docs/waterfall.md, "Puts and calls").  Defaulted loans
+ * stay in the plan with their payouts and recoveries, which redeem what
+ * the price leaves outstanding.  After a clean-up call there is nothing
+ * left to buy, but the securities are still redeemed. */
+static void call_option(step *s)
+{
+    const ipabs_deal *deal = s->deal;
+    ipabs_state *st = s->st;
+    if (deal->call_exercise != s->t)
+        return;
+    st->redeeming = true;
+    if (st->called > 0 || st->performing_balance <= 0.0)
+        return;
+    double price = st->performing_balance;
+    st->called = s->t;
+    st->performing_balance = 0.0;
+    st->principal_amount += price;
+    s->fl->call_price = price;
+    receive(s, price, 0.0);
+    for (int i = 0; i < deal->n_loans && s->ledger != NULL; i++)
+        if (st->ead[i] <= 0.0 && s->t < deal->loans[i].term)
+            record(s, LENDER, PLAN, IPABS_FLOW_CALL, i, -1, deal->loans[i].balance[s->t]);
 }
 
 /* ---- 3. IP recoveries ----------------------------------------------------- */
@@ -791,12 +821,32 @@ static void pay_expense(step *s, int e)
     record(s, PLAN, party(IPABS_PARTY_EXPENSE, e), IPABS_FLOW_EXPENSE, -1, -1, paid);
 }
 
+/* Who holds the securities a class's put supporter bought: the originator,
+ * or the guarantor (its estate once it has failed). */
+static ipabs_party holder_of(const step *s, int k)
+{
+    if (s->deal->tranches[k].put_supporter == IPABS_SUPPORTER_ORIGINATOR)
+        return LENDER;
+    return s->guarantor_alive ? GUARANTOR : ESTATE;
+}
+
+/* The supporter's share of class k: every security of a class is paid
+ * alike, so what a class receives is split by face held. */
+static double held_share(const step *s, int k)
+{
+    double bal = s->st->tranche_balance[k], held = s->st->held[k];
+    return held <= 0.0 || bal <= 0.0 ? 0.0 : held >= bal ? 1.0 : held / bal;
+}
+
 static void pay_interest(step *s, int k, double paid)
 {
+    double held = paid * held_share(s, k);
     s->fl->interest_paid[k] = paid;
+    s->fl->held_interest[k] = held;
     s->st->interest_arrears[k] = s->fl->interest_due[k] - paid;
     record(s, PLAN, party(IPABS_PARTY_TRANCHE, k), IPABS_FLOW_TRANCHE_INTEREST,
-           -1, k, paid);
+           -1, k, paid - held);
+    record(s, PLAN, holder_of(s, k), IPABS_FLOW_HELD_INTEREST, -1, k, held);
 }
 
 static void settle_ranked_claim(step *s);
@@ -824,11 +874,16 @@ static void pay_interest_of(step *s, const int *cls, int n)
 
 static void pay_principal(step *s, int k, double want)
 {
-    double paid = take_principal(s, lesser(want, s->st->tranche_balance[k]));
-    s->st->tranche_balance[k] -= paid;
+    ipabs_state *st = s->st;
+    double paid = take_principal(s, lesser(want, st->tranche_balance[k]));
+    double held = paid >= st->tranche_balance[k] ? st->held[k] : paid * held_share(s, k);
+    st->tranche_balance[k] -= paid;
+    st->held[k] = st->tranche_balance[k] > 0.0 ? greater(0.0, st->held[k] - held) : 0.0;
     s->fl->principal_paid[k] += paid;
+    s->fl->held_principal[k] += held;
     record(s, PLAN, party(IPABS_PARTY_TRANCHE, k),
-           IPABS_FLOW_TRANCHE_PRINCIPAL, -1, k, paid);
+           IPABS_FLOW_TRANCHE_PRINCIPAL, -1, k, paid - held);
+    record(s, PLAN, holder_of(s, k), IPABS_FLOW_HELD_PRINCIPAL, -1, k, held);
 }
 
 /* A senior class's principal.  Pass-through classes receive the principal
@@ -840,7 +895,7 @@ static void pay_senior_principal(step *s, int k)
     ipabs_state *st = s->st;
     double before = s->avail + s->prin;
     double want = principal_due(s, k);
-    if (st->accelerated)
+    if (st->accelerated || st->redeeming)
         want = st->tranche_balance[k];
     else if (s->deal->tranches[k].amort == IPABS_TRANCHE_PASS_THROUGH)
         want = greater(want, st->principal_amount);
@@ -888,7 +943,7 @@ static void settle_ranked_claim(step *s)
 
 static void keep_reserve(step *s)
 {
-    if (s->st->accelerated || s->final)
+    if (s->st->accelerated || s->final || s->st->redeeming)
         return;
     double kept = take(s, s->deal->reserve_target);
     s->st->plan_cash = kept;
@@ -905,7 +960,7 @@ static void pay_sub_principal(step *s, int k)
         return;
     settle_ranked_claim(s);
     double want = principal_due(s, k);
-    if (tr->amort == IPABS_TRANCHE_PASS_THROUGH || s->st->accelerated)
+    if (tr->amort == IPABS_TRANCHE_PASS_THROUGH || s->st->accelerated || s->st->redeeming)
         want = s->st->tranche_balance[k];
     pay_principal(s, k, want);
 }
@@ -981,6 +1036,82 @@ static void pay_in_order(step *s)
     }
 }
 
+/* ---- 8b. holders' puts ---------------------------------------------------- */
+
+/* Have the classes ranking ahead of class k been repaid?  Only then may the
+ * principal account, held for them first, redeem k's securities. */
+static bool ahead_repaid(const step *s, int k)
+{
+    for (int j = 0; j < k; j++)
+        if (s->st->tranche_balance[j] > 0.0)
+            return false;
+    return true;
+}
+
+/* The principal account redeems (cancels) securities put, at par, when the
+ * accounts are split, the classes ahead are repaid and the class has no
+ * unpaid coupon (the principal account pays no interest here). */
+static double redeem_put(step *s, int k, double face)
+{
+    ipabs_state *st = s->st;
+    if (!s->split || st->interest_arrears[k] > 0.0 || !ahead_repaid(s, k))
+        return 0.0;
+    double paid = lesser(s->prin, face);
+    if (paid <= 0.0)
+        return 0.0;
+    s->prin -= paid;
+    st->tranche_balance[k] -= paid;
+    st->principal_amount = greater(0.0, st->principal_amount - paid);
+    s->fl->principal_paid[k] += paid;
+    s->fl->put_redeemed[k] += paid;
+    record(s, PLAN, party(IPABS_PARTY_TRANCHE, k), IPABS_FLOW_PUT_REDEMPTION, -1, k, paid);
+    return paid;
+}
+
+/* One put of class k on this date.  Price: par plus the securities' share
+ * of unpaid coupon (on a payment date the coupon accrued since is nil).
+ * The principal account first, then the supporter buys the rest and holds
+ * it; `resold` of its purchase goes at once to new investors at the same
+ * price.  A failed guarantor-supporter buys nothing: those holders keep
+ * their securities (put_unfunded). */
+static void settle_put(step *s, int k, const ipabs_put *put)
+{
+    ipabs_state *st = s->st;
+    double bal = st->tranche_balance[k];
+    if (bal <= 0.0)
+        return;
+    double per_face = 1.0 + st->interest_arrears[k] / bal;
+    double face = put->exercised * greater(0.0, bal - st->held[k]);
+    double rest = face - redeem_put(s, k, face);
+    if (rest <= 0.0)
+        return;
+    ipabs_party holder = holder_of(s, k);
+    if (holder.kind == IPABS_PARTY_ESTATE) {
+        s->fl->put_unfunded += rest;
+        return;
+    }
+    double resold = put->resold * rest;
+    st->held[k] += rest - resold;
+    s->fl->put_bought[k] += rest * per_face;
+    s->fl->put_resold[k] += resold * per_face;
+    record(s, holder, party(IPABS_PARTY_TRANCHE, k), IPABS_FLOW_PUT_PURCHASE, -1, k,
+           rest * per_face);
+    record(s, party(IPABS_PARTY_TRANCHE, k), holder, IPABS_FLOW_PUT_RESALE, -1, k,
+           resold * per_face);
+}
+
+/* After the period's order of payments (and so after any top-up: a top-up
+ * never pays a put), unless the plan ends now. */
+static void settle_puts(step *s)
+{
+    if (s->final)
+        return;
+    for (int k = 0; k < s->deal->n_senior; k++)
+        for (int q = 0; q < s->deal->tranches[k].n_puts; q++)
+            if (s->deal->tranches[k].puts[q].period == s->t)
+                settle_put(s, k, &s->deal->tranches[k].puts[q]);
+}
+
 /* ---- 9. legal final ------------------------------------------------------- */
 
 /* At a tranche's legal final, or in the plan's final period (no cash can
@@ -994,12 +1125,15 @@ static void write_off_at_legal_final(step *s)
         if (k < s->deal->n_senior && st->interest_arrears[k] > IPABS_CONSERVATION_TOL)
             short_interest = true;
         if (s->t == s->deal->tranches[k].legal_final || s->final) {
+            s->fl->held_loss[k] = st->tranche_balance[k] > 0.0 ? st->held[k] : 0.0;
+            st->held[k] = 0.0;
             s->fl->principal_loss[k] = st->tranche_balance[k];
             s->fl->interest_loss[k] = st->interest_arrears[k];
             st->tranche_balance[k] = 0.0;
             st->interest_arrears[k] = 0.0;
         }
         s->fl->balance_close[k] = st->tranche_balance[k];
+        s->fl->held_close[k] = st->held[k];
     }
     st->senior_interest_short = short_interest;
 }
@@ -1108,7 +1242,7 @@ static bool near(const step *s, double a, double b, double scale)
 static double plan_scale(const ipabs_period_flows *fl)
 {
     return fl->plan_cash_open + fl->interest_collected + fl->principal_collected +
-           fl->cleanup_price + fl->guarantee_payout + fl->topup + fl->recovery_plan +
+           fl->cleanup_price + fl->call_price + fl->guarantee_payout + fl->topup + fl->recovery_plan +
            fl->estate_recovery + fl->reinvestment_income;
 }
 
@@ -1124,7 +1258,7 @@ static ipabs_status broken(const step *s, const char *who, double lhs,
 static double plan_net(const ipabs_period_flows *fl, int n_tranches)
 {
     double in = fl->interest_collected + fl->principal_collected + fl->cleanup_price +
-                fl->guarantee_payout + fl->topup + fl->recovery_plan +
+                fl->call_price + fl->guarantee_payout + fl->topup + fl->recovery_plan +
                 fl->estate_recovery + fl->reinvestment_income;
     double out = fl->tax_paid + fl->expenses_paid + fl->residual +
                  fl->reimbursement + fl->reimbursement_estate + fl->payout_fees;
@@ -1146,6 +1280,13 @@ static double ledger_net(const step *s, size_t first, ipabs_party p)
     return net;
 }
 
+/* What the put supporter receives as holder of class k in the period:
+ * its share of interest and principal, and the resale of what it bought. */
+static double held_cash(const ipabs_period_flows *fl, int k)
+{
+    return fl->held_interest[k] + fl->held_principal[k] + fl->put_resold[k];
+}
+
 /* The ledger, built loan by loan, against the state, built from pool
  * totals: plan cash, each tranche, the guarantor. */
 static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
@@ -1160,19 +1301,27 @@ static ipabs_status check_ledger(const step *s, size_t first, ipabs_error *err)
         bool residual_holder =
             k == s->deal->n_tranches - 1 && k >= s->deal->n_senior;
         double want = fl->interest_paid[k] + fl->principal_paid[k] +
-                      (residual_holder ? fl->residual : 0.0);
-        if (!near(s, got, want, plan_scale(fl)))
+                      (residual_holder ? fl->residual : 0.0) - held_cash(fl, k) +
+                      fl->put_bought[k];
+        if (!near(s, got, want, plan_scale(fl) + fl->put_bought[k]))
             return broken(s, s->deal->tranches[k].name, got, want, err);
     }
-    double g = ledger_net(s, first, GUARANTOR);
+    double g = ledger_net(s, first, GUARANTOR), g_held = 0.0, e_held = 0.0, held_scale = 0.0;
+    for (int k = 0; k < s->deal->n_tranches; k++) {
+        if (s->deal->tranches[k].put_supporter != IPABS_SUPPORTER_GUARANTOR)
+            continue;
+        *(s->guarantor_alive ? &g_held : &e_held) += held_cash(fl, k) - fl->put_bought[k];
+        held_scale += held_cash(fl, k) + 2.0 * fl->put_bought[k];
+    }
     double g_want = fl->guarantee_fee + fl->recovery_guarantor + fl->reimbursement -
-                    fl->guarantee_payout - fl->topup;
+                    fl->guarantee_payout - fl->topup + g_held;
     if (!near(s, g, g_want, fl->guarantee_fee + fl->guarantee_payout + fl->topup +
-                             fl->recovery_guarantor + fl->reimbursement))
+                             fl->recovery_guarantor + fl->reimbursement + held_scale))
         return broken(s, "the guarantor (ledger)", g, g_want, err);
     double e = ledger_net(s, first, ESTATE);
-    double e_want = fl->recovery_estate + fl->reimbursement_estate - fl->estate_recovery;
-    if (!near(s, e, e_want, fl->recovery_estate + fl->reimbursement_estate + fl->estate_recovery))
+    double e_want = fl->recovery_estate + fl->reimbursement_estate - fl->estate_recovery + e_held;
+    if (!near(s, e, e_want, fl->recovery_estate + fl->reimbursement_estate +
+                             fl->estate_recovery + held_scale))
         return broken(s, "the guarantor's estate (ledger)", e, e_want, err);
     return IPABS_OK;
 }
@@ -1193,7 +1342,8 @@ static ipabs_status check_conservation(const step *s, double performing_open,
                           fl->principal_paid[k] + fl->principal_loss[k], err);
     }
     double pool_drop = performing_open - s->st->performing_balance;
-    double pool_out = fl->principal_collected + fl->new_default_balance + fl->cleanup_price;
+    double pool_out = fl->principal_collected + fl->new_default_balance + fl->cleanup_price +
+                      fl->call_price;
     if (!near(s, pool_drop, pool_out, performing_open))
         return broken(s, "the loan pool", pool_drop, pool_out, err);
     double g_paid = s->st->guarantor_paid_total - guarantor_open;
@@ -1215,7 +1365,8 @@ static ipabs_status check_conservation(const step *s, double performing_open,
 static void clear_flows(ipabs_period_flows *fl, int n_tranches, int t)
 {
     memset(fl, 0, offsetof(ipabs_period_flows, balance_open));
-    memset(fl->balance_open, 0, 7 * (size_t)n_tranches * sizeof(double));
+    memset(fl->balance_open, 0,
+           IPABS_FLOW_TRANCHE_ARRAYS * (size_t)n_tranches * sizeof(double));
     fl->period = t;
 }
 
@@ -1245,6 +1396,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
     default_loans(&s);
     collect(&s);
     call_cleanup(&s);
+    call_option(&s);
     recover_ip(&s);
     pay_guarantees(&s);
     recover_estate(&s);
@@ -1255,6 +1407,7 @@ ipabs_status ipabs_waterfall_step(const ipabs_deal *deal,
             release_deferred(&s);
         top_up(&s, amounts_due(&s));
         pay_in_order(&s);
+        settle_puts(&s);
         if (deal->guarantor.reimbursement != IPABS_REIMBURSE_NONE)
             st->topup_claim += s.topup_new;
         write_off_at_legal_final(&s);

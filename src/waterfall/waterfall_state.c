@@ -84,9 +84,10 @@ ipabs_state *ipabs_state_alloc(const ipabs_deal *deal)
     st->expense_arrears = calloc((size_t)deal->n_expenses + 1, sizeof(double));
     st->tranche_balance = calloc(k, sizeof(double));
     st->interest_arrears = calloc(k, sizeof(double));
+    st->held = calloc(k ? k : 1, sizeof(double));
     if (!st->ead || !st->guarantor_paid ||
         !st->plan_recovered || !st->scale || !st->expense_arrears ||
-        !st->tranche_balance || !st->interest_arrears) {
+        !st->tranche_balance || !st->interest_arrears || !st->held) {
         ipabs_state_free(st);
         return NULL;
     }
@@ -113,6 +114,7 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
     for (int k = 0; k < deal->n_tranches; k++) {
         st->tranche_balance[k] = deal->tranches[k].balance;
         st->interest_arrears[k] = 0.0;
+        st->held[k] = 0.0;
     }
     st->accelerated = false;
     st->in_default = false;
@@ -130,6 +132,7 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
     st->deferred_loan_principal = 0.0;
     st->principal_deficiency = 0.0;
     st->called = 0;
+    st->redeeming = false;
 }
 
 /* Everything but the per-loan arrays: the scalars and the short arrays
@@ -147,6 +150,8 @@ static void state_copy_fixed(const ipabs_deal *deal, ipabs_state *dst,
     dst->expense_arrears = keep.expense_arrears;
     dst->tranche_balance = keep.tranche_balance;
     dst->interest_arrears = keep.interest_arrears;
+    dst->held = keep.held;
+    memcpy(dst->held, src->held, k * sizeof(double));
     memcpy(dst->expense_arrears, src->expense_arrears,
            (size_t)deal->n_expenses * sizeof(double));
     memcpy(dst->tranche_balance, src->tranche_balance, k * sizeof(double));
@@ -198,6 +203,7 @@ void ipabs_state_free(ipabs_state *st)
     free(st->expense_arrears);
     free(st->tranche_balance);
     free(st->interest_arrears);
+    free(st->held);
     free(st);
 }
 
@@ -205,8 +211,8 @@ ipabs_status ipabs_flows_init(const ipabs_deal *deal, ipabs_period_flows *fl)
 {
     memset(fl, 0, sizeof *fl);
     size_t k = (size_t)deal->n_tranches;
-    /* One block holds the seven tranche arrays. */
-    double *block = calloc(7 * (k ? k : 1), sizeof(double));
+    /* One block holds the tranche arrays. */
+    double *block = calloc(IPABS_FLOW_TRANCHE_ARRAYS * (k ? k : 1), sizeof(double));
     if (block == NULL)
         return IPABS_ENOMEM;
     fl->balance_open = block;
@@ -216,6 +222,13 @@ ipabs_status ipabs_flows_init(const ipabs_deal *deal, ipabs_period_flows *fl)
     fl->principal_loss = block + 4 * k;
     fl->interest_loss = block + 5 * k;
     fl->balance_close = block + 6 * k;
+    fl->put_redeemed = block + 7 * k;
+    fl->put_bought = block + 8 * k;
+    fl->put_resold = block + 9 * k;
+    fl->held_interest = block + 10 * k;
+    fl->held_principal = block + 11 * k;
+    fl->held_loss = block + 12 * k;
+    fl->held_close = block + 13 * k;
     return IPABS_OK;
 }
 
