@@ -149,6 +149,56 @@ Test(stats, add_n_equals_repeated_adds)
     ipabs_quantiles_release(&b);
 }
 
+/* The engine counts an event path at the atom and adds the count once
+ * with the no-event paths' (montecarlo.c feed_trackers): interleaved adds
+ * and the atom's count added at the end give the same cells and the same
+ * estimates; sealing the tail changes no estimate, on either side, with
+ * the tail overflowing (30,000 values kept to 16,384). */
+Test(stats, atom_counted_apart_and_sealed_tail_change_nothing)
+{
+    for (int side = 0; side < 2; side++) {
+        bool upper = side == 0;
+        ipabs_quantiles a, b;
+        cr_assert(ipabs_quantiles_init(&a, 0.0, 10.0, upper));
+        cr_assert(ipabs_quantiles_init(&b, 0.0, 10.0, upper));
+        ipabs_quantiles_set_atom(&a, 2.5);
+        ipabs_quantiles_set_atom(&b, 2.5);
+        unsigned long long s = 11;
+        uint64_t atoms = 0;
+        for (int i = 0; i < 30000; i++) {
+            double x = lcg(&s) < 0.4 ? 2.5 : 10.0 * lcg(&s);
+            ipabs_quantiles_add(&a, x);
+            if (x == 2.5)
+                atoms++;
+            else
+                ipabs_quantiles_add(&b, x);
+        }
+        ipabs_quantiles_add_n(&b, 2.5, atoms);
+        cr_assert_eq(a.n, b.n);
+        cr_assert_eq(memcmp(a.cells, b.cells, IPABS_QCELLS * sizeof *a.cells), 0);
+        const double ps[] = {0.0001, 0.01, 0.3, 0.5, 0.9, 0.99, 0.9999};
+        double before[7], tm = ipabs_quantiles_tail_mean(&a, 0.99, NULL);
+        for (int i = 0; i < 7; i++) {
+            before[i] = ipabs_quantiles_value(&a, ps[i], NULL, NULL);
+            cr_assert_eq(before[i], ipabs_quantiles_value(&b, ps[i], NULL, NULL));
+        }
+        ipabs_quantiles_seal(&a);
+        for (int i = 1; i < a.tail_count; i++)
+            cr_assert(upper ? a.tail[i - 1] <= a.tail[i] : a.tail[i - 1] >= a.tail[i]);
+        for (int i = 0; i < 7; i++)
+            cr_assert_eq(before[i], ipabs_quantiles_value(&a, ps[i], NULL, NULL));
+        cr_assert_eq(tm, ipabs_quantiles_tail_mean(&a, 0.99, NULL));
+        /* Still a heap: a value added after the seal is kept correctly. */
+        ipabs_quantiles_add(&a, upper ? 9.99999 : 1e-6);
+        ipabs_quantiles_add(&b, upper ? 9.99999 : 1e-6);
+        for (int i = 0; i < 7; i++)
+            cr_assert_eq(ipabs_quantiles_value(&a, ps[i], NULL, NULL),
+                         ipabs_quantiles_value(&b, ps[i], NULL, NULL));
+        ipabs_quantiles_release(&a);
+        ipabs_quantiles_release(&b);
+    }
+}
+
 /* Issue 12, finding 2: one bucket rule for run and exact.  Values on an
  * edge (whose floating-point quotient lands just above it: 7 / 100 x 100 is
  * 7.000000000000001, 5.04e6 / 7.2e7 x 100 likewise) belong to the bucket

@@ -284,12 +284,36 @@ static int cmp_asc(const void *a, const void *b)
     return -cmp_desc(a, b);
 }
 
-/* The kept tail sorted from the most extreme value on. */
+/* True if the kept tail runs from its least extreme value on (sealed). */
+static bool tail_sealed(const ipabs_quantiles *q)
+{
+    for (int i = 1; i < q->tail_count; i++)
+        if (less_extreme(q, q->tail[i], q->tail[i - 1]))
+            return false;
+    return true;
+}
+
+void ipabs_quantiles_seal(ipabs_quantiles *q)
+{
+    /* Least extreme first: ascending for the upper side (a min-heap),
+     * descending for the lower side (a max-heap). */
+    qsort(q->tail, (size_t)q->tail_count, sizeof *q->tail, q->upper ? cmp_asc : cmp_desc);
+}
+
+/* The kept tail sorted from the most extreme value on: a sealed tail is
+ * that order reversed; otherwise it is sorted here (a report asks for many
+ * quantiles, each sorting 16,384 values, a fixed cost the size of 100,000
+ * paths before the seal). */
 static double *sorted_tail(const ipabs_quantiles *q)
 {
     double *s = malloc((size_t)(q->tail_count ? q->tail_count : 1) * sizeof *s);
     if (s == NULL)
         return NULL;
+    if (tail_sealed(q)) {
+        for (int i = 0; i < q->tail_count; i++)
+            s[i] = q->tail[q->tail_count - 1 - i];
+        return s;
+    }
     memcpy(s, q->tail, (size_t)q->tail_count * sizeof *s);
     qsort(s, (size_t)q->tail_count, sizeof *s, q->upper ? cmp_desc : cmp_asc);
     return s;
