@@ -106,8 +106,10 @@ typedef struct ipabs_quantiles {
     double atom;         /* declared atom (NaN: none) */
     int atom_bin;        /* its bin, or IPABS_HIST_BINS when none */
     ipabs_qcell *cells;  /* IPABS_QCELLS, in increasing order of value */
-    double *tail;        /* heap of the most extreme values */
-    int tail_count;
+    double *tail;        /* 2 x IPABS_TAIL_SIZE: a heap of the most extreme
+                            values, then, once it is full, values beyond its
+                            root waiting for the next compaction (stats.c) */
+    int tail_count;      /* heap + waiting values */
 } ipabs_quantiles;
 
 /* Returns false on ENOMEM. */
