@@ -49,6 +49,11 @@ struct ipabs_mc_path {
     double *loan_static_loss;   /* ipabs_static_loss of each loan, in a row */
     double *discount;           /* by tranche and period: (1 + c/f)^-t */
     double *g_discount;         /* by period, at tranche 0's coupon */
+    /* Set by the batch engine: the yields of the classes whose flows
+     * changed are left NaN with yield_pending[k] set, for batch_yields.c
+     * to solve many paths at once. */
+    bool defer_yields;
+    unsigned char *yield_pending; /* by class */
 };
 
 mc_baseline *mc_baseline_build(const ipabs_deal *deal,

@@ -48,6 +48,7 @@ void ipabs_mc_path_free(ipabs_mc_path *w)
     free(w->loan_static_loss);
     free(w->discount);
     free(w->g_discount);
+    free(w->yield_pending);
     free(w);
 }
 
@@ -87,7 +88,8 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
     w->loan_static_loss = calloc((size_t)deal->n_loans + 1, sizeof(double));
     w->discount = calloc(K * (T + 1), sizeof(double));
     w->g_discount = calloc(T + 1, sizeof(double));
-    if (!w->rng || !w->factors || !w->real || !w->state || !w->acc.cash ||
+    w->yield_pending = calloc(K + 1, 1);
+    if (!w->yield_pending || !w->rng || !w->factors || !w->real || !w->state || !w->acc.cash ||
         !w->acc.cf || !w->acc.interest_short || !w->values || !w->loans_set ||
         !w->static_tranche || !w->loan_static_loss || !w->discount || !w->g_discount ||
         ipabs_flows_init(deal, &w->flows) != IPABS_OK)
@@ -261,8 +263,10 @@ static void tranche_record(ipabs_mc_path *w, int first)
         double base = w->baseline != NULL
             ? w->baseline->values[w->layout.tranche0 + k * IPABS_TM_COUNT_ + IPABS_TM_IRR]
             : NAN;
-        v[IPABS_TM_IRR] = same_as_baseline(w, k, first)
-            ? base
+        bool same = same_as_baseline(w, k, first);
+        w->yield_pending[k] = !same && w->defer_yields;
+        v[IPABS_TM_IRR] = same ? base
+            : w->defer_yields ? NAN
             : mc_yield_at_par(&a->cf[k * T], T, deal->frequency,
                               deal->tranches[k].balance,
                               deal->tranches[k].coupon, base);
