@@ -106,8 +106,10 @@ typedef struct ipabs_quantiles {
     double atom;         /* declared atom (NaN: none) */
     int atom_bin;        /* its bin, or IPABS_HIST_BINS when none */
     ipabs_qcell *cells;  /* IPABS_QCELLS, in increasing order of value */
-    double *tail;        /* heap of the most extreme values */
-    int tail_count;
+    double *tail;        /* 2 x IPABS_TAIL_SIZE: a heap of the most extreme
+                            values, then, once it is full, values beyond its
+                            root waiting for the next compaction (stats.c) */
+    int tail_count;      /* heap + waiting values */
 } ipabs_quantiles;
 
 /* Returns false on ENOMEM. */
@@ -123,6 +125,11 @@ void ipabs_quantiles_add(ipabs_quantiles *q, double x);
 /* count copies of x at once (the same as count calls to _add). */
 void ipabs_quantiles_add_n(ipabs_quantiles *q, double x, uint64_t count);
 void ipabs_quantiles_merge(ipabs_quantiles *into, const ipabs_quantiles *from);
+/* Once every value is in: order the kept tail from its least extreme value
+ * on (still a valid heap, so adding later stays correct), so that each
+ * estimate reads it in O(tail) instead of sorting it again.  Changes no
+ * estimate. */
+void ipabs_quantiles_seal(ipabs_quantiles *q);
 
 /* A quantile with its distribution-free confidence interval. */
 typedef struct ipabs_quantile_est {

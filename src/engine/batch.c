@@ -36,6 +36,15 @@ void batch_ws_free(batch_ws *b)
     free(b->gather_path);
     free(b->gather_j);
     free(b->gather_normal);
+    batch_yield_jobs *y = &b->yields;
+    free(y->cf);
+    free(y->price);
+    free(y->coupon);
+    free(y->guess);
+    free(y->event);
+    free(y->cls);
+    free(y->irr);
+    free(y->lane_cf);
     gsl_rng_free(b->mixing_rng);
     free(b);
 }
@@ -70,6 +79,22 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     b->gather_path = calloc(pairs, sizeof(uint64_t));
     b->gather_j = calloc(pairs, sizeof(uint32_t));
     b->gather_normal = calloc(pairs, sizeof(double));
+    batch_yield_jobs *y = &b->yields;
+    size_t jobs = cap * (size_t)deal->n_tranches, T = (size_t)deal->legal_final;
+    y->cap = (int)jobs;
+    y->cf = calloc(jobs * T + 1, sizeof(double));
+    y->price = calloc(jobs + 1, sizeof(double));
+    y->coupon = calloc(jobs + 1, sizeof(double));
+    y->guess = calloc(jobs + 1, sizeof(double));
+    y->event = calloc(jobs + 1, sizeof(int));
+    y->cls = calloc(jobs + 1, sizeof(int));
+    y->irr = calloc(jobs + 1, sizeof(double));
+    y->lane_cf = calloc(T * BATCH_YIELD_LANES + 1, sizeof(double));
+    if (!y->cf || !y->price || !y->coupon || !y->guess || !y->event || !y->cls ||
+        !y->irr || !y->lane_cf) {
+        batch_ws_free(b);
+        return NULL;
+    }
     if (!b->z || !b->mix || !b->n_default || !b->g_default || !b->weight || !b->event_path ||
         !b->records || !b->mixing_rng || !b->event_first || !b->event_next || !b->pair_loan ||
         !b->pair_period ||

@@ -12,6 +12,8 @@
  *   batch_events.c    for event paths only: default periods, recoveries of
  *                     the loans that default, the waterfall from the first
  *                     event (mc_path.c), the path's record of measures;
+ *   batch_yields.c    the yields of the classes whose cash flows changed,
+ *                     many paths at once in vector lanes;
  *   batch_measures.c  the records into the chunk's sums; the no-event
  *                     paths count once, as the no-default record.
  *
@@ -48,6 +50,22 @@ bool batch_simd_supported(int width);
 /* The widest width this CPU runs. */
 int batch_simd_widest(void);
 
+/* Stage 3b: the yields to solve, one job per (event path, class) whose
+ * cash flows differ from the no-default path's (batch_yields.c). */
+#define BATCH_YIELD_LANES 8
+typedef struct batch_yield_jobs {
+    int n, cap;                /* cap: batch paths x classes */
+    double *cf;                /* [job * T + t]: the class's cash by period */
+    double *price, *coupon, *guess;
+    int *event, *cls;          /* whose record, which class */
+    double *irr;               /* the solved yields */
+    double *lane_cf;           /* scratch: T x BATCH_YIELD_LANES */
+} batch_yield_jobs;
+
+/* The yields of jobs 0 .. q->n - 1 into out, each the same bits as
+ * mc_yield_at_par(cf, T, frequency, price, coupon, guess). */
+void batch_yields_solve(const batch_yield_jobs *q, int T, int frequency, double *out);
+
 typedef struct batch_ws {
     int cap;                 /* paths per batch, a multiple of BATCH_LANES */
     int n_normals;           /* factors, loans, guarantor */
@@ -71,6 +89,7 @@ typedef struct batch_ws {
     uint32_t *gather_j;
     double *gather_normal;
     double *records;         /* [e * layout.count]: the event paths' records */
+    batch_yield_jobs yields;
     int record_size;
     gsl_rng *mixing_rng;     /* the chi-square of the Student-t mixing */
 } batch_ws;

@@ -152,17 +152,55 @@ static void batch_keep_record(const ipabs_mc_layout *L, const double *v,
     }
 }
 
+/* The classes of event e whose yields the path left to solve, as jobs. */
+static void queue_yields(const ipabs_mc_path *w, batch_ws *b, int e)
+{
+    const ipabs_deal *deal = w->deal;
+    int T = deal->legal_final;
+    batch_yield_jobs *y = &b->yields;
+    for (int k = 0; k < deal->n_tranches; k++) {
+        if (!w->yield_pending[k])
+            continue;
+        int j = y->n++;
+        memcpy(&y->cf[(size_t)j * T], &w->acc.cf[(size_t)k * T], (size_t)T * sizeof(double));
+        y->price[j] = deal->tranches[k].balance;
+        y->coupon[j] = deal->tranches[k].coupon;
+        y->guess[j] = mc_yield_guess_to_grid(
+            deal, w->baseline->values[w->layout.tranche0 + k * IPABS_TM_COUNT_ + IPABS_TM_IRR]);
+        y->event[j] = e;
+        y->cls[j] = k;
+    }
+}
+
+/* Stage 3b: the queued yields, solved together, into the records. */
+static void solve_yields(const ipabs_mc_path *w, batch_ws *b)
+{
+    batch_yield_jobs *y = &b->yields;
+    batch_yields_solve(y, w->deal->legal_final, w->deal->frequency, y->irr);
+    for (int j = 0; j < y->n; j++)
+        b->records[(size_t)y->event[j] * b->record_size + w->layout.tranche0 +
+                   y->cls[j] * IPABS_TM_COUNT_ + IPABS_TM_IRR] =
+            mc_yield_from_grid(w->deal, y->irr[j]);
+}
+
 ipabs_status batch_events(ipabs_mc_path *w, uint64_t first,
                           batch_ws *b, ipabs_error *err)
 {
-    for (int e = 0; e < b->n_events; e++) {
+    ipabs_status s = IPABS_OK;
+    b->yields.n = 0;
+    w->defer_yields = true;
+    for (int e = 0; e < b->n_events && s == IPABS_OK; e++) {
         uint64_t path = first + (uint64_t)b->event_path[e];
         batch_realise(w->plan, b, e, w->real);
-        ipabs_status s = mc_path_evaluate(w, path, err);
+        s = mc_path_evaluate(w, path, err);
         batch_unrealise(b, e, w->real);
         if (s != IPABS_OK)
-            return s;
+            break;
         batch_keep_record(&w->layout, w->values, b, e);
+        queue_yields(w, b, e);
     }
-    return IPABS_OK;
+    w->defer_yields = false;
+    if (s == IPABS_OK)
+        solve_yields(w, b);
+    return s;
 }

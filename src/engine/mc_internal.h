@@ -6,6 +6,7 @@
 #ifndef IPABS_MC_INTERNAL_H
 #define IPABS_MC_INTERNAL_H
 
+#include <math.h>
 #include "ipabs/montecarlo.h"
 
 /* The no-default path: state after each period and each period's flows. */
@@ -50,6 +51,11 @@ struct ipabs_mc_path {
     double *loan_static_loss;   /* ipabs_static_loss of each loan, in a row */
     double *discount;           /* by tranche and period: (1 + c/f)^-t */
     double *g_discount;         /* by period, at tranche 0's coupon */
+    /* Set by the batch engine: the yields of the classes whose flows
+     * changed are left NaN with yield_pending[k] set, for batch_yields.c
+     * to solve many paths at once. */
+    bool defer_yields;
+    unsigned char *yield_pending; /* by class */
 };
 
 mc_baseline *mc_baseline_build(const ipabs_deal *deal,
@@ -71,5 +77,26 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
  * -1 (-100%); no convergence in 100 Newton steps: NaN.  mc_yield.c. */
 double mc_yield_at_par(const double *cf, int n, int frequency, double price,
                        double coupon, double guess);
+
+/* With a collection grid finer than the payment dates (issue 10), a yield
+ * is solved per collection period and quoted at the payment frequency:
+ * a quoted guess to the grid's rate, and a solved grid rate to the quoted
+ * one (the identity when pay_every is 1).  Shared by the scalar path and
+ * the batched yields, so that both give the same bits. */
+static inline double mc_yield_guess_to_grid(const ipabs_deal *deal, double guess)
+{
+    int m = deal->pay_every, f = deal->frequency, fp = deal->payment_frequency;
+    if (m <= 1 || isnan(guess))
+        return guess;
+    return f * (pow(1.0 + guess / fp, 1.0 / m) - 1.0);
+}
+
+static inline double mc_yield_from_grid(const ipabs_deal *deal, double y)
+{
+    int m = deal->pay_every, f = deal->frequency, fp = deal->payment_frequency;
+    if (m <= 1 || isnan(y) || y == -1.0)
+        return y;
+    return fp * (pow(1.0 + y / f, m) - 1.0);
+}
 
 #endif

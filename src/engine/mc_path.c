@@ -48,6 +48,7 @@ void ipabs_mc_path_free(ipabs_mc_path *w)
     free(w->loan_static_loss);
     free(w->discount);
     free(w->g_discount);
+    free(w->yield_pending);
     free(w);
 }
 
@@ -92,7 +93,8 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
     w->loan_static_loss = calloc((size_t)deal->n_loans + 1, sizeof(double));
     w->discount = calloc(K * (T + 1), sizeof(double));
     w->g_discount = calloc(T + 1, sizeof(double));
-    if (!w->rng || !w->factors || !w->real || !w->state || !w->acc.cash ||
+    w->yield_pending = calloc(K + 1, 1);
+    if (!w->yield_pending || !w->rng || !w->factors || !w->real || !w->state || !w->acc.cash ||
         !w->acc.cf || !w->acc.interest_short || !w->values || !w->loans_set ||
         !w->static_tranche || !w->loan_static_loss || !w->discount || !w->g_discount ||
         ipabs_flows_init(deal, &w->flows) != IPABS_OK)
@@ -264,13 +266,9 @@ static bool same_as_baseline(const ipabs_mc_path *w, int k, int first)
 static double yield_at_par(const ipabs_deal *deal, const double *cf, int k, double guess)
 {
     const ipabs_tranche *tr = &deal->tranches[k];
-    int m = deal->pay_every, f = deal->frequency, fp = deal->payment_frequency;
-    if (m <= 1)
-        return mc_yield_at_par(cf, deal->legal_final, f, tr->balance, tr->coupon, guess);
-    if (!isnan(guess))
-        guess = f * (pow(1.0 + guess / fp, 1.0 / m) - 1.0);
-    double y = mc_yield_at_par(cf, deal->legal_final, f, tr->balance, tr->coupon, guess);
-    return isnan(y) || y == -1.0 ? y : fp * (pow(1.0 + y / f, m) - 1.0);
+    double y = mc_yield_at_par(cf, deal->legal_final, deal->frequency, tr->balance,
+                               tr->coupon, mc_yield_guess_to_grid(deal, guess));
+    return mc_yield_from_grid(deal, y);
 }
 
 static void tranche_record(ipabs_mc_path *w, int first)
@@ -291,8 +289,10 @@ static void tranche_record(ipabs_mc_path *w, int first)
         double base = w->baseline != NULL
             ? w->baseline->values[w->layout.tranche0 + k * IPABS_TM_COUNT_ + IPABS_TM_IRR]
             : NAN;
-        v[IPABS_TM_IRR] = same_as_baseline(w, k, first)
-            ? base
+        bool same = same_as_baseline(w, k, first);
+        w->yield_pending[k] = !same && w->defer_yields;
+        v[IPABS_TM_IRR] = same ? base
+            : w->defer_yields ? NAN
             : yield_at_par(deal, &a->cf[k * T], k, base);
         v[IPABS_TM_STATIC_LOSS] = w->static_tranche[k];
         v[IPABS_TM_STATIC_ANY_LOSS] = w->static_tranche[k] > 0.0;

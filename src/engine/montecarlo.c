@@ -296,18 +296,34 @@ static void merge_weighted(driver *d, const chunk_acc *c)
     }
 }
 
-/* Outside the lock: order does not matter for multisets. */
+/* The same double, to the bit (0.0 and -0.0 differ). */
+static bool same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Outside the lock: order does not matter for multisets.  An event path
+ * whose value is the tracker's atom (the no-default value: a senior loss
+ * of 0, the promised yield) is counted, and the count goes in once with
+ * the no-event paths', as ipabs_quantiles_add_n of the atom: the same
+ * cells and the same kept tail as adding each copy, at the cost of a
+ * compare. */
 static void feed_trackers(const driver *d, thread_ws *t, const chunk_acc *c)
 {
-    for (int i = 0; i < c->nq; i++)
-        for (int j = 0; j < d->n_trackers; j++) {
+    for (int j = 0; j < d->n_trackers; j++) {
+        double atom = d->tracker_base[j];
+        bool has_atom = !isnan(atom);
+        uint64_t at_atom = has_atom ? c->fast : 0;
+        for (int i = 0; i < c->nq; i++) {
             double x = c->qbuf[(size_t)i * d->n_trackers + j];
-            if (!isnan(x))
+            if (has_atom && same_bits(x, atom))
+                at_atom++;
+            else if (!isnan(x))
                 ipabs_quantiles_add(&t->q[j], x);
         }
-    for (int j = 0; j < d->n_trackers; j++)
-        if (!isnan(d->tracker_base[j]) && c->fast > 0)
-            ipabs_quantiles_add_n(&t->q[j], d->tracker_base[j], c->fast);
+        if (at_atom > 0)
+            ipabs_quantiles_add_n(&t->q[j], atom, at_atom);
+    }
 }
 
 static void record_failure(driver *d, const ipabs_error *e)
@@ -555,6 +571,8 @@ static void combine_trackers(driver *d, thread_ws *ws, int nt)
     for (int i = 0; i < nt; i++)
         for (int j = 0; j < d->n_trackers; j++)
             ipabs_quantiles_merge(&d->res->q[j], &ws[i].q[j]);
+    for (int j = 0; j < d->n_trackers; j++)
+        ipabs_quantiles_seal(&d->res->q[j]);
 }
 
 static bool ring_init(ring *rg, const driver *d)
