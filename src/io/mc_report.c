@@ -61,26 +61,17 @@ static void add_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
 static void add_quantile(rows *rs, const ipabs_mc_result *r, const char *subject,
                          const char *measure, int tracker, double p)
 {
-    const ipabs_quantiles *q = &r->q[tracker];
-    if (r->weighted) { /* not estimated under importance sampling */
-        add_ci(rs, subject, measure, NAN, NAN, NAN, NAN, NAN);
-        return;
-    }
-    ipabs_quantile_est e = ipabs_quantiles_estimate(q, p);
-    add_ci(rs, subject, measure, e.value, e.se, e.lower, e.upper, (double)q->n);
+    /* weighted under importance sampling (docs/measures.md) */
+    ipabs_quantile_est e = ipabs_mc_quantile(r, tracker, p);
+    add_ci(rs, subject, measure, e.value, e.se, e.lower, e.upper, (double)r->q[tracker].n);
 }
 
 static void add_tail_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
                           const char *measure, int tracker, double p)
 {
     double se;
-    const ipabs_quantiles *q = &r->q[tracker];
-    if (r->weighted) { /* not estimated under importance sampling */
-        add(rs, subject, measure, NAN, NAN, NAN);
-        return;
-    }
-    double v = ipabs_quantiles_tail_mean(q, p, &se);
-    add(rs, subject, measure, v, se, (double)q->n);
+    double v = ipabs_mc_tail_mean(r, tracker, p, &se);
+    add(rs, subject, measure, v, se, (double)r->q[tracker].n);
 }
 
 static void tranche_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result *r,
