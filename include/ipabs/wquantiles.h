@@ -60,10 +60,12 @@ void ipabs_wquantiles_add_n(ipabs_wquantiles *q, double x, uint64_t count, doubl
 /* The p-quantile of the weighted empirical law F_w(x) = sum_{x_i <= x} w_i /
  * sum w_i: the smallest x with F_w(x) >= p.  Exact (the value itself) when
  * it is an atom or a cell's smallest or largest value; otherwise
- * interpolated by weight between the cell's extremes.  The interval is
- * Woodruff's: the quantiles at p -+ z s, s the delta-method standard error
- * of F_w at the estimate, sqrt(sum w^2 (1{x_i <= q} - p)^2) / sum w,
- * widened to the bounds of interpolated values.  All NaN when empty. */
+ * interpolated by weight between the cell's extremes.  The interval
+ * inverts the test of F_w(x) = p with the delta-method error of F_w at
+ * each x, s(x) = sqrt(sum w^2 (1{x_i <= x} - F_w(x))^2) / sum w: from the
+ * smallest x with F_w(x) + z s(x) >= p to the smallest x with F_w(x) -
+ * z s(x) > p, widened to the bounds of interpolated values.  All NaN when
+ * empty. */
 ipabs_quantile_est ipabs_wquantiles_estimate(const ipabs_wquantiles *q, double p);
 
 /* Expected shortfall: the mean of the weighted law over its most extreme

@@ -206,30 +206,67 @@ static double share_se(const ipabs_wquantiles *q, double P, double S2)
     return sqrt(fmax(0.0, v)) / q->w * df_factor(q);
 }
 
+/* Whether the weighted share P (squared weights S2) is compatible with p
+ * from below (F + z se >= p) or lies beyond it (F - z se > p). */
+static bool reaches(const ipabs_wquantiles *q, double w, double w2, double p)
+{
+    double P = w / q->w;
+    return P + IPABS_CI_Z * share_se(q, P, w2) >= p;
+}
+
+static bool beyond(const ipabs_wquantiles *q, double w, double w2, double p)
+{
+    double P = w / q->w;
+    return P - IPABS_CI_Z * share_se(q, P, w2) > p;
+}
+
+/* The interval's ends by inverting the test of F_w(x) = p, the error of
+ * F_w taken at each x (a score interval, as Woodruff's for weighted
+ * survey quantiles): lower, the smallest x with F_w(x) + z se(x) >= p;
+ * upper, the smallest x with F_w(x) - z se(x) > p (one value past the
+ * last x compatible with p, as the plain interval's order statistic
+ * u = ceil(n p + z sqrt(n p (1 - p))) + 1).  A crossing inside a cell's
+ * interior is widened to the cell's extreme on the interval's outer side. */
+static double interval_end(const ipabs_wquantiles *q, double p, bool upper_end)
+{
+    long double cum = 0.0L, cum2 = 0.0L;
+    int last = -1;
+    for (int k = 0; k < IPABS_QCELLS; k++) {
+        const ipabs_wqcell *c = &q->cells[k];
+        if (c->n == 0)
+            continue;
+        double w_end = (double)(cum + c->w), w2_end = (double)(cum2 + c->w2);
+        bool hit = upper_end ? beyond(q, w_end, w2_end, p) : reaches(q, w_end, w2_end, p);
+        if (hit) {
+            double w_min = (double)cum + (c->min == c->max ? c->w : c->w_min);
+            double w2_min = (double)cum2 + (c->min == c->max ? c->w2 : c->w2_min);
+            bool at_min = upper_end ? beyond(q, w_min, w2_min, p) : reaches(q, w_min, w2_min, p);
+            if (at_min || c->min == c->max)
+                return c->min;
+            if (interior_n(c) == 0)
+                return c->max;
+            return upper_end ? c->max : c->min;
+        }
+        cum += c->w;
+        cum2 += c->w2;
+        last = k;
+    }
+    return q->cells[last].max;
+}
+
 ipabs_quantile_est ipabs_wquantiles_estimate(const ipabs_wquantiles *q, double p)
 {
     ipabs_quantile_est e = {NAN, NAN, NAN, NAN, false};
     if (q->n == 0 || !(q->w > 0.0))
         return e;
     wpoint v = locate(q, p * q->w, false);
-    /* Woodruff: the error of F_w at the estimate, as the error of the
-     * estimating equation sum w (1{x <= v} - p) = 0. */
-    double s = NAN;
-    if (q->n > 1) {
-        double var = v.w2_le * (1.0 - p) * (1.0 - p) + (q->w2 - v.w2_le) * p * p;
-        s = sqrt(fmax(0.0, var)) / q->w * df_factor(q);
-    }
     e.value = v.v;
     e.exact = v.exact;
-    if (isnan(s)) {
-        e.lower = v.lo;
-        e.upper = v.hi;
-    } else {
-        double h = IPABS_CI_Z * s;
-        wpoint l = locate(q, (p - h) * q->w, false);
-        wpoint u = locate(q, (p + h) * q->w, true);
-        e.lower = fmin(l.lo, v.lo);
-        e.upper = fmax(u.hi, v.hi);
+    e.lower = v.lo;
+    e.upper = v.hi;
+    if (q->n > 1) {
+        e.lower = fmin(e.lower, interval_end(q, p, false));
+        e.upper = fmax(e.upper, interval_end(q, p, true));
     }
     e.se = (e.upper - e.lower) / (2.0 * IPABS_CI_Z);
     return e;
