@@ -158,6 +158,8 @@ typedef struct ipabs_mc_result {
     bool weighted;
     double shift_factor, shift_guarantor; /* the mean shifts of Z_0, the guarantor's normal */
     double shift_loans;            /* the mean of the loans' idiosyncratic shifts */
+    double guarantor_mixture;      /* the defensive mixture's share of sampled failures
+                                    * (model plan is_alpha; 0: none) */
     ipabs_wmoments *wmoments;      /* layout.count; NULL unless weighted */
     double *wcells;                /* (sum w, sum w^2) by law cell; NULL unless weighted */
     double weight_sum, weight_sum2;/* over every path */

@@ -686,6 +686,7 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
         if (plan->importance) {
             d.res->shift_factor = plan->is_mu[0];
             d.res->shift_guarantor = plan->is_mu[plan->is_n - 1];
+            d.res->guarantor_mixture = plan->is_alpha;
             double sum = 0.0;
             for (int i = 0; i < plan->n_loans; i++)
                 sum += plan->is_mu[plan->n_factors + i];
