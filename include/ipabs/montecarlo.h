@@ -170,6 +170,8 @@ typedef struct ipabs_mc_result {
  * trackers under importance sampling, else the plain ones
  * (ipabs_quantiles_estimate, ipabs_wquantiles_estimate). */
 ipabs_quantile_est ipabs_mc_quantile(const ipabs_mc_result *r, int tracker, double p);
+/* The number of paths on which a tracker's quantity is defined. */
+double ipabs_mc_tracker_paths(const ipabs_mc_result *r, int tracker);
 /* Expected shortfall beyond p of a tracker and its error, likewise
  * (ipabs_quantiles_tail_mean, ipabs_wquantiles_tail_mean). */
 double ipabs_mc_tail_mean(const ipabs_mc_result *r, int tracker, double p, double *se);

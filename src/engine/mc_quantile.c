@@ -71,6 +71,11 @@ ipabs_quantile_est ipabs_mc_quantile(const ipabs_mc_result *r, int tracker, doub
     return ipabs_quantiles_estimate(&r->q[tracker], p);
 }
 
+double ipabs_mc_tracker_paths(const ipabs_mc_result *r, int tracker)
+{
+    return (double)(r->weighted ? r->wq[tracker].n : r->q[tracker].n);
+}
+
 double ipabs_mc_tail_mean(const ipabs_mc_result *r, int tracker, double p, double *se)
 {
     if (r->weighted)

@@ -318,9 +318,13 @@ static void merge_weighted(driver *d, const chunk_acc *c)
     }
 }
 
-/* Outside the lock: order does not matter for multisets. */
+/* Outside the lock: order does not matter for multisets.  Under
+ * importance sampling the weighted trackers (fed in merge_weighted) are
+ * the ones read, and these are left empty. */
 static void feed_trackers(const driver *d, thread_ws *t, const chunk_acc *c)
 {
+    if (d->res->weighted)
+        return;
     for (int i = 0; i < c->nq; i++)
         for (int j = 0; j < d->n_trackers; j++) {
             double x = c->qbuf[(size_t)i * d->n_trackers + j];

@@ -40,7 +40,7 @@ static void put(sink *k, const char *subject, const char *measure, double mc,
 static void put_quantile(sink *k, const ipabs_deal *deal, const ipabs_mc_result *mc,
                          const char *measure, int tracker, double p, double exact)
 {
-    double n = (double)mc->q[tracker].n, below, upto, se_below, se_upto;
+    double n = ipabs_mc_tracker_paths(mc, tracker), below, upto, se_below, se_upto;
     ipabs_quantile_est e = ipabs_mc_quantile(mc, tracker, p);
     ipabs_mc_cdf(mc, tracker, exact, &below, &upto, &se_below, &se_upto);
     double sd = sqrt(p * (1.0 - p) / n), z = 0.0;

@@ -63,7 +63,7 @@ static void add_quantile(rows *rs, const ipabs_mc_result *r, const char *subject
 {
     /* weighted under importance sampling (docs/measures.md) */
     ipabs_quantile_est e = ipabs_mc_quantile(r, tracker, p);
-    add_ci(rs, subject, measure, e.value, e.se, e.lower, e.upper, (double)r->q[tracker].n);
+    add_ci(rs, subject, measure, e.value, e.se, e.lower, e.upper, ipabs_mc_tracker_paths(r, tracker));
 }
 
 static void add_tail_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
@@ -71,7 +71,7 @@ static void add_tail_mean(rows *rs, const ipabs_mc_result *r, const char *subjec
 {
     double se;
     double v = ipabs_mc_tail_mean(r, tracker, p, &se);
-    add(rs, subject, measure, v, se, (double)r->q[tracker].n);
+    add(rs, subject, measure, v, se, ipabs_mc_tracker_paths(r, tracker));
 }
 
 static void tranche_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result *r,
