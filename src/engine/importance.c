@@ -39,6 +39,14 @@
  * depends on the drawn factor) was tried and raised the variance on the
  * validation scenarios (docs/measures.md).
  *
+ * The guarantor's own normal is then not shifted: when the likelier way
+ * is through its failure, model.c sets is_alpha and its failure is
+ * sampled by a defensive mixture (ipabs_importance_guarantor below):
+ * given the drawn factor, with probability alpha its normal is drawn from
+ * its law conditioned on failure by the legal final, else from N(0, 1).
+ * Its likelihood factor is at most 1 / (1 - alpha), where a shift's
+ * weights are log-normal; docs/measures.md compares the two designs.
+ *
  * A shift is never positive: a loss that happens at the median factor is
  * not rare and is left unshifted (mu = 0 there).  The Student-t copula's
  * thresholds are used as if the mixing variable were 1, which only makes

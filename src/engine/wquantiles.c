@@ -122,70 +122,52 @@ static double interior_w(const ipabs_wqcell *c)
     return interior_n(c) == 0 ? 0.0 : fmax(0.0, c->w - c->w_min - c->w_max);
 }
 
+/* The interior's squared weight. */
 static double interior_w2(const ipabs_wqcell *c)
 {
     return interior_n(c) == 0 ? 0.0 : fmax(0.0, c->w2 - c->w2_min - c->w2_max);
 }
 
-/* A point of the weighted law: the value, what it can be, and the weight
- * and squared weight at or below it (for the distribution function's
- * error at it). */
+/* A point of the weighted law: the value and what it can be. */
 typedef struct wpoint {
     double v, lo, hi;
     bool exact;
-    double w_le, w2_le;
 } wpoint;
 
 /* The value of a cell at which the cumulative weight within the cell
- * first reaches r (strict: first exceeds r). */
-static wpoint in_cell(const ipabs_wqcell *c, double r, bool strict, double w_before,
-                      double w2_before)
+ * first reaches r. */
+static wpoint in_cell(const ipabs_wqcell *c, double r)
 {
-    wpoint p = {c->min, c->min, c->min, true, w_before + c->w_min, w2_before + c->w2_min};
-    if (c->min == c->max) {
-        p.w_le = w_before + c->w;
-        p.w2_le = w2_before + c->w2;
+    wpoint p = {c->min, c->min, c->min, true};
+    if (c->min == c->max || r <= c->w_min)
         return p;
-    }
-    if (strict ? r < c->w_min : r <= c->w_min)
-        return p;
-    double wi = interior_w(c);
-    bool to_max = interior_n(c) == 0 || (strict ? r >= c->w - c->w_max : r > c->w - c->w_max);
-    if (to_max) {
-        return (wpoint){c->max, c->max, c->max, true, w_before + c->w, w2_before + c->w2};
-    }
-    double f = fmin(1.0, fmax(0.0, (r - c->w_min) / wi));
-    p.v = c->min + f * (c->max - c->min);
-    p.lo = c->min;
-    p.hi = c->max;
-    p.exact = false;
-    p.w_le = w_before + c->w_min + f * wi;
-    p.w2_le = w2_before + c->w2_min + f * interior_w2(c);
-    return p;
+    if (interior_n(c) == 0 || r > c->w - c->w_max)
+        return (wpoint){c->max, c->max, c->max, true};
+    double f = fmin(1.0, fmax(0.0, (r - c->w_min) / interior_w(c)));
+    return (wpoint){c->min + f * (c->max - c->min), c->min, c->max, false};
 }
 
-/* The smallest value whose cumulative weight reaches target (strict:
- * exceeds it); the smallest value when target <= 0, the largest when the
- * target is beyond the total. */
-static wpoint locate(const ipabs_wquantiles *q, double target, bool strict)
+/* The smallest value whose cumulative weight reaches target; the
+ * smallest value when target <= 0, the largest when the target is beyond
+ * the total. */
+static wpoint locate(const ipabs_wquantiles *q, double target)
 {
-    long double cum = 0.0L, cum2 = 0.0L;
+    long double cum = 0.0L;
     int last = -1;
     for (int k = 0; k < IPABS_QCELLS; k++) {
         const ipabs_wqcell *c = &q->cells[k];
         if (c->n == 0)
             continue;
         if (target <= 0.0)
-            return in_cell(c, 0.0, false, 0.0, 0.0);
+            return in_cell(c, 0.0);
         long double next = cum + c->w;
-        if (strict ? next > target : next >= target)
-            return in_cell(c, (double)(target - cum), strict, (double)cum, (double)cum2);
+        if (next >= target)
+            return in_cell(c, (double)(target - cum));
         cum = next;
-        cum2 += c->w2;
         last = k;
     }
     const ipabs_wqcell *c = &q->cells[last];
-    return (wpoint){c->max, c->max, c->max, true, q->w, q->w2};
+    return (wpoint){c->max, c->max, c->max, true};
 }
 
 /* sqrt(n / (n - 1)): the delta-method errors' small-sample factor, which
@@ -259,7 +241,7 @@ ipabs_quantile_est ipabs_wquantiles_estimate(const ipabs_wquantiles *q, double p
     ipabs_quantile_est e = {NAN, NAN, NAN, NAN, false};
     if (q->n == 0 || !(q->w > 0.0))
         return e;
-    wpoint v = locate(q, p * q->w, false);
+    wpoint v = locate(q, p * q->w);
     e.value = v.v;
     e.exact = v.exact;
     e.lower = v.lo;
@@ -368,7 +350,7 @@ double ipabs_wquantiles_tail_mean(const ipabs_wquantiles *q, double p, double *s
     if (q->n == 0 || !(q->w > 0.0) || !(a > 0.0))
         return NAN;
     double d = q->upper ? 1.0 : -1.0;
-    double v = locate(q, (q->upper ? p : a) * q->w, false).v;
+    double v = locate(q, (q->upper ? p : a) * q->w).v;
     wexcess e = {0.0L, 0.0L, 0.0L};
     double left = a * q->w;
     for (int k = 0; k < IPABS_QCELLS && left > 0.0; k++) {
