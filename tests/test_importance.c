@@ -21,6 +21,7 @@
 #include "ipabs/montecarlo.h"
 #include "ipabs/scenario.h"
 #include "ipabs/validate.h"
+#include "ipabs/wquantiles.h"
 
 static void setup(void)
 {
@@ -237,6 +238,10 @@ static void runs_agree(const char *scenario)
         cr_assert(memcmp(r->wcells, ref->wcells, 2 * cells * sizeof(double)) == 0,
                   "%s width %d: weighted laws differ", scenario, widths[k]);
         cr_assert(memcmp(&r->weight_sum, &ref->weight_sum, sizeof(double)) == 0);
+        for (int j = 0; j < r->n_trackers; j++)
+            cr_assert(memcmp(r->wq[j].cells, ref->wq[j].cells,
+                             IPABS_QCELLS * sizeof *r->wq[j].cells) == 0,
+                      "%s width %d: weighted tracker %d differs", scenario, widths[k], j);
         ipabs_mc_result_free(r);
     }
     ipabs_mc_result_free(ref);
@@ -352,6 +357,17 @@ Test(importance, agrees_with_plain_monte_carlo, .init = setup, .timeout = 600)
     agrees_with_plain("shenyang-ip-abs.yaml", "prob_loss", 400000, 100000);
 }
 
+/* The weighted expected shortfall (and the 99.9% loss quantile, whose
+ * error is its interval's) of the reference deal's senior against plain
+ * Monte Carlo on the same deal. */
+Test(importance, weighted_tail_measures_agree_with_plain_monte_carlo, .init = setup,
+     .timeout = 600)
+{
+    agrees_with_plain("shenyang-ip-abs.yaml", "expected_shortfall_99", 400000, 100000);
+    agrees_with_plain("shenyang-ip-abs.yaml", "expected_shortfall_999", 400000, 100000);
+    agrees_with_plain("shenyang-ip-abs.yaml", "loss_q999", 400000, 100000);
+}
+
 /* The weighted standard error holds: over 24 independent seeds the spread
  * of the senior's static P(loss) matches the root mean square of the
  * reported errors, within 4 times the sampling error of a standard
@@ -410,8 +426,11 @@ Test(importance, run_csv_and_replay_report_the_shift_and_the_weight, .init = set
     char *run_csv = cli_read_csv(cli_path("run/run.csv"), NULL);
     cr_expect(strstr(run_csv, ",importance,importance_shift_factor,importance_shift_guarantor,"
                               "variance_reduction_senior_prob_loss,"
-                              "variance_reduction_senior_static_prob_loss") != NULL,
+                              "variance_reduction_senior_static_prob_loss,"
+                              "importance_guarantor_mixture") != NULL,
               "%s", run_csv);
+    cr_expect(strstr(run_csv, ",auto,-0.86898") != NULL && strstr(run_csv, ",0.5\n") != NULL,
+              "the factor's shift and the guarantor's mixture: %s", run_csv);
     cr_expect(strstr(run_csv, "model.importance=auto") != NULL, "the override is recorded");
     cr_expect(strstr(run_csv, ",auto,-0.86898") != NULL, "the shift: %s", run_csv);
     free(run_csv);
@@ -443,4 +462,110 @@ Test(importance, run_csv_and_replay_report_the_shift_and_the_weight, .init = set
     ipabs_deal_free(d);
     free(real);
     cli_tmp_remove();
+}
+
+/* The weighted expected shortfall's error holds on whole runs: over 24
+ * independent seeds the spread of the estimate matches the root mean
+ * square of the reported errors within 4 times the sampling error of a
+ * standard deviation from 24 values (as above): the pool's static loss
+ * ES95 and ES99.9 of rare-senior-1e4, the senior's ES99 of the reference
+ * deal.  (The pool's ES99 there is left out: its 99% quantile lies two
+ * errors from an atom's edge, F(13.65M) = 0.9885, so the estimate is the
+ * lesser of two nearly tied candidates and varies less than the error of
+ * either; over 48 seeds the spread is 0.69 of the reported error, which
+ * is conservative, docs/measures.md.) */
+static void es_spread(const char *scenario, const char *subject, const char *measure,
+                      long long paths)
+{
+    enum { SEEDS = 24 };
+    ipabs_deal *d = load(scenario, true);
+    double est[SEEDS], ms = 0.0, mean = 0.0;
+    const char *s = subject != NULL ? subject : d->tranches[0].name;
+    for (int k = 0; k < SEEDS; k++) {
+        ipabs_mc_result *r = run(d, paths, 1000 + (uint64_t)k, 0, 2);
+        double se;
+        cr_assert(ipabs_mc_lookup(d, r, s, measure, &est[k], &se));
+        cr_assert(se > 0.0, "%s %s: an error", scenario, measure);
+        ms += se * se / SEEDS;
+        mean += est[k] / SEEDS;
+        ipabs_mc_result_free(r);
+    }
+    double var = 0.0;
+    for (int k = 0; k < SEEDS; k++)
+        var += (est[k] - mean) * (est[k] - mean) / (SEEDS - 1);
+    double ratio = sqrt(var / ms), tol = 4.0 / sqrt(2.0 * (SEEDS - 1));
+    cr_log_info("%s %s %s: spread / reported error %.3f", scenario, s, measure, ratio);
+    cr_expect(fabs(ratio - 1.0) <= tol, "%s %s: spread / reported error %.3f, allowed 1 +- %.3f",
+              scenario, measure, ratio, tol);
+    ipabs_deal_free(d);
+}
+
+Test(importance, weighted_es_error_matches_the_spread_over_seeds, .init = setup,
+     .timeout = 1200)
+{
+    es_spread("validation/rare-senior-1e4.yaml", "pool", "expected_shortfall_95", 50000);
+    es_spread("validation/rare-senior-1e4.yaml", "pool", "expected_shortfall_999", 50000);
+    es_spread("shenyang-ip-abs.yaml", NULL, "expected_shortfall_99", 20000);
+}
+
+/* The guarantor's defensive mixture (docs/measures.md): the draws it maps
+ * N(0,1) quantiles to, weighted by the factors it returns, integrate to
+ * the model's own law: on a midpoint grid of N quantiles u_i = (i + 1/2) /
+ * N, the mapped x_i are quantiles of the mixture q, so mean(g) = 1,
+ * mean(g 1{x <= b}) = Phi(b), mean(g x) = 0 and mean(g x^2) = 1 up to the
+ * grid's error (a few times max g / N), with b = (k_G - g_a z0) / g_c
+ * computed here from the plan; and the share of x below b is the
+ * mixture's alpha + (1 - alpha) Phi(b). */
+Test(importance, guarantor_mixture_weights_integrate_to_the_model_law, .init = setup)
+{
+    ipabs_deal *d = load("shenyang-ip-abs.yaml", true);
+    ipabs_model_plan *plan;
+    ipabs_error err;
+    cr_assert_eq(ipabs_model_plan_build(d, &plan, &err), IPABS_OK);
+    cr_assert_eq(plan->is_alpha, 0.5, "the guarantor's failure by the mixture");
+    cr_assert_eq(plan->is_mu[plan->is_n - 1], 0.0, "its normal is not shifted then");
+    const double z0s[] = {-2.7, -0.869, 0.0, 1.3};
+    enum { N = 400000 };
+    for (size_t k = 0; k < sizeof z0s / sizeof z0s[0]; k++) {
+        double b = (plan->g_threshold[plan->legal_final] - plan->g_a * z0s[k]) / plan->g_c;
+        double pb = gsl_cdf_ugaussian_P(b);
+        double s0 = 0, s1 = 0, sx = 0, sxx = 0, below = 0, gmax = 0;
+        for (int i = 0; i < N; i++) {
+            double e = gsl_cdf_ugaussian_Pinv((i + 0.5) / N);
+            double g = ipabs_importance_guarantor(plan, z0s[k], 1.0, &e);
+            s0 += g / N;
+            s1 += (e <= b ? g : 0.0) / N;
+            sx += g * e / N;
+            sxx += g * e * e / N;
+            below += (e <= b) / (double)N;
+            gmax = fmax(gmax, g);
+        }
+        double tol = 4.0 * gmax / N;
+        cr_expect(fabs(s0 - 1.0) <= tol, "z0 %g: mean weight %.9f", z0s[k], s0);
+        cr_expect(fabs(s1 - pb) <= tol, "z0 %g: failure %.9g, Phi(b) %.9g", z0s[k], s1, pb);
+        cr_expect(fabs(sx) <= 10.0 * tol, "z0 %g: mean %.3g", z0s[k], sx);
+        cr_expect(fabs(sxx - 1.0) <= 50.0 * tol, "z0 %g: second moment %.9f", z0s[k], sxx);
+        cr_expect(fabs(below - (0.5 + 0.5 * pb)) <= 2.0 / N, "z0 %g: share below b %.7f",
+                  z0s[k], below);
+    }
+    ipabs_model_plan_free(plan);
+    ipabs_deal_free(d);
+}
+
+/* The design's target on the reference deal (issue 12, item 6): the
+ * senior's P(loss) to a 5% relative error in at most 1/20 of the paths
+ * plain Monte Carlo needs, i.e. a variance reduction of at least 20.
+ * Measured at 400,000 paths it is 22-24 (docs/measures.md); a fixed seed
+ * and a floor of 15 keep the former design (3-4) and anything like it
+ * out without asserting the noisy estimate's exact value. */
+Test(importance, reference_deal_variance_reduction_meets_the_design, .init = setup,
+     .timeout = 600)
+{
+    ipabs_deal *d = load("shenyang-ip-abs.yaml", true);
+    ipabs_mc_result *r = run(d, 400000, 3, 0, 2);
+    double vrf = ipabs_mc_variance_reduction(r, r->layout.tranche0 + IPABS_TM_ANY_LOSS);
+    cr_log_info("reference deal: variance reduction %.2f", vrf);
+    cr_expect_geq(vrf, 15.0, "variance reduction %.2f", vrf);
+    ipabs_mc_result_free(r);
+    ipabs_deal_free(d);
 }

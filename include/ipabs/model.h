@@ -105,6 +105,12 @@ typedef struct ipabs_model_plan {
     int is_n;                 /* normals: n_factors + n_loans + 1 */
     double *is_mu;            /* is_n shifts; NULL when off */
     double is_half_norm;      /* sum of is_mu[j]^2 / 2 */
+    /* The guarantor's failure by the defensive mixture (0: its normal is
+     * shifted by is_mu like the others): given the factors, its normal is
+     * drawn from its law conditioned on failure with probability
+     * is_alpha, else from N(0, 1) (ipabs_importance_guarantor). */
+    double is_alpha;
+#define IPABS_IS_GUARANTOR_MIXTURE 0.5
     /* storage */
     int n_tables;
     double *tables;
@@ -137,6 +143,24 @@ void ipabs_importance_shift(const ipabs_deal *deal, const ipabs_model_plan *plan
  * and replay both sum in that order and call it, so a path's weight is
  * the same bits in both. */
 double ipabs_importance_weight(const ipabs_model_plan *plan, double dot);
+
+/* The defensive mixture of the guarantor's failure (plan->is_alpha > 0):
+ * *eg, a standard normal draw, is mapped by inversion (through its normal
+ * distribution function) to a draw of q = alpha N(0,1)|{e <= b} + (1 -
+ * alpha) N(0,1), b = (g_threshold[T] / mix - g_a z0) / g_c the level
+ * below which the guarantor fails by the legal final given the global
+ * factor z0 (shifted) and the Student-t mixing mix (1 for the Gaussian
+ * copula); returns the factor of the likelihood ratio phi(e) / q(e) =
+ * 1 / (alpha 1{e <= b} / Phi(b) + 1 - alpha).  Returns 1 and leaves *eg
+ * alone when the plan has no mixture or Phi(b) is 0.  The batch engine
+ * and replay both call it, so that the draw and the factor are the same
+ * bits in both. */
+double ipabs_importance_guarantor(const ipabs_model_plan *plan, double z0, double mix,
+                                  double *eg);
+
+/* A path's likelihood ratio: ipabs_importance_weight(plan, dot) times the
+ * guarantor's factor g, multiplied here, once, for both engines. */
+double ipabs_importance_path_weight(const ipabs_model_plan *plan, double dot, double g);
 
 /* ---- random streams ------------------------------------------------------- */
 

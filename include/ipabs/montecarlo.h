@@ -156,14 +156,33 @@ typedef struct ipabs_mc_result {
      * weighted, moments[] hold the weighted means, with m2 set so that
      * ipabs_moments_se() gives the weighted standard error; wmoments[]
      * the weighted sums themselves; the laws are read with ipabs_mc_prob();
-     * the quantile trackers are not estimated (NaN in the reports). */
+     * quantiles and expected shortfall from wq[] (read them with
+     * ipabs_mc_quantile() and ipabs_mc_tail_mean(), which choose). */
     bool weighted;
     double shift_factor, shift_guarantor; /* the mean shifts of Z_0, the guarantor's normal */
     double shift_loans;            /* the mean of the loans' idiosyncratic shifts */
+    double guarantor_mixture;      /* the defensive mixture's share of sampled failures
+                                    * (model plan is_alpha; 0: none) */
     ipabs_wmoments *wmoments;      /* layout.count; NULL unless weighted */
     double *wcells;                /* (sum w, sum w^2) by law cell; NULL unless weighted */
     double weight_sum, weight_sum2;/* over every path */
+    struct ipabs_wquantiles *wq;   /* n_trackers; NULL unless weighted */
 } ipabs_mc_result;
+
+/* Quantile p of tracker `tracker` with its interval: from the weighted
+ * trackers under importance sampling, else the plain ones
+ * (ipabs_quantiles_estimate, ipabs_wquantiles_estimate). */
+ipabs_quantile_est ipabs_mc_quantile(const ipabs_mc_result *r, int tracker, double p);
+/* The number of paths on which a tracker's quantity is defined. */
+double ipabs_mc_tracker_paths(const ipabs_mc_result *r, int tracker);
+/* Expected shortfall beyond p of a tracker and its error, likewise
+ * (ipabs_quantiles_tail_mean, ipabs_wquantiles_tail_mean). */
+double ipabs_mc_tail_mean(const ipabs_mc_result *r, int tracker, double p, double *se);
+/* The distribution function of a tracker at x: *below = F(x-), *upto =
+ * F(x) as fractions of the paths (weighted under importance sampling),
+ * and their standard errors (sqrt(F (1 - F) / n) for plain paths). */
+void ipabs_mc_cdf(const ipabs_mc_result *r, int tracker, double x, double *below,
+                  double *upto, double *se_below, double *se_upto);
 
 /* The laws of the result files, as probabilities. */
 typedef enum ipabs_mc_law {
@@ -180,6 +199,12 @@ typedef enum ipabs_mc_law {
  * weights). */
 void ipabs_mc_prob(const ipabs_mc_result *r, ipabs_mc_law law, size_t cell,
                    double *p, double *se);
+
+/* The probability of cells first..last (inclusive, consecutive cells of
+ * one law) together, and its standard error, as ipabs_mc_prob() for one
+ * cell (the weighted sums of the cells added before the share is taken). */
+void ipabs_mc_prob_group(const ipabs_mc_result *r, ipabs_mc_law law, size_t first,
+                         size_t last, double *p, double *se);
 
 /* The variance-reduction factor against plain Monte Carlo of the
  * probability measure `measure` (a layout index, e.g. tranche0 +

@@ -157,7 +157,10 @@ double ipabs_rating_tdr(const ipabs_deal *deal, const ipabs_mc_result *r,
 {
     int idx = deal->n_tranches * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_CDR;
     double p = fmin(1.0, fmax(0.0, 1.0 - target_prob));
-    return ipabs_quantiles_value(&r->q[idx], p, se, NULL);
+    ipabs_quantile_est e = ipabs_mc_quantile(r, idx, p); /* weighted under importance sampling */
+    if (se != NULL)
+        *se = e.se;
+    return e.value;
 }
 
 /* ---- the stand-alone deal ------------------------------------------------------- */

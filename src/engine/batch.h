@@ -144,6 +144,7 @@ typedef struct chunk_acc {
                                 * w d, w^2 d, w^2 d^2 (d = x - base) */
     double fast_w, fast_w2;    /* the no-event paths' weights and their squares */
     double *wcells;            /* (sum w, sum w^2) by cell of the laws (batch_cell_*) */
+    double *qw;                /* the weight of each row of qbuf */
 } chunk_acc;
 
 /* Cells of the weighted laws: the default count (n_loans + 1), the count

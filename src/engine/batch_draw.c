@@ -322,8 +322,13 @@ static void draw_shift(const ipabs_model_plan *plan, int n, batch_ws *b)
             dot[p] += mu * x[p];
         }
     }
-    for (int p = 0; p < n; p++)
-        b->weight[p] = ipabs_importance_weight(plan, dot[p]);
+    /* The guarantor's normal by the defensive mixture, given the shifted
+     * Z_0 and the mixing (the row of the guarantor is unshifted then). */
+    double *eg = &b->z[(size_t)(plan->n_factors + plan->n_loans) * b->cap];
+    for (int p = 0; p < n; p++) {
+        double g = ipabs_importance_guarantor(plan, b->z[p], b->mix[p], &eg[p]);
+        b->weight[p] = ipabs_importance_path_weight(plan, dot[p], g);
+    }
 }
 
 void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,

@@ -139,11 +139,13 @@ void batch_measures(const batch_measure_ctx *m, const batch_ws *b, int n,
                    b->event_first[e + 1] - b->event_first[e], c);
     if (!m->weighted)
         return;
-    for (int e = 0; e < b->n_events; e++)
+    for (int e = 0; e < b->n_events; e++) {
+        double w = b->weight[b->event_path[e]];
         add_weighted(m, &b->records[(size_t)e * b->record_size],
                      &b->pair_loan[b->event_first[e]],
-                     b->event_first[e + 1] - b->event_first[e],
-                     b->weight[b->event_path[e]], c);
+                     b->event_first[e + 1] - b->event_first[e], w, c);
+        c->qw[c->nq - b->n_events + e] = w; /* the row add_record wrote */
+    }
     /* The no-event paths in path order: the same sums on every run. */
     for (int p = 0; p < n; p++)
         if (b->n_default[p] + b->g_default[p] == 0) {

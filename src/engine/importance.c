@@ -39,6 +39,14 @@
  * depends on the drawn factor) was tried and raised the variance on the
  * validation scenarios (docs/measures.md).
  *
+ * The guarantor's own normal is then not shifted: when the likelier way
+ * is through its failure, model.c sets is_alpha and its failure is
+ * sampled by a defensive mixture (ipabs_importance_guarantor below):
+ * given the drawn factor, with probability alpha its normal is drawn from
+ * its law conditioned on failure by the legal final, else from N(0, 1).
+ * Its likelihood factor is at most 1 / (1 - alpha), where a shift's
+ * weights are log-normal; docs/measures.md compares the two designs.
+ *
  * A shift is never positive: a loss that happens at the median factor is
  * not rare and is left unshifted (mu = 0 there).  The Student-t copula's
  * thresholds are used as if the mixing variable were 1, which only makes
@@ -241,4 +249,36 @@ double ipabs_importance_weight(const ipabs_model_plan *p, double dot)
     if (!p->importance)
         return 1.0;
     return exp(p->is_half_norm - dot);
+}
+
+double ipabs_importance_path_weight(const ipabs_model_plan *p, double dot, double g)
+{
+    return ipabs_importance_weight(p, dot) * g;
+}
+
+/* The mixture's distribution function Q(e) = alpha Phi(min(e, b)) / Phi(b)
+ * + (1 - alpha) Phi(e), inverted piecewise.  u is taken from the draw as
+ * Phi(e) (or, above 0, its complement Phi(-e), which keeps the upper tail's
+ * precision). */
+double ipabs_importance_guarantor(const ipabs_model_plan *p, double z0, double mix,
+                                  double *eg)
+{
+    double alpha = p->is_alpha;
+    if (!(alpha > 0.0) || !p->guarantor_can_default || !(p->g_c > 0.0) || !(mix > 0.0))
+        return 1.0;
+    double b = (p->g_threshold[p->legal_final] / mix - p->g_a * z0) / p->g_c;
+    double pb = gsl_cdf_ugaussian_P(b);
+    if (!(pb > 0.0))
+        return 1.0;
+    double e = *eg, cut = alpha + (1.0 - alpha) * pb; /* Q(b) */
+    double lower = e <= 0.0 ? gsl_cdf_ugaussian_P(e) : 1.0 - gsl_cdf_ugaussian_Q(e);
+    double x;
+    if (lower <= cut) {
+        x = gsl_cdf_ugaussian_Pinv(lower / (alpha / pb + 1.0 - alpha));
+    } else {
+        double upper = e > 0.0 ? gsl_cdf_ugaussian_Q(e) : 1.0 - lower; /* 1 - u */
+        x = gsl_cdf_ugaussian_Qinv(upper / (1.0 - alpha));
+    }
+    *eg = x;
+    return 1.0 / (alpha * (x <= b ? 1.0 / pb : 0.0) + 1.0 - alpha);
 }

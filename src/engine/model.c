@@ -313,6 +313,14 @@ ipabs_status ipabs_model_plan_build(const ipabs_deal *deal,
         }
         p->importance = true;
         ipabs_importance_shift(deal, p, p->is_mu);
+        /* The guarantor's failure by the defensive mixture rather than by
+         * a shift of its normal (docs/measures.md: variance, bounded
+         * weights): when the rule shifts it at all. */
+        double *mu_g = &p->is_mu[p->is_n - 1];
+        if (*mu_g != 0.0 && p->guarantor_can_default && p->g_c > 0.0) {
+            p->is_alpha = IPABS_IS_GUARANTOR_MIXTURE;
+            *mu_g = 0.0;
+        }
         double h = 0.0;
         for (int j = 0; j < p->is_n; j++)
             h += p->is_mu[j] * p->is_mu[j];
@@ -384,6 +392,7 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
         eg += mu[nf + p->n_loans];
         dot += mu[nf + p->n_loans] * eg;
     }
+    double g = ipabs_importance_guarantor(p, z[0], m, &eg);
     double xg = batch_latent(m, p->g_a, z[0], 0.0, z[0], p->g_c, eg);
     real->guarantor_default_period =
         p->guarantor_can_default ? batch_default_period(p->g_threshold, p->legal_final, xg) : 0;
@@ -393,6 +402,6 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
         memcpy(draws->factors, z, (size_t)nf * sizeof(double));
         draws->mixing = m;
         draws->guarantor_latent = xg;
-        draws->weight = ipabs_importance_weight(p, dot);
+        draws->weight = ipabs_importance_path_weight(p, dot, g);
     }
 }

@@ -18,6 +18,7 @@
 #endif
 
 #include "batch.h"
+#include "ipabs/wquantiles.h"
 
 /* One per thread, each on its own cache lines (the counters of the chunk
  * are written for every path). */
@@ -128,6 +129,7 @@ static void chunk_free(chunk_acc *c)
     free(c->qbuf);
     free(c->ww);
     free(c->wcells);
+    free(c->qw);
     free(c);
 }
 
@@ -144,9 +146,10 @@ static chunk_acc *chunk_alloc(const driver *d)
     if (d->res->weighted) {
         c->ww = calloc(5 * (size_t)M, sizeof(double));
         c->wcells = calloc(2 * d->n_cells, sizeof(double));
+        c->qw = calloc(IPABS_MC_CHUNK, sizeof(double));
     }
     if (!c->s1 || !c->default_count || !c->count_by_period || !c->qbuf ||
-        (d->res->weighted && (!c->ww || !c->wcells))) {
+        (d->res->weighted && (!c->ww || !c->wcells || !c->qw))) {
         chunk_free(c);
         return NULL;
     }
@@ -252,6 +255,24 @@ static void merge_chunk(driver *d, const chunk_acc *c)
     r->fast_paths += (long long)c->fast;
 }
 
+/* Importance sampling: the weighted quantile trackers, fed here, in chunk
+ * order and path order within the chunk (their sums are floating point,
+ * so the order is what makes them the same bits for any thread count);
+ * the chunk's no-event paths enter at once after its event paths. */
+static void feed_weighted_trackers(driver *d, const chunk_acc *c)
+{
+    ipabs_wquantiles *wq = d->res->wq;
+    for (int i = 0; i < c->nq; i++)
+        for (int j = 0; j < d->n_trackers; j++) {
+            double x = c->qbuf[(size_t)i * d->n_trackers + j];
+            if (!isnan(x))
+                ipabs_wquantiles_add(&wq[j], x, c->qw[i]);
+        }
+    for (int j = 0; j < d->n_trackers; j++)
+        if (!isnan(d->tracker_base[j]))
+            ipabs_wquantiles_add_n(&wq[j], d->tracker_base[j], c->fast, c->fast_w, c->fast_w2);
+}
+
 /* Importance sampling: the chunk's weighted sums, as weighted moments
  * about the chunk's own mean, merged in chunk order like the plain ones;
  * the no-event paths are the baseline record with their own weights. */
@@ -286,6 +307,7 @@ static void merge_weighted(driver *d, const chunk_acc *c)
         r->wcells[2 * cell] += c->fast_w;
         r->wcells[2 * cell + 1] += c->fast_w2;
     }
+    feed_weighted_trackers(d, c);
     /* Every path's weight: the no-event ones and the event ones (each
      * event path lands in exactly one cell of the default count). */
     r->weight_sum += c->fast_w;
@@ -310,6 +332,10 @@ static bool same_bits(double a, double b)
  * compare. */
 static void feed_trackers(const driver *d, thread_ws *t, const chunk_acc *c)
 {
+    /* Under importance sampling the weighted trackers (fed in
+     * merge_weighted) are the ones read, and these are left empty. */
+    if (d->res->weighted)
+        return;
     for (int j = 0; j < d->n_trackers; j++) {
         double atom = d->tracker_base[j];
         bool has_atom = !isnan(atom);
@@ -458,6 +484,16 @@ static void chunk_loop(driver *d, ring *rg, thread_ws *ws, long long n_chunks)
 
 /* ---- the run -------------------------------------------------------------- */
 
+/* The weighted trackers over the unweighted ones' ranges and sides. */
+static bool wtrackers_init(ipabs_mc_result *r)
+{
+    r->wq = calloc((size_t)r->n_trackers, sizeof *r->wq);
+    bool ok = r->wq != NULL;
+    for (int j = 0; ok && j < r->n_trackers; j++)
+        ok = ipabs_wquantiles_init(&r->wq[j], r->q[j].lo, r->q[j].hi, r->q[j].upper);
+    return ok;
+}
+
 static ipabs_mc_result *result_alloc(const ipabs_deal *deal)
 {
     ipabs_mc_result *r = calloc(1, sizeof *r);
@@ -480,7 +516,7 @@ static ipabs_mc_result *result_alloc(const ipabs_deal *deal)
         }
     }
     if (!r->moments || !r->default_count || !r->default_count_by_period || !r->baseline ||
-        !r->q || !trackers_init(deal, r->q)) {
+        !r->q || !trackers_init(deal, r->q) || (r->weighted && !wtrackers_init(r))) {
         ipabs_mc_result_free(r);
         return NULL;
     }
@@ -495,6 +531,10 @@ void ipabs_mc_result_free(ipabs_mc_result *r)
         for (int j = 0; j < r->n_trackers; j++)
             ipabs_quantiles_release(&r->q[j]);
     free(r->q);
+    if (r->wq != NULL)
+        for (int j = 0; j < r->n_trackers; j++)
+            ipabs_wquantiles_release(&r->wq[j]);
+    free(r->wq);
     free(r->moments);
     free(r->default_count);
     free(r->default_count_by_period);
@@ -659,6 +699,8 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
     } else {
         batch_tracker_values(&d.res->layout, base->values, d.tracker_base);
         trackers_declare_atoms(d.res->q, d.tracker_base, d.n_trackers);
+        for (int j = 0; d.res->wq != NULL && j < d.n_trackers; j++)
+            ipabs_wquantiles_set_atom(&d.res->wq[j], d.tracker_base[j]);
         d.measure = (batch_measure_ctx){&d.res->layout, base->values,
                                         deal->pool_balance, d.n_trackers,
                                         d.res->weighted};
@@ -666,6 +708,7 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
         if (plan->importance) {
             d.res->shift_factor = plan->is_mu[0];
             d.res->shift_guarantor = plan->is_mu[plan->is_n - 1];
+            d.res->guarantor_mixture = plan->is_alpha;
             double sum = 0.0;
             for (int i = 0; i < plan->n_loans; i++)
                 sum += plan->is_mu[plan->n_factors + i];

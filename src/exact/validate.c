@@ -32,22 +32,22 @@ static void put(sink *k, const char *subject, const char *measure, double mc,
 
 /* A quantile against the exact one, x: the Monte Carlo agrees when the
  * empirical distribution function reaches p at x and not before it, within
- * sampling error: F_n(x) >= p and F_n(x-) <= p, each up to
- * z sqrt(p (1 - p) / n).  z is that of the violated side (0 when neither
- * is); the standard error shown is the quantile's (its order-statistic
- * interval, in yuan). */
+ * sampling error: F_n(x) >= p and F_n(x-) <= p, each up to z times the
+ * error of F_n there: sqrt(p (1 - p) / n) for plain paths, the weighted
+ * share's delta-method error under importance sampling.  z is that of the
+ * violated side (0 when neither is); the standard error shown is the
+ * quantile's (its interval, in yuan). */
 static void put_quantile(sink *k, const ipabs_deal *deal, const ipabs_mc_result *mc,
                          const char *measure, int tracker, double p, double exact)
 {
-    const ipabs_quantiles *q = &mc->q[tracker];
-    double n = (double)q->n, below, upto;
-    ipabs_quantile_est e = ipabs_quantiles_estimate(q, p);
-    ipabs_quantiles_count(q, exact, &below, &upto);
+    double n = ipabs_mc_tracker_paths(mc, tracker), below, upto, se_below, se_upto;
+    ipabs_quantile_est e = ipabs_mc_quantile(mc, tracker, p);
+    ipabs_mc_cdf(mc, tracker, exact, &below, &upto, &se_below, &se_upto);
     double sd = sqrt(p * (1.0 - p) / n), z = 0.0;
-    if (upto / n < p)
-        z = (upto / n - p) / sd;
-    else if (below / n > p)
-        z = (below / n - p) / sd;
+    if (upto < p)
+        z = (upto - p) / (mc->weighted ? se_upto : sd);
+    else if (below > p)
+        z = (below - p) / (mc->weighted ? se_below : sd);
     (void)deal;
     put(k, "pool", measure, e.value, e.se, exact);
     if (k->n <= k->max)
@@ -81,17 +81,20 @@ typedef struct law {
     int first;             /* label of cell 0 */
     int n;
     const double *exact;   /* by cell */
-    const uint64_t *count; /* by cell */
+    ipabs_mc_law which;    /* the run's law */
 } law;
 
-static void compare_law(sink *k, const law *w, double paths)
+/* Plain Monte Carlo: the binomial error under the exact p, as put_prob;
+ * importance sampling: the group's weighted share and its own error
+ * (ipabs_mc_prob_group).  Groups are formed on the exact law alone, so
+ * both see the same groups. */
+static void compare_law(sink *k, const ipabs_mc_result *mc, const law *w, double paths)
 {
-    double p = 0.0, c = 0.0;
+    double p = 0.0;
     int from = 0;
     char name[64];
     for (int j = 0; j < w->n; j++) {
         p += w->exact[j];
-        c += (double)w->count[j];
         double rest = 0.0;
         for (int i = j + 1; i < w->n; i++)
             rest += w->exact[i];
@@ -102,8 +105,13 @@ static void compare_law(sink *k, const law *w, double paths)
             snprintf(name, sizeof name, "%s=%d", w->label, w->first + from);
         else
             snprintf(name, sizeof name, "%s=%d..%d", w->label, w->first + from, w->first + j);
-        put_prob(k, w->subject, name, c / paths, p, paths);
-        p = c = 0.0;
+        double v, se;
+        ipabs_mc_prob_group(mc, w->which, (size_t)from, (size_t)j, &v, &se);
+        if (mc->weighted)
+            put(k, w->subject, name, v, se, p);
+        else
+            put_prob(k, w->subject, name, v, p, paths);
+        p = 0.0;
         from = j + 1;
     }
 }
@@ -113,12 +121,17 @@ static void laws(sink *k, const ipabs_deal *deal, const ipabs_mc_result *mc,
 {
     double n = (double)mc->paths;
     law counts = {"default_count", "defaults", 0, deal->n_loans + 1, ex->default_count,
-                  mc->default_count};
-    compare_law(k, &counts, n);
-    put_prob(k, "loss_distribution", "loss=0", (double)mc->loss_zero / n, ex->loss_zero, n);
+                  IPABS_LAW_DEFAULT_COUNT};
+    compare_law(k, mc, &counts, n);
+    double v, se;
+    ipabs_mc_prob_group(mc, IPABS_LAW_LOSS_ZERO, 0, 0, &v, &se);
+    if (mc->weighted)
+        put(k, "loss_distribution", "loss=0", v, se, ex->loss_zero);
+    else
+        put_prob(k, "loss_distribution", "loss=0", v, ex->loss_zero, n);
     law buckets = {"loss_distribution", "bucket", 1, IPABS_LOSS_BUCKETS, ex->loss_bucket,
-                   mc->loss_bucket};
-    compare_law(k, &buckets, n);
+                   IPABS_LAW_LOSS_BUCKET};
+    compare_law(k, mc, &buckets, n);
 }
 
 /* A probability against its exact value: plain Monte Carlo's error is the
@@ -152,10 +165,8 @@ int ipabs_compare_exact(const ipabs_deal *deal, const ipabs_mc_result *mc,
     if (!isnan(ex->prob_senior_loss_and_guarantor_default))
         put_p(&k, deal, mc, "guarantor", "prob_senior_loss_and_default",
               ex->prob_senior_loss_and_guarantor_default, n);
-    /* Importance sampling estimates no quantile (docs/measures.md), and
-     * its laws are not compared cell by cell. */
-    if (mc->weighted)
-        return k.n;
+    /* Under importance sampling the quantiles, the expected shortfall and
+     * the laws are the weighted ones, with their weighted errors. */
     int qt = deal->n_tranches * IPABS_QT_PER_TRANCHE_ + IPABS_QG_POOL_STATIC_LOSS;
     put_quantile(&k, deal, mc, "loss_q95", qt, 0.95, ex->loss_q95);
     put_quantile(&k, deal, mc, "loss_q99", qt, 0.99, ex->loss_q99);

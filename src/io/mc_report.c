@@ -61,26 +61,17 @@ static void add_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
 static void add_quantile(rows *rs, const ipabs_mc_result *r, const char *subject,
                          const char *measure, int tracker, double p)
 {
-    const ipabs_quantiles *q = &r->q[tracker];
-    if (r->weighted) { /* not estimated under importance sampling */
-        add_ci(rs, subject, measure, NAN, NAN, NAN, NAN, NAN);
-        return;
-    }
-    ipabs_quantile_est e = ipabs_quantiles_estimate(q, p);
-    add_ci(rs, subject, measure, e.value, e.se, e.lower, e.upper, (double)q->n);
+    /* weighted under importance sampling (docs/measures.md) */
+    ipabs_quantile_est e = ipabs_mc_quantile(r, tracker, p);
+    add_ci(rs, subject, measure, e.value, e.se, e.lower, e.upper, ipabs_mc_tracker_paths(r, tracker));
 }
 
 static void add_tail_mean(rows *rs, const ipabs_mc_result *r, const char *subject,
                           const char *measure, int tracker, double p)
 {
     double se;
-    const ipabs_quantiles *q = &r->q[tracker];
-    if (r->weighted) { /* not estimated under importance sampling */
-        add(rs, subject, measure, NAN, NAN, NAN);
-        return;
-    }
-    double v = ipabs_quantiles_tail_mean(q, p, &se);
-    add(rs, subject, measure, v, se, (double)q->n);
+    double v = ipabs_mc_tail_mean(r, tracker, p, &se);
+    add(rs, subject, measure, v, se, ipabs_mc_tracker_paths(r, tracker));
 }
 
 static void tranche_rows(rows *rs, const ipabs_deal *deal, const ipabs_mc_result *r,
@@ -388,7 +379,7 @@ static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *in
         "paths_requested", "paths", "threads", "wall_seconds", "paths_per_second",
         "fast_path_share", "partial", "importance", "importance_shift_factor",
         "importance_shift_guarantor", "variance_reduction_senior_prob_loss",
-        "variance_reduction_senior_static_prob_loss", NULL};
+        "variance_reduction_senior_static_prob_loss", "importance_guarantor_mixture", NULL};
     ipabs_csv_header(&w, head);
     ipabs_csv_text(&w, info->version);
     ipabs_csv_text(&w, info->scenario);
@@ -410,6 +401,7 @@ static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *in
     int senior = r->layout.n_tranches > 0 ? r->layout.tranche0 : -IPABS_TM_COUNT_;
     ipabs_csv_num(&w, ipabs_mc_variance_reduction(r, senior + IPABS_TM_ANY_LOSS), -1);
     ipabs_csv_num(&w, ipabs_mc_variance_reduction(r, senior + IPABS_TM_STATIC_ANY_LOSS), -1);
+    ipabs_csv_num(&w, r->guarantor_mixture, -1);
     ipabs_csv_end_row(&w);
     return ipabs_csv_commit(&w, err);
 }
