@@ -1,6 +1,7 @@
 /*
  * stats.c — moment and quantile accumulators (see ipabs/stats.h).
  */
+#include "hist_cells.h"
 #include "ipabs/stats.h"
 
 #include <math.h>
@@ -121,12 +122,7 @@ void ipabs_quantiles_reset(ipabs_quantiles *q)
 
 static int bin_of(const ipabs_quantiles *q, double x)
 {
-    double pos = (x - q->lo) / (q->hi - q->lo) * IPABS_HIST_BINS;
-    if (!(pos > 0.0))
-        return 0;
-    if (pos >= IPABS_HIST_BINS)
-        return IPABS_HIST_BINS - 1;
-    return (int)pos;
+    return hist_bin(q->lo, q->hi, x);
 }
 
 void ipabs_quantiles_set_atom(ipabs_quantiles *q, double atom)
@@ -135,17 +131,10 @@ void ipabs_quantiles_set_atom(ipabs_quantiles *q, double atom)
     q->atom_bin = isnan(atom) ? IPABS_HIST_BINS : bin_of(q, atom);
 }
 
-/* Cells in increasing order of value: bins below the atom's, its bin's
- * values below the atom, the atom, its bin's values above it, the bins
- * above. */
+/* Cells in increasing order of value (hist_cells.h). */
 static int cell_of(const ipabs_quantiles *q, double x)
 {
-    int b = bin_of(q, x), a = q->atom_bin;
-    if (b < a)
-        return b;
-    if (b > a)
-        return b + 2;
-    return x < q->atom ? b : (x == q->atom ? b + 1 : b + 2);
+    return hist_cell(q->lo, q->hi, q->atom, q->atom_bin, x);
 }
 
 static uint64_t fixed_of(const ipabs_quantiles *q, double x)

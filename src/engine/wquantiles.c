@@ -10,6 +10,7 @@
  * cell's extremes (quantiles, the distribution function), and the
  * quantile's interval is widened to the cell's extremes.
  */
+#include "hist_cells.h"
 #include "ipabs/wquantiles.h"
 
 #include <math.h>
@@ -36,12 +37,7 @@ void ipabs_wquantiles_release(ipabs_wquantiles *q)
 
 static int bin_of(const ipabs_wquantiles *q, double x)
 {
-    double pos = (x - q->lo) / (q->hi - q->lo) * IPABS_HIST_BINS;
-    if (!(pos > 0.0))
-        return 0;
-    if (pos >= IPABS_HIST_BINS)
-        return IPABS_HIST_BINS - 1;
-    return (int)pos;
+    return hist_bin(q->lo, q->hi, x);
 }
 
 void ipabs_wquantiles_set_atom(ipabs_wquantiles *q, double atom)
@@ -50,15 +46,10 @@ void ipabs_wquantiles_set_atom(ipabs_wquantiles *q, double atom)
     q->atom_bin = isnan(atom) ? IPABS_HIST_BINS : bin_of(q, atom);
 }
 
-/* Cells in increasing order of value, as in stats.c. */
+/* Cells in increasing order of value (hist_cells.h). */
 static int cell_of(const ipabs_wquantiles *q, double x)
 {
-    int b = bin_of(q, x), a = q->atom_bin;
-    if (b < a)
-        return b;
-    if (b > a)
-        return b + 2;
-    return x < q->atom ? b : (x == q->atom ? b + 1 : b + 2);
+    return hist_cell(q->lo, q->hi, q->atom, q->atom_bin, x);
 }
 
 void ipabs_wquantiles_add_n(ipabs_wquantiles *q, double x, uint64_t count, double w_sum,
