@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errors_util.h"
 #include "cashflow_util.h"
 #include "fixture.h"
 #include "ipabs/exact.h"
@@ -287,22 +288,6 @@ static ipabs_status load(const char *where, ipabs_deal **d, ipabs_errors *errors
     char path[1024];
     snprintf(path, sizeof path, "%s/s.yaml", where);
     return ipabs_scenario_load(path, NULL, 0, d, errors);
-}
-
-static bool has_error(const ipabs_errors *e, const char *file_suffix, int line,
-                      int column, const char *text)
-{
-    for (size_t i = 0; i < e->count; i++) {
-        const ipabs_error *x = &e->items[i];
-        size_t n = strlen(x->file), m = strlen(file_suffix);
-        if (n >= m && strcmp(x->file + n - m, file_suffix) == 0 && x->line == line &&
-            x->column == column && strstr(x->message, text) != NULL)
-            return true;
-    }
-    for (size_t i = 0; i < e->count; i++)
-        fprintf(stderr, "  %s:%d:%d: %s\n", e->items[i].file, e->items[i].line,
-                e->items[i].column, e->items[i].message);
-    return false;
 }
 
 /* Monthly loans under a quarterly plan: the grid is monthly, 24 periods;

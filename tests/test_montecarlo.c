@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "spread_util.h"
 #include "fixture.h"
 #include "ipabs/montecarlo.h"
 #include "ipabs/scenario.h"
@@ -466,19 +467,7 @@ Test(montecarlo, expected_shortfall_error_matches_the_spread_over_seeds, .init =
         est[r] = ipabs_quantiles_tail_mean(&res->q[tracker], 0.99, &se[r]);
         ipabs_mc_result_free(res);
     }
-    double m_est = 0, m_se = 0, v_est = 0, v_se = 0;
-    for (int r = 0; r < R; r++)
-        m_est += est[r] / R, m_se += se[r] / R;
-    for (int r = 0; r < R; r++) {
-        v_est += (est[r] - m_est) * (est[r] - m_est) / (R - 1);
-        v_se += (se[r] - m_se) * (se[r] - m_se) / (R - 1);
-    }
-    double spread = sqrt(v_est), cv = sqrt(v_se) / m_se;
-    double tol = 4.0 * sqrt(1.0 / (2.0 * (R - 1)) + cv * cv);
-    for (int r = 0; r < R; r++)
-        cr_expect(fabs(log(se[r] / spread)) <= tol,
-                  "seed %d: reported %g, observed spread %g (tolerance %.3f in log)", r, se[r],
-                  spread, tol);
+    spread_expect(est, se, R, "ES99");
     ipabs_deal_free(d);
 }
 

@@ -8,6 +8,8 @@
 #ifndef IPABS_HIST_CELLS_H
 #define IPABS_HIST_CELLS_H
 
+#include <math.h>
+
 #include "ipabs/stats.h"
 
 static inline int hist_bin(double lo, double hi, double x)
@@ -18,6 +20,12 @@ static inline int hist_bin(double lo, double hi, double x)
     if (pos >= IPABS_HIST_BINS)
         return IPABS_HIST_BINS - 1;
     return (int)pos;
+}
+
+/* The bin of a declared atom, IPABS_HIST_BINS for none (NaN). */
+static inline int hist_atom_bin(double lo, double hi, double atom)
+{
+    return isnan(atom) ? IPABS_HIST_BINS : hist_bin(lo, hi, atom);
 }
 
 /* Cells in increasing order of value: bins below the atom's, its bin's

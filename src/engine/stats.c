@@ -120,15 +120,10 @@ void ipabs_quantiles_reset(ipabs_quantiles *q)
     cells_clear(q->cells);
 }
 
-static int bin_of(const ipabs_quantiles *q, double x)
-{
-    return hist_bin(q->lo, q->hi, x);
-}
-
 void ipabs_quantiles_set_atom(ipabs_quantiles *q, double atom)
 {
     q->atom = atom;
-    q->atom_bin = isnan(atom) ? IPABS_HIST_BINS : bin_of(q, atom);
+    q->atom_bin = hist_atom_bin(q->lo, q->hi, atom);
 }
 
 /* Cells in increasing order of value (hist_cells.h). */

@@ -35,15 +35,10 @@ void ipabs_wquantiles_release(ipabs_wquantiles *q)
     q->cells = NULL;
 }
 
-static int bin_of(const ipabs_wquantiles *q, double x)
-{
-    return hist_bin(q->lo, q->hi, x);
-}
-
 void ipabs_wquantiles_set_atom(ipabs_wquantiles *q, double atom)
 {
     q->atom = atom;
-    q->atom_bin = isnan(atom) ? IPABS_HIST_BINS : bin_of(q, atom);
+    q->atom_bin = hist_atom_bin(q->lo, q->hi, atom);
 }
 
 /* Cells in increasing order of value (hist_cells.h). */

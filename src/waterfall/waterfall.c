@@ -253,6 +253,26 @@ static void collect(step *s)
     ledger_collections(s);
 }
 
+/* The originator buys every performing loan back at par (the period's
+ * interest was just collected, so par plus accrued is the balance): the
+ * price is a principal receipt, the loans are the originator's from now
+ * on (state.called), and the ledger names it as payer loan by loan, with
+ * the kind of the call that bought them.  Returns the price. */
+static double buy_performing_loans(step *s, ipabs_flow_kind kind)
+{
+    const ipabs_deal *deal = s->deal;
+    ipabs_state *st = s->st;
+    double price = st->performing_balance;
+    st->called = s->t;
+    st->performing_balance = 0.0;
+    st->principal_amount += price;
+    receive(s, price, 0.0);
+    for (int i = 0; i < deal->n_loans && s->ledger != NULL; i++)
+        if (st->ead[i] <= 0.0 && s->t < deal->loans[i].term)
+            record(s, LENDER, PLAN, kind, i, -1, deal->loans[i].balance[s->t]);
+    return price;
+}
+
 /* The clean-up call (清仓回购): once the performing balance, after this
  * period's collections, is at or below the scenario's fraction of the
  * original pool, the originator buys the performing loans back at par.
@@ -266,16 +286,7 @@ static void call_cleanup(step *s)
     if (!s->pay || deal->cleanup_call <= 0.0 || st->called > 0 || st->performing_balance <= 0.0 ||
         st->performing_balance > deal->cleanup_call * deal->pool_balance)
         return;
-    double price = st->performing_balance;
-    st->called = s->t;
-    st->performing_balance = 0.0;
-    st->principal_amount += price;
-    s->fl->cleanup_price = price;
-    receive(s, price, 0.0);
-    for (int i = 0; i < deal->n_loans && s->ledger != NULL; i++)
-        if (st->ead[i] <= 0.0 && s->t < deal->loans[i].term)
-            record(s, LENDER, PLAN, IPABS_FLOW_CLEANUP_CALL, i, -1,
-                   deal->loans[i].balance[s->t]);
+    s->fl->cleanup_price = buy_performing_loans(s, IPABS_FLOW_CLEANUP_CALL);
 }
 
 /* The originator's call (赎回, plan.call) on the date it is exercised: it
@@ -294,15 +305,7 @@ static void call_option(step *s)
     st->redeeming = true;
     if (st->called > 0 || st->performing_balance <= 0.0)
         return;
-    double price = st->performing_balance;
-    st->called = s->t;
-    st->performing_balance = 0.0;
-    st->principal_amount += price;
-    s->fl->call_price = price;
-    receive(s, price, 0.0);
-    for (int i = 0; i < deal->n_loans && s->ledger != NULL; i++)
-        if (st->ead[i] <= 0.0 && s->t < deal->loans[i].term)
-            record(s, LENDER, PLAN, IPABS_FLOW_CALL, i, -1, deal->loans[i].balance[s->t]);
+    s->fl->call_price = buy_performing_loans(s, IPABS_FLOW_CALL);
 }
 
 /* ---- 3. IP recoveries ----------------------------------------------------- */
