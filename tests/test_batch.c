@@ -1,6 +1,7 @@
 /*
  * test_batch.c — the batch engine's draws: the SIMD kernels against the
- * scalar kernel bit for bit, ipabs's own log against libm, the batch's
+ * scalar kernel bit for bit, ipabs's own log against libm, the normals
+ * rising with their words (the screen's bounds rest on it), the batch's
  * realisation of a path against the one-path sampler replay uses, and a
  * whole run with each SIMD width against the scalar run.
  */
@@ -47,8 +48,102 @@ Test(batch, own_log_agrees_with_libm)
     cr_assert(worst <= 2.0 * 0x1p-52, "worst relative error %g", worst);
 }
 
-/* Every width's normals equal the scalar kernel's, bit for bit, including
- * a batch whose path indices cross 2^32 (the counter's high word). */
+/* The screen's lower bounds rest on this: a normal never falls as its
+ * word rises, checked over every one of the 2^32 words in the vector
+ * kernel (about 16 s in a Release build).  Under the sanitizers, where the
+ * kernel is many times slower, one range of 2^16 words in 61 is checked,
+ * and every bucket's first words and the words around the switch between
+ * AS 241's regions (|q| = 0.425). */
+static void check_rising(uint32_t first, uint32_t count, double *prev, bool have_prev)
+{
+    static uint32_t w[1 << 16];
+    static double z[1 << 16];
+    for (uint32_t k = 0; k < count; k++)
+        w[k] = first + k;
+    batch_draw_normals(batch_simd_widest(), (int)count, w, z);
+    for (uint32_t k = 0; k < count; k++) {
+        if (have_prev || k > 0)
+            cr_assert(z[k] >= (k > 0 ? z[k - 1] : *prev), "normal of word %u falls: %.17g",
+                      first + k, z[k]);
+    }
+    *prev = z[count - 1];
+}
+
+Test(batch, normals_do_not_fall_with_the_word, .init = setup, .timeout = 600)
+{
+    double prev = 0.0;
+#if defined(__SANITIZE_ADDRESS__)
+    for (uint64_t first = 0; first < (1ull << 32); first += 61ull << 16)
+        check_rising((uint32_t)first, 1u << 16, &prev, false);
+    for (uint64_t k = 0; k < (1u << BATCH_BOUND_BITS); k++) {
+        uint64_t start = k << BATCH_BOUND_SHIFT;
+        check_rising((uint32_t)(start > 64 ? start - 64 : 0), 128, &prev, false);
+    }
+    /* q = u - 1/2 = +-0.425: words about (0.5 -+ 0.425) 2^32. */
+    check_rising((uint32_t)(0.075 * 4294967296.0) - 2048, 4096, &prev, false);
+    check_rising((uint32_t)(0.925 * 4294967296.0) - 2048, 4096, &prev, false);
+#else
+    for (uint64_t first = 0; first < (1ull << 32); first += 1u << 16)
+        check_rising((uint32_t)first, 1u << 16, &prev, first > 0);
+#endif
+}
+
+/* The bound of a bucket is the normal of its first word, and no word of
+ * the bucket has a lower normal (spot check of the table itself). */
+Test(batch, bounds_table_is_each_buckets_first_normal, .init = setup)
+{
+    ipabs_deal *d = load("shenyang-ip-abs.yaml");
+    ipabs_model_plan *plan;
+    ipabs_error err;
+    cr_assert_eq(ipabs_model_plan_build(d, &plan, &err), IPABS_OK);
+    batch_ws *b = batch_ws_alloc(d, plan, BATCH_SIMD_SCALAR);
+    for (uint32_t k = 0; k < (1u << BATCH_BOUND_BITS); k++) {
+        uint32_t w0 = k << BATCH_BOUND_SHIFT, w1 = w0 | ((1u << BATCH_BOUND_SHIFT) - 1);
+        cr_assert(memcmp(&b->bound[k], &(double){draw_normal(w0)}, sizeof(double)) == 0);
+        cr_assert(draw_normal(w1) >= b->bound[k]);
+        cr_assert(draw_normal(w0 + 12345u) >= b->bound[k]);
+    }
+    /* The reference deal: the factor row exact, loans and guarantor bounded. */
+    cr_assert(b->exact[0]);
+    for (int j = 1; j < b->n_normals; j++)
+        cr_assert(!b->exact[j], "row %d", j);
+    batch_ws_free(b);
+    ipabs_model_plan_free(plan);
+    ipabs_deal_free(d);
+}
+
+/* Every width draws the scalar kernel's words and exact normals, and its
+ * screen finds the same defaults with the same latent variables, bit for
+ * bit, including a batch whose path indices cross 2^32 (the counter's
+ * high word). */
+static void same_screen(const batch_ws *b, const batch_ws *ref, int n, int width,
+                        unsigned long long first)
+{
+    for (int j = 0; j < ref->n_normals; j++) {
+        cr_assert(memcmp(&b->w[(size_t)j * b->cap], &ref->w[(size_t)j * ref->cap],
+                         (size_t)n * sizeof(uint32_t)) == 0,
+                  "width %d, first path %llu, word %d", width, first, j);
+        if (ref->exact[j])
+            cr_assert(memcmp(&b->z[(size_t)j * b->cap], &ref->z[(size_t)j * ref->cap],
+                             (size_t)n * sizeof(double)) == 0,
+                      "width %d, first path %llu, normal %d", width, first, j);
+    }
+    cr_assert(memcmp(b->n_default, ref->n_default, (size_t)n * sizeof(int)) == 0);
+    cr_assert(memcmp(b->g_default, ref->g_default, (size_t)n * sizeof(int)) == 0);
+    cr_assert_eq(b->n_events, ref->n_events);
+    cr_assert_eq(b->n_dflt, ref->n_dflt);
+    for (int k = 0; k < ref->n_dflt; k++) {
+        cr_assert_eq(b->dflt_loan[k], ref->dflt_loan[k]);
+        cr_assert_eq(b->dflt_path[k], ref->dflt_path[k]);
+    }
+    int pairs = ref->event_first[ref->n_events];
+    cr_assert_eq(b->event_first[b->n_events], pairs);
+    cr_assert(memcmp(b->pair_loan, ref->pair_loan, (size_t)pairs * sizeof(int)) == 0);
+    cr_assert(memcmp(b->pair_period, ref->pair_period, (size_t)pairs * sizeof(int)) == 0);
+    cr_assert(memcmp(b->pair_recovery, ref->pair_recovery, (size_t)pairs * sizeof(double)) == 0,
+              "width %d, first path %llu: recoveries", width, first);
+}
+
 Test(batch, simd_widths_draw_the_same_bits, .init = setup)
 {
     ipabs_deal *d = load("shenyang-ip-abs.yaml");
@@ -57,20 +152,22 @@ Test(batch, simd_widths_draw_the_same_bits, .init = setup)
     cr_assert_eq(ipabs_model_plan_build(d, &plan, &err), IPABS_OK);
     const uint64_t firsts[] = {0, 4096 * 7 + 3, 0xffffffffull - 37};
     batch_ws *ref = batch_ws_alloc(d, plan, BATCH_SIMD_SCALAR);
+    int n = ref->cap - 5;
     for (int f = 0; f < 3; f++) {
-        batch_draw(plan, 0x5eed2385ull, firsts[f], ref->cap - 5, ref);
+        batch_draw(plan, 0x5eed2385ull, firsts[f], n, ref);
+        batch_screen(plan, n, ref);
+        batch_defaults(plan, 0x5eed2385ull, firsts[f], ref);
+        cr_assert(ref->n_dflt > 0);
         for (int k = 1; k < N_WIDTHS; k++) {
             if (!batch_simd_supported(widths[k])) {
                 cr_log_warn("width %d not supported here: not tested", widths[k]);
                 continue;
             }
             batch_ws *b = batch_ws_alloc(d, plan, widths[k]);
-            batch_draw(plan, 0x5eed2385ull, firsts[f], ref->cap - 5, b);
-            for (int j = 0; j < ref->n_normals; j++)
-                cr_assert(memcmp(&b->z[(size_t)j * b->cap], &ref->z[(size_t)j * ref->cap],
-                                 (size_t)(ref->cap - 5) * sizeof(double)) == 0,
-                          "width %d, first path %llu, normal %d", widths[k],
-                          (unsigned long long)firsts[f], j);
+            batch_draw(plan, 0x5eed2385ull, firsts[f], n, b);
+            batch_screen(plan, n, b);
+            batch_defaults(plan, 0x5eed2385ull, firsts[f], b);
+            same_screen(b, ref, n, widths[k], (unsigned long long)firsts[f]);
             batch_ws_free(b);
         }
     }
@@ -147,6 +244,12 @@ Test(batch, batch_realisation_equals_replay_student_t, .init = setup)
 Test(batch, batch_realisation_equals_replay_sectors, .init = setup)
 {
     batch_equals_replay("validation/two-sectors.yaml");
+}
+
+/* Importance sampling: shifted rows are drawn exactly, the others bounded. */
+Test(batch, batch_realisation_equals_replay_importance, .init = setup)
+{
+    batch_equals_replay("validation/rare-senior-1e4.yaml");
 }
 
 static ipabs_mc_result *run(const ipabs_deal *d, int simd, int threads)

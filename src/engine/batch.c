@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "batch.h"
+#include "draw_internal.h"
 
 /* Paths per batch: a power of two from BATCH_LANES to BATCH_MAX. */
 static int batch_capacity(int n_normals)
@@ -21,7 +22,17 @@ void batch_ws_free(batch_ws *b)
 {
     if (b == NULL)
         return;
+    free(b->w);
     free(b->z);
+    free(b->exact);
+    free(b->bound);
+    free(b->cand_end);
+    free(b->cand_path);
+    free(b->cand_word);
+    free(b->cand_normal);
+    free(b->dflt_loan);
+    free(b->dflt_path);
+    free(b->event_of_path);
     free(b->mix);
     free(b->n_default);
     free(b->g_default);
@@ -36,6 +47,7 @@ void batch_ws_free(batch_ws *b)
     free(b->gather_path);
     free(b->gather_j);
     free(b->gather_normal);
+    free(b->gather_slot);
     batch_yield_jobs *y = &b->yields;
     free(y->cf);
     free(y->price);
@@ -47,6 +59,24 @@ void batch_ws_free(batch_ws *b)
     free(y->lane_cf);
     gsl_rng_free(b->mixing_rng);
     free(b);
+}
+
+/* Which rows the draw converts exactly (the rest are screened from a bound)
+ * and the bounds' table. */
+static void batch_ws_bounds(const ipabs_model_plan *plan, batch_ws *b)
+{
+    int nf = plan->n_factors;
+    for (int j = 0; j < b->n_normals; j++) {
+        /* Importance sampling shifts a normal by an addition before the
+         * screen and adds it to the likelihood ratio: that needs its value. */
+        bool shifted = plan->importance && plan->is_mu[j] != 0.0;
+        b->exact[j] = j < nf || shifted;
+    }
+    /* The guarantor's normal is redrawn by the defensive mixture. */
+    if (plan->importance)
+        b->exact[nf + plan->n_loans] = true;
+    for (uint32_t k = 0; k < (1u << BATCH_BOUND_BITS); k++)
+        b->bound[k] = draw_normal(k << BATCH_BOUND_SHIFT);
 }
 
 batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
@@ -61,7 +91,21 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     b->record_size = ipabs_mc_layout_of(deal).count;
     size_t cap = (size_t)b->cap;
     /* Rows rounded up to whole Philox blocks (batch_draw.c). */
-    b->z = calloc((size_t)(b->n_normals + 3) / 4 * 4 * cap, sizeof(double));
+    size_t rows = (size_t)(b->n_normals + 3) / 4 * 4;
+    b->w = calloc(rows * cap, sizeof(uint32_t));
+    b->z = calloc(rows * cap, sizeof(double));
+    b->exact = calloc(rows, sizeof(bool));
+    b->bound = calloc((size_t)1 << BATCH_BOUND_BITS, sizeof(double));
+    /* Candidates: at most every loan and the guarantor of every path,
+     * padded to whole groups of lanes for the normals kernel. */
+    size_t cands = (size_t)(plan->n_loans + 1) * cap + BATCH_LANES;
+    b->cand_end = calloc(rows, sizeof(int));
+    b->cand_path = calloc(cands, sizeof(int));
+    b->cand_word = calloc(cands, sizeof(uint32_t));
+    b->cand_normal = calloc(cands, sizeof(double));
+    b->dflt_loan = calloc(cands, sizeof(int));
+    b->dflt_path = calloc(cands, sizeof(int));
+    b->event_of_path = calloc(cap, sizeof(int));
     b->mix = calloc(cap, sizeof(double));
     b->n_default = calloc(cap, sizeof(int));
     b->g_default = calloc(cap, sizeof(int));
@@ -79,6 +123,7 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     b->gather_path = calloc(pairs, sizeof(uint64_t));
     b->gather_j = calloc(pairs, sizeof(uint32_t));
     b->gather_normal = calloc(pairs, sizeof(double));
+    b->gather_slot = calloc(pairs, sizeof(int));
     batch_yield_jobs *y = &b->yields;
     size_t jobs = cap * (size_t)deal->n_tranches, T = (size_t)deal->legal_final;
     y->cap = (int)jobs;
@@ -95,10 +140,18 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
         batch_ws_free(b);
         return NULL;
     }
+    if (!b->w || !b->exact || !b->bound || !b->cand_end || !b->cand_path ||
+        !b->cand_word || !b->cand_normal || !b->dflt_loan || !b->dflt_path ||
+        !b->event_of_path) {
+        batch_ws_free(b);
+        return NULL;
+    }
+    batch_ws_bounds(plan, b);
     if (!b->z || !b->mix || !b->n_default || !b->g_default || !b->weight || !b->event_path ||
         !b->records || !b->mixing_rng || !b->event_first || !b->event_next || !b->pair_loan ||
         !b->pair_period ||
-        !b->pair_recovery || !b->gather_path || !b->gather_j || !b->gather_normal) {
+        !b->pair_recovery || !b->gather_path || !b->gather_j || !b->gather_normal ||
+        !b->gather_slot) {
         batch_ws_free(b);
         return NULL;
     }

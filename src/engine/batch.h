@@ -3,12 +3,15 @@
  * them.  A chunk of the run (IPABS_MC_CHUNK consecutive paths) is cut into
  * batches of consecutive paths; each batch goes once, one way, through
  *
- *   batch_draw.c      normals of every path in SIMD lanes (structure of
- *                     arrays: row j holds normal j of every path), and the
- *                     Student-t mixing;
+ *   batch_draw.c      Philox words of every path in SIMD lanes (structure
+ *                     of arrays: row j holds word j of every path), the
+ *                     normals of the rows that need them exactly (the
+ *                     factors), and the Student-t mixing;
  *   batch_screen.c    latent variables, default screening by one compare
- *                     per loan against its last threshold, the guarantor;
- *                     the list of event paths;
+ *                     per loan against its last threshold, first on a
+ *                     lower bound of the normal read from a table and then
+ *                     exactly for the few that the bound cannot clear; the
+ *                     guarantor; the list of event paths;
  *   batch_events.c    for event paths only: default periods, recoveries of
  *                     the loans that default, the waterfall from the first
  *                     event (mc_path.c), the path's record of measures;
@@ -45,6 +48,17 @@ enum {
 void batch_draw_gather(int simd, uint64_t seed, uint32_t kind, int n,
                        const uint64_t *path, const uint32_t *j, double *out);
 
+/* out[k] = draw_normal(w[k]) for k < n; the arrays hold n rounded up to
+ * BATCH_LANES. */
+void batch_draw_normals(int simd, int n, const uint32_t *w, double *out);
+
+/* The screen's lower bounds: normals are non-decreasing in their word
+ * (tested over all 2^32 words), so the normal of any word of bucket
+ * w >> BATCH_BOUND_SHIFT is at least the normal of the bucket's first
+ * word. */
+#define BATCH_BOUND_BITS 10
+#define BATCH_BOUND_SHIFT (32 - BATCH_BOUND_BITS)
+
 /* True if this CPU runs the kernel of that width. */
 bool batch_simd_supported(int width);
 /* The widest width this CPU runs. */
@@ -70,7 +84,27 @@ typedef struct batch_ws {
     int cap;                 /* paths per batch, a multiple of BATCH_LANES */
     int n_normals;           /* factors, loans, guarantor */
     int simd;                /* the draw kernel's width */
-    double *z;               /* [j * cap + p]; loan rows hold X_i after screening */
+    uint32_t *w;             /* [j * cap + p]: the Philox word of normal j */
+    double *z;               /* [j * cap + p]: the normals of the exact rows;
+                              * loan and guarantor rows hold X after the
+                              * screen, exactly where X <= the last threshold
+                              * and a lower bound of X elsewhere */
+    bool *exact;             /* by row: its normal drawn exactly before the
+                              * screen (factors; rows importance sampling
+                              * shifts) */
+    double *bound;           /* 2^BATCH_BOUND_BITS: the normal of each
+                              * bucket's first word */
+    /* The screen's candidates: (row, path) whose lower bound is at or below
+     * the threshold, resolved with the exact normal. */
+    int n_cand;
+    int *cand_end;           /* by row: the end of its candidates in the list */
+    int *cand_path;
+    uint32_t *cand_word;
+    double *cand_normal;
+    /* The loans' defaults the screen found, by loan then path. */
+    int n_dflt;
+    int *dflt_loan, *dflt_path;
+    int *event_of_path;      /* cap: the index in event_path of path p's event */
     double *mix;             /* sqrt(W) by path */
     int *n_default;          /* by path: loans that default (screen) */
     int *g_default;          /* by path: 1 if the guarantor fails */
@@ -88,6 +122,7 @@ typedef struct batch_ws {
     uint64_t *gather_path;
     uint32_t *gather_j;
     double *gather_normal;
+    int *gather_slot;        /* the pair each gathered normal is for */
     double *records;         /* [e * layout.count]: the event paths' records */
     batch_yield_jobs yields;
     int record_size;
@@ -101,9 +136,9 @@ void batch_ws_free(batch_ws *b); /* NULL is a no-op */
 
 /* ---- the stages ------------------------------------------------------------ */
 
-/* Normals of paths first .. first + n - 1 (n <= cap) into b->z, mixing
- * into b->mix; with importance sampling the shifted normals and each
- * path's likelihood ratio into b->weight. */
+/* Words of paths first .. first + n - 1 (n <= cap) into b->w, the exact
+ * rows' normals into b->z, mixing into b->mix; with importance sampling
+ * the shifted normals and each path's likelihood ratio into b->weight. */
 void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
                 int n, batch_ws *b);
 /* Latent variables into the loan rows of b->z, the defaults by path, the
@@ -211,10 +246,12 @@ static inline double batch_latent(double mix, double a, double z0, double s,
  * a default's period makes unpredictable. */
 static inline int batch_default_period(const double *thr, int last, double x)
 {
+    if (!(x <= thr[last]))
+        return 0; /* most guarantors: no count over the periods */
     int tau = 1;
     for (int t = 1; t < last; t++)
         tau += x > thr[t];
-    return x <= thr[last] ? tau : 0;
+    return tau;
 }
 
 /* The Beta recovery of a defaulting loan from its normal score. */

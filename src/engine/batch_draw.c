@@ -1,17 +1,25 @@
 /*
- * batch_draw.c — stage 1 of a batch: the normals of every path of the
- * batch, paths in SIMD lanes, and the Student-t mixing.
+ * batch_draw.c — stage 1 of a batch: the Philox words of every path of the
+ * batch, paths in SIMD lanes, the normals of the rows that need them
+ * before the screen, and the Student-t mixing.
  *
  * Philox is counter-based: the counter of a block is (path, block, kind),
  * so 16 paths' blocks are computed at once, one path per lane, and every
  * path keeps its own stream (draw_internal.h gives the mapping).  The
  * rounds are written with GCC's vector extensions on 16 lanes; the same
  * source is compiled for the baseline vectors, AVX2 and AVX-512, and the
- * widest the CPU supports is chosen once, at run time.  The words become
+ * widest the CPU supports is chosen once, at run time.  Words become
  * normals through draw_normal(), one lane at a time in the source and
  * vectorised by the compiler (this file is built with -O3, -fno-math-errno
  * and -ffp-contract=off): element-wise IEEE operations, so every width,
  * and the scalar kernel, give the same bits (tested in test_batch.c).
+ *
+ * A normal costs about 4 ns even in vector lanes (two rationals, a log, a
+ * square root and three divisions for every lane), so only the rows that
+ * need the value before the screen are converted here: the factors, and
+ * the rows importance sampling shifts.  The loans' and the guarantor's
+ * words go to the screen as words (batch_screen.c), which converts only
+ * the few it cannot decide from a lower bound.
  */
 #include <stdlib.h>
 
@@ -22,13 +30,21 @@
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
 
 
-/* What a kernel draws: rows 0 .. n_normals - 1 of z for paths first ..
+/* What a kernel draws: rows 0 .. n_normals - 1 of w for paths first ..
  * first + n - 1 (n rounded up to whole groups of lanes). */
 typedef struct draw_job {
     uint64_t seed, first;
     int n, n_normals, stride;
-    double *z;
+    uint32_t *w;
 } draw_job;
+
+/* What a normals kernel converts: out[k] = draw_normal(w[k]), k < n (n a
+ * multiple of BATCH_LANES). */
+typedef struct normals_job {
+    int n;
+    const uint32_t *w;
+    double *out;
+} normals_job;
 
 /* ---- the vector kernel (one source, three targets) ----------------------- */
 
@@ -76,20 +92,26 @@ static ALWAYS_INLINE void normals_of_words(double *restrict dst,
         dst[l] = draw_normal(w[l]);
 }
 
-/* The four words of a block into four rows: four independent chains per
- * lane in one loop, so that the divisions and the polynomials' latencies
- * overlap (one row at a time leaves the vector units waiting). */
-static ALWAYS_INLINE void normals_of_block(double *restrict r0, double *restrict r1,
-                                           double *restrict r2, double *restrict r3,
-                                           uint32_t w[4][BATCH_LANES])
+/* A row of words into normals, four groups of lanes per step: four
+ * independent chains, so that the divisions and the polynomials'
+ * latencies overlap (one group at a time leaves the vector units
+ * waiting). */
+static ALWAYS_INLINE void normals_body(const normals_job *job)
 {
+    int g = 0;
+    for (; g + 4 * BATCH_LANES <= job->n; g += 4 * BATCH_LANES) {
+        const uint32_t *w = &job->w[g];
+        double *out = &job->out[g];
 #pragma omp simd
-    for (int l = 0; l < BATCH_LANES; l++) {
-        r0[l] = draw_normal(w[0][l]);
-        r1[l] = draw_normal(w[1][l]);
-        r2[l] = draw_normal(w[2][l]);
-        r3[l] = draw_normal(w[3][l]);
+        for (int l = 0; l < BATCH_LANES; l++) {
+            out[l] = draw_normal(w[l]);
+            out[l + BATCH_LANES] = draw_normal(w[l + BATCH_LANES]);
+            out[l + 2 * BATCH_LANES] = draw_normal(w[l + 2 * BATCH_LANES]);
+            out[l + 3 * BATCH_LANES] = draw_normal(w[l + 3 * BATCH_LANES]);
+        }
     }
+    for (; g < job->n; g += BATCH_LANES)
+        normals_of_words(&job->out[g], &job->w[g]);
 }
 
 static ALWAYS_INLINE void draw_body(const draw_job *job)
@@ -106,11 +128,10 @@ static ALWAYS_INLINE void draw_body(const draw_job *job)
             for (int l = 0; l < BATCH_LANES; l++)
                 block[l] = (uint32_t)(j0 / 4);
             philox_lanes(out, lo, hi, block, DRAW_LATENT, job->seed);
-            double *row = &job->z[(size_t)j0 * job->stride + g];
-            /* z has n_normals rounded up to 4 rows: the last block's
+            /* w has n_normals rounded up to 4 rows: the last block's
              * spare words land in rows nobody reads. */
-            normals_of_block(row, row + job->stride, row + 2 * job->stride,
-                             row + 3 * job->stride, out);
+            for (int k = 0; k < 4; k++)
+                memcpy(&job->w[(size_t)(j0 + k) * job->stride + g], out[k], sizeof out[k]);
         }
     }
 }
@@ -155,6 +176,11 @@ static void gather_base(const gather_job *job)
     gather_body(job);
 }
 
+static void normals_base(const normals_job *job)
+{
+    normals_body(job);
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 #define HAVE_X86_TARGETS 1
 __attribute__((target("avx2"))) static void draw_avx2(const draw_job *job)
@@ -165,6 +191,11 @@ __attribute__((target("avx2"))) static void draw_avx2(const draw_job *job)
 __attribute__((target("avx2"))) static void gather_avx2(const gather_job *job)
 {
     gather_body(job);
+}
+
+__attribute__((target("avx2"))) static void normals_avx2(const normals_job *job)
+{
+    normals_body(job);
 }
 
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
@@ -178,6 +209,12 @@ static void gather_avx512(const gather_job *job)
 {
     gather_body(job);
 }
+
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
+static void normals_avx512(const normals_job *job)
+{
+    normals_body(job);
+}
 #endif
 
 /* ---- the scalar kernel ---------------------------------------------------- */
@@ -190,10 +227,16 @@ static void draw_scalar(const draw_job *job)
             uint32_t ctr[4], out[4];
             draw_counter(ctr, path, (uint32_t)(j0 / 4), DRAW_LATENT);
             philox_block(out, ctr, job->seed);
-            for (int k = 0; k < 4 && j0 + k < job->n_normals; k++)
-                job->z[(size_t)(j0 + k) * job->stride + p] = draw_normal(out[k]);
+            for (int k = 0; k < 4; k++)
+                job->w[(size_t)(j0 + k) * job->stride + p] = out[k];
         }
     }
+}
+
+static void normals_scalar(const normals_job *job)
+{
+    for (int k = 0; k < job->n; k++)
+        job->out[k] = draw_normal(job->w[k]);
 }
 
 static void gather_scalar(const gather_job *job)
@@ -277,6 +320,33 @@ static void run_gather(int simd, const gather_job *job)
     }
 }
 
+static void run_normals(int simd, const normals_job *job)
+{
+    switch (simd) {
+#ifdef HAVE_X86_TARGETS
+    case BATCH_SIMD_AVX512:
+        normals_avx512(job);
+        return;
+    case BATCH_SIMD_AVX2:
+        normals_avx2(job);
+        return;
+#endif
+    case BATCH_SIMD_BASE:
+        normals_base(job);
+        return;
+    default:
+        normals_scalar(job);
+        return;
+    }
+}
+
+void batch_draw_normals(int simd, int n, const uint32_t *w, double *out)
+{
+    int lanes = simd == BATCH_SIMD_SCALAR ? 1 : BATCH_LANES;
+    normals_job job = {(n + lanes - 1) / lanes * lanes, w, out};
+    run_normals(simd, &job);
+}
+
 void batch_draw_gather(int simd, uint64_t seed, uint32_t kind, int n,
                        const uint64_t *path, const uint32_t *j, double *out)
 {
@@ -335,9 +405,13 @@ void batch_draw(const ipabs_model_plan *plan, uint64_t seed, uint64_t first,
                 int n, batch_ws *b)
 {
     int lanes = b->simd == BATCH_SIMD_SCALAR ? 1 : BATCH_LANES;
-    draw_job job = {seed, first, (n + lanes - 1) / lanes * lanes, b->n_normals,
-                    b->cap, b->z};
+    int padded = (n + lanes - 1) / lanes * lanes;
+    draw_job job = {seed, first, padded, b->n_normals, b->cap, b->w};
     run_kernel(b->simd, &job);
+    for (int j = 0; j < b->n_normals; j++)
+        if (b->exact[j])
+            batch_draw_normals(b->simd, padded, &b->w[(size_t)j * b->cap],
+                               &b->z[(size_t)j * b->cap]);
     draw_mixing(plan, seed, first, n, b);
     if (plan->importance)
         draw_shift(plan, n, b);

@@ -34,82 +34,81 @@ double batch_recovery(const ipabs_model_plan *plan, int loan, double z0, double 
                          : beta_lookup(table, plan->rec_b * z0 + plan->rec_c * e);
 }
 
-/* Each event path's defaulting loans, by loan index, then their periods.
- * The screen counted each path's defaults, which places every path's
- * pairs; the loans are then visited row by row (a row of the batch is
- * contiguous, where a path's latent variables are one row apart, a cache
- * line each in a large pool). */
-static void collect_defaults(const ipabs_model_plan *plan, batch_ws *b)
+/* Each event path's defaulting loans, by loan index, their periods and
+ * their recoveries.  The screen listed the defaults by loan, then path,
+ * and counted each path's, which places every path's pairs; the Beta
+ * recoveries' normals are drawn together, in SIMD lanes, in that order. */
+void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
+                    uint64_t first, batch_ws *b)
 {
     int T1 = plan->legal_final + 1, nf = plan->n_factors, cap = b->cap, n = 0;
-    int *next = b->event_next;
+    int *next = b->event_next, *slot = b->gather_slot;
     for (int e = 0; e < b->n_events; e++) {
         b->event_first[e] = next[e] = n;
         n += b->n_default[b->event_path[e]];
     }
     b->event_first[b->n_events] = n;
-    for (int i = 0; i < plan->n_loans; i++) {
-        const double *x = &b->z[(size_t)(nf + i) * cap];
-        double thr = plan->threshold[(size_t)i * T1 + plan->term[i]];
-        for (int e = 0; e < b->n_events; e++)
-            if (x[b->event_path[e]] <= thr)
-                b->pair_loan[next[e]++] = i;
+    int g = 0;
+    for (int d = 0; d < b->n_dflt; d++) {
+        int i = b->dflt_loan[d], p = b->dflt_path[d];
+        int k = next[b->event_of_path[p]]++;
+        b->pair_loan[k] = i;
+        b->pair_period[k] = batch_default_period(&plan->threshold[(size_t)i * T1],
+                                                 plan->term[i],
+                                                 b->z[(size_t)(nf + i) * cap + p]);
+        if (plan->beta_table[i] == NULL) {
+            b->pair_recovery[k] = plan->recovery_fixed[i];
+            continue;
+        }
+        b->gather_path[g] = first + (uint64_t)p;
+        b->gather_j[g] = (uint32_t)i;
+        slot[g++] = k;
     }
-    for (int e = 0; e < b->n_events; e++)
-        for (int k = b->event_first[e]; k < b->event_first[e + 1]; k++) {
-            int i = b->pair_loan[k];
-            b->pair_period[k] = batch_default_period(
-                &plan->threshold[(size_t)i * T1], plan->term[i],
-                b->z[(size_t)(nf + i) * cap + b->event_path[e]]);
-        }
-}
-
-void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
-                    uint64_t first, batch_ws *b)
-{
-    collect_defaults(plan, b);
-    int n = 0;
-    for (int e = 0; e < b->n_events; e++)
-        for (int k = b->event_first[e]; k < b->event_first[e + 1]; k++)
-            if (plan->beta_table[b->pair_loan[k]] != NULL) {
-                b->gather_path[n] = first + (uint64_t)b->event_path[e];
-                b->gather_j[n++] = (uint32_t)b->pair_loan[k];
-            }
-    batch_draw_gather(b->simd, seed, DRAW_RECOVERY, n, b->gather_path, b->gather_j,
+    batch_draw_gather(b->simd, seed, DRAW_RECOVERY, g, b->gather_path, b->gather_j,
                       b->gather_normal);
-    n = 0;
-    for (int e = 0; e < b->n_events; e++) {
-        double z0 = b->z[b->event_path[e]];
-        for (int k = b->event_first[e]; k < b->event_first[e + 1]; k++) {
-            int i = b->pair_loan[k];
-            double x = plan->beta_table[i] != NULL ? b->gather_normal[n++] : 0.0;
-            b->pair_recovery[k] = batch_recovery(plan, i, z0, x);
-        }
+    for (int q = 0; q < g; q++) {
+        int k = slot[q];
+        b->pair_recovery[k] = batch_recovery(plan, b->pair_loan[k],
+                                             b->z[b->gather_path[q] - first],
+                                             b->gather_normal[q]);
     }
 }
 
 /* The order of defaults the waterfall reads: by period, then loan index
  * (as ipabs_realisation_index gives it).  The pairs are by loan index, so
- * a counting sort on the period keeps that order within a period:
- * O(defaults + periods), where sorting by insertion was O(defaults²) (a
- * path of a 10,000-loan pool has hundreds of defaults). */
+ * a sort that keeps equal periods in arrival order gives it: insertion for
+ * the few defaults of most paths, a counting sort on the period beyond
+ * (O(defaults + periods), where insertion is O(defaults²): a path of a
+ * 10,000-loan pool has hundreds of defaults). */
+#define REALISE_INSERTION_MAX 8
+
 void batch_realise(const ipabs_model_plan *plan, const batch_ws *b, int e,
                    ipabs_realisation *real)
 {
     int lo = b->event_first[e], hi = b->event_first[e + 1], T = plan->legal_final;
-    int *start = real->bucket; /* T + 2 entries */
-    for (int t = 0; t <= T + 1; t++)
-        start[t] = 0;
     for (int k = lo; k < hi; k++) {
         int i = b->pair_loan[k];
         real->default_period[i] = b->pair_period[k];
         real->realisation[i] = b->pair_recovery[k];
-        start[b->pair_period[k] + 1]++;
     }
-    for (int t = 1; t <= T + 1; t++)
-        start[t] += start[t - 1];
-    for (int k = lo; k < hi; k++)
-        real->order[start[b->pair_period[k]]++] = b->pair_loan[k];
+    if (hi - lo <= REALISE_INSERTION_MAX) {
+        for (int k = lo; k < hi; k++) {
+            int m = k - lo, t = b->pair_period[k];
+            for (; m > 0 && real->default_period[real->order[m - 1]] > t; m--)
+                real->order[m] = real->order[m - 1];
+            real->order[m] = b->pair_loan[k];
+        }
+    } else {
+        int *start = real->bucket; /* T + 2 entries */
+        for (int t = 0; t <= T + 1; t++)
+            start[t] = 0;
+        for (int k = lo; k < hi; k++)
+            start[b->pair_period[k] + 1]++;
+        for (int t = 1; t <= T + 1; t++)
+            start[t] += start[t - 1];
+        for (int k = lo; k < hi; k++)
+            real->order[start[b->pair_period[k]]++] = b->pair_loan[k];
+    }
     real->n_defaults = hi - lo;
     int p = b->event_path[e];
     double xg = b->z[(size_t)(plan->n_factors + plan->n_loans) * b->cap + p];
