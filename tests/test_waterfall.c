@@ -842,3 +842,99 @@ Test(waterfall, settled_idle_periods_match_the_full_steps)
     cr_assert_gt(
         check_idle_matches_full(IPABS_SOURCE_DIR "/scenarios/shenyang-ip-abs-a123-put.yaml"), 0);
 }
+
+/* ---- a period's disposals found by runs of the defaults (recover_ip) ------- */
+
+/* Random defaults (light and heavy), realisations and guarantor failures
+ * of deal d, case c of a fixed sequence. */
+static void random_realisation(const ipabs_deal *d, ipabs_realisation *r, int c, unsigned *x)
+{
+    ipabs_realisation_reset(d, r);
+    for (int i = 0; i < d->n_loans; i++) {
+        *x = *x * 1103515245u + 12345u;
+        if ((*x >> 16) % 4 < (c % 2 ? 1u : 3u))
+            r->default_period[i] = 1 + (int)((*x >> 8) % (unsigned)d->loans[i].term);
+        r->realisation[i] = (double)((*x >> 4) % 1000) / 999.0;
+    }
+    *x = *x * 1103515245u + 12345u;
+    r->guarantor_default_period =
+        (*x >> 16) % 3 == 0 ? 1 + (int)((*x >> 4) % (unsigned)d->legal_final) : 0;
+}
+
+/* Loans with three recovery lags (2, 3 and 5 periods): the disposals of a
+ * period, found as one run of the defaults per lag, against the same deal
+ * told to scan every default (n_recovery_lags = 0), to the bit. */
+Test(waterfall, disposal_runs_match_the_full_scan)
+{
+    ipabs_deal *runs = reference_with(NULL, 0), *scan = reference_with(NULL, 0);
+    const int lags[] = {2, 3, 5};
+    for (int i = 0; i < runs->n_loans; i++)
+        runs->loans[i].recovery_lag = scan->loans[i].recovery_lag = lags[i % 3];
+    runs->n_recovery_lags = 3;
+    runs->recovery_lags[0] = 5;
+    runs->recovery_lags[1] = 3;
+    runs->recovery_lags[2] = 2;
+    scan->n_recovery_lags = 0;
+    ipabs_realisation *r = ipabs_realisation_alloc(runs);
+    unsigned x = 777u;
+    double recovered = 0.0;
+    for (int c = 0; c < 300; c++) {
+        random_realisation(runs, r, c, &x);
+        ipabs_cashflow *a = run(runs, r), *b = run(scan, r);
+        for (int t = 1; t <= runs->legal_final; t++) {
+            assert_same_flows(runs, P(a, t), P(b, t), t);
+            recovered += P(a, t)->recovery_guarantor + P(a, t)->recovery_plan;
+        }
+        assert_same_state(runs, a->final_state, b->final_state);
+        cr_assert_eq(a->ledger->count, b->ledger->count);
+        cr_assert_eq(memcmp(a->ledger->entries, b->ledger->entries,
+                            a->ledger->count * sizeof a->ledger->entries[0]), 0);
+        ipabs_cashflow_free(a);
+        ipabs_cashflow_free(b);
+    }
+    cr_assert_gt(recovered, 0.0);
+    ipabs_realisation_free(r);
+    ipabs_deal_free(runs);
+    ipabs_deal_free(scan);
+}
+
+/* The deal's list of recovery lags: distinct, longest first; none past
+ * IPABS_RECOVERY_LAG_RUNS of them. */
+Test(waterfall, recovery_lags_listed_longest_first)
+{
+    ipabs_deal *d = reference_with(NULL, 0);
+    /* The tape's lags: 4 (two loans), 6 (six) and 8 (two). */
+    cr_assert_eq(d->n_recovery_lags, 3);
+    cr_assert(d->recovery_lags[0] == 8 && d->recovery_lags[1] == 6 &&
+              d->recovery_lags[2] == 4);
+    ipabs_deal_free(d);
+    d = fx_deal(6, 12, 1, 0);
+    for (int i = 0; i < 12; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "L%02d", i);
+        fx_loan(d, i, id, 100000.0, 0.05, 4, IPABS_LOAN_BULLET, 0.01, 0.02);
+        d->loans[i].recovery_lag = (int[]){3, 1, 3, 4, 1, 0, 4, 3, 1, 0, 1, 3}[i];
+    }
+    fx_tranche(d, 0, "senior", IPABS_CLASS_SENIOR, 1200000.0, 0.03,
+               IPABS_TRANCHE_PASS_THROUGH, 6);
+    ipabs_error err;
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK, "%s", err.message);
+    cr_assert_eq(d->n_recovery_lags, 4);
+    cr_assert(d->recovery_lags[0] == 4 && d->recovery_lags[1] == 3 &&
+              d->recovery_lags[2] == 1 && d->recovery_lags[3] == 0);
+    ipabs_deal_free(d);
+    /* Nine distinct lags: more than the list holds, so none is listed
+     * (the waterfall scans every default). */
+    d = fx_deal(6, 12, 1, 0);
+    for (int i = 0; i < 12; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "L%02d", i);
+        fx_loan(d, i, id, 100000.0, 0.05, 4, IPABS_LOAN_BULLET, 0.01, 0.02);
+        d->loans[i].recovery_lag = i % 9;
+    }
+    fx_tranche(d, 0, "senior", IPABS_CLASS_SENIOR, 1200000.0, 0.03,
+               IPABS_TRANCHE_PASS_THROUGH, 6);
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK, "%s", err.message);
+    cr_assert_eq(d->n_recovery_lags, 0);
+    ipabs_deal_free(d);
+}

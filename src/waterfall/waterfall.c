@@ -224,7 +224,10 @@ static void collect(step *s)
     double agency = deal->pool_agency_fee[t];
     double servicing = deal->pool_servicing_fee[t];
     double gfee = deal->pool_guarantee_fee[t];
-    for (int j = 0; j < s->st->n_defaulted; j++) {
+    /* No loan runs in period t (all terms are before it): every defaulted
+     * loan would be skipped below. */
+    int n = deal->loans_running_after[t - 1] > 0 ? s->st->n_defaulted : 0;
+    for (int j = 0; j < n; j++) {
         const ipabs_loan *l = &deal->loans[s->real->order[j]];
         if (t > l->term)
             continue;
@@ -309,6 +312,35 @@ static void call_option(step *s)
     s->fl->call_price = buy_performing_loans(s, IPABS_FLOW_CALL);
 }
 
+/* ---- the defaults of one period --------------------------------------------- */
+
+/* The defaults met so far (real->order[0..n_defaulted), by period) that
+ * happened in period tau: [*lo, return).  The list is sorted by period, so
+ * they are one run, found by bisection: a step that acts only on the
+ * defaults of one period (a disposal or an accelerated payout a fixed lag
+ * after the default) visits them alone, in the list's order, instead of
+ * every default so far (hundreds per path in large pools). */
+/* Below this many defaults a scan costs less than the bisections (and
+ * gives the same result). */
+#define DEFAULT_RUNS_FROM 16
+
+static int defaults_of_period(const step *s, int tau, int *lo)
+{
+    const int *order = s->real->order, *period = s->real->default_period;
+    int a = 0, b = s->st->n_defaulted;
+    while (a < b) {
+        int m = a + (b - a) / 2;
+        if (period[order[m]] < tau)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *lo = a;
+    while (b < s->st->n_defaulted && period[order[b]] == tau)
+        b++;
+    return b;
+}
+
 /* ---- 3. IP recoveries ----------------------------------------------------- */
 
 /* The plan's share of a recovery prepays a scheduled-style guarantee: the
@@ -354,26 +386,49 @@ static void record_guarantor_share(step *s, int i, double amount)
     }
 }
 
+/* The runs of the defaults in which period t's disposals are, in the
+ * defaults' order: [lo[r], hi[r]) for r < the count returned.  With the
+ * deal's recovery lags listed, the loans sold now defaulted one of those
+ * lags ago: a run per lag, the longest lag's (the earliest defaults)
+ * first; otherwise, or with few defaults, all of them. */
+static int disposal_runs(const step *s, int *lo, int *hi)
+{
+    const ipabs_deal *deal = s->deal;
+    if (deal->n_recovery_lags == 0 || s->st->n_defaulted < DEFAULT_RUNS_FROM) {
+        lo[0] = 0;
+        hi[0] = s->st->n_defaulted;
+        return 1;
+    }
+    for (int k = 0; k < deal->n_recovery_lags; k++)
+        hi[k] = defaults_of_period(s, s->t - deal->recovery_lags[k], &lo[k]);
+    return deal->n_recovery_lags;
+}
+
+/* The disposals of period t, in the order of the defaults (a loan of a
+ * run whose own lag differs is skipped by the test). */
 static void recover_ip(step *s)
 {
     ipabs_state *st = s->st;
-    for (int j = 0; j < st->n_defaulted; j++) {
-        int i = s->real->order[j];
-        const ipabs_loan *l = &s->deal->loans[i];
-        if (s->real->default_period[i] + l->recovery_lag != s->t)
-            continue;
-        double gross = lesser(st->ead[i], l->ip_value * s->real->realisation[i]);
-        double proceeds = greater(0.0, gross - l->disposal_cost);
-        double to_guarantor = proceeds * guarantor_share(s, i);
-        double to_plan = proceeds - to_guarantor;
-        st->plan_recovered[i] += to_plan;
-        s->fl->recovery_plan += to_plan;
-        receive_collection(s, to_plan, to_plan * exposure_revenue_share(s, i));
-        record(s, IP_DISPOSAL, PLAN, IPABS_FLOW_RECOVERY, i, -1, to_plan);
-        record_guarantor_share(s, i, to_guarantor);
-        if (s->deal->guarantor.payout_style == IPABS_PAYOUT_SCHEDULED)
-            reduce_schedule(s, i, to_plan);
-    }
+    int lo[IPABS_RECOVERY_LAG_RUNS], hi[IPABS_RECOVERY_LAG_RUNS];
+    int runs = disposal_runs(s, lo, hi);
+    for (int r = 0; r < runs; r++)
+        for (int j = lo[r]; j < hi[r]; j++) {
+            int i = s->real->order[j];
+            const ipabs_loan *l = &s->deal->loans[i];
+            if (s->real->default_period[i] + l->recovery_lag != s->t)
+                continue;
+            double gross = lesser(st->ead[i], l->ip_value * s->real->realisation[i]);
+            double proceeds = greater(0.0, gross - l->disposal_cost);
+            double to_guarantor = proceeds * guarantor_share(s, i);
+            double to_plan = proceeds - to_guarantor;
+            st->plan_recovered[i] += to_plan;
+            s->fl->recovery_plan += to_plan;
+            receive_collection(s, to_plan, to_plan * exposure_revenue_share(s, i));
+            record(s, IP_DISPOSAL, PLAN, IPABS_FLOW_RECOVERY, i, -1, to_plan);
+            record_guarantor_share(s, i, to_guarantor);
+            if (s->deal->guarantor.payout_style == IPABS_PAYOUT_SCHEDULED)
+                reduce_schedule(s, i, to_plan);
+        }
 }
 
 /* ---- 4. guarantor support ------------------------------------------------- */
@@ -464,7 +519,17 @@ static void pay_payout_fees(step *s, int i, double paid)
 
 static void pay_guarantees(step *s)
 {
-    for (int j = 0; j < s->st->n_defaulted; j++) {
+    /* Accelerated payouts are due only on the loans that defaulted
+     * payout_lag periods ago.  Every other loan's claim is +0.0, and going
+     * through it changes nothing: guarantor_support(0) pays and commits
+     * nothing, the +0.0 it adds leaves the sums, and the ledger drops
+     * zero amounts. */
+    const ipabs_guarantor *g = &s->deal->guarantor;
+    int lo = 0, hi = g->payout_style == IPABS_PAYOUT_ACCELERATED &&
+                             s->st->n_defaulted >= DEFAULT_RUNS_FROM
+                         ? defaults_of_period(s, s->t - g->payout_lag, &lo)
+                         : s->st->n_defaulted;
+    for (int j = lo; j < hi; j++) {
         int i = s->real->order[j];
         double due = payout_due(s, i);
         double committed = s->st->guarantor_committed;
@@ -537,7 +602,10 @@ static bool inflows_after(const step *s)
     const ipabs_guarantor *g = &deal->guarantor;
     int t = s->t, T = deal->legal_final;
     int running = s->st->called > 0 ? 0 : deal->loans_running_after[t];
-    for (int j = 0; j < s->st->n_defaulted; j++) {
+    /* Latest defaults first: theirs are the recoveries and payouts still
+     * to come, so the answer is usually found at once (the result does
+     * not depend on the order). */
+    for (int j = s->st->n_defaulted - 1; j >= 0; j--) {
         int i = s->real->order[j], tau = s->real->default_period[i];
         const ipabs_loan *l = &deal->loans[i];
         running -= l->term > t && s->st->called == 0;
