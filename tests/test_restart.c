@@ -14,6 +14,7 @@
 #include "ipabs/montecarlo.h"
 #include "ipabs/scenario.h"
 #include "ipabs/waterfall.h"
+#include "mc_internal.h"
 
 static void setup(void)
 {
@@ -133,4 +134,64 @@ Test(restart, records_do_not_depend_on_earlier_paths, .init = setup, .timeout = 
     const char *scheduled[] = {"model.pd_multiplier=5", "guarantor.payout_style=scheduled",
                                "guarantor.ip_pledgee=plan", "guarantor.capacity=4000000"};
     check_order_free(scheduled, 4, 400);
+}
+
+/* A path restarted at its first event from the no-default path (its state
+ * after the period before, its flows summed for the periods before)
+ * against the same path run through every period from closing (no
+ * baseline): every entry of the
+ * record but those that depend on the baseline by definition (the yields,
+ * solved from the no-default yield as a guess or taken from it, and the
+ * coverage ratios, against the no-default promise), to the bit. */
+static void check_restart_equals_full(const char *const *set, int n_set, int n)
+{
+    ipabs_deal *d = reference(set, n_set);
+    ipabs_model_plan *plan;
+    ipabs_error err;
+    cr_assert_eq(ipabs_model_plan_build(d, &plan, &err), IPABS_OK);
+    ipabs_mc_path *w = ipabs_mc_path_alloc(d, plan, &err);
+    cr_assert(w != NULL);
+    ipabs_mc_layout L = ipabs_mc_layout_of(d);
+    double *restarted = malloc((size_t)L.count * sizeof(double));
+    int late = 0;
+    for (int p = 0; p < n; p++) {
+        const double *v;
+        cr_assert_eq(ipabs_mc_path_eval(w, 11, (uint64_t)p, &v, &err), IPABS_OK, "%s",
+                     err.message);
+        memcpy(restarted, v, (size_t)L.count * sizeof(double));
+        const ipabs_realisation *r = ipabs_mc_path_realisation(w);
+        if (r->n_defaults == 0 && r->guarantor_default_period == 0)
+            continue;
+        late += r->n_defaults > 0 && r->default_period[r->order[0]] > 1;
+        const mc_baseline *b = w->baseline;
+        w->baseline = NULL;
+        ipabs_state_reset(d, w->state);
+        cr_assert_eq(mc_path_evaluate(w, (uint64_t)p, &err), IPABS_OK, "%s", err.message);
+        w->baseline = b;
+        ipabs_state_copy(d, w->state, b->state[0]);
+        for (int j = 0; j < L.count; j++) {
+            bool irr = j < L.guarantor0 && j % IPABS_TM_COUNT_ == IPABS_TM_IRR;
+            bool coverage = (j >= L.coverage0 && j < L.coverage0 + L.n_periods) ||
+                            j == L.pool0 + IPABS_PM_MIN_COVERAGE;
+            if (irr || coverage)
+                continue;
+            cr_assert(memcmp(&restarted[j], &w->values[j], sizeof(double)) == 0,
+                      "path %d, entry %d: restarted %.17g, from closing %.17g", p, j,
+                      restarted[j], w->values[j]);
+        }
+    }
+    cr_assert_gt(late, n / 4, "paths whose first default is after period 1: %d", late);
+    free(restarted);
+    ipabs_mc_path_free(w);
+    ipabs_model_plan_free(plan);
+    ipabs_deal_free(d);
+}
+
+Test(restart, a_path_from_its_first_event_equals_it_from_closing, .init = setup, .timeout = 300)
+{
+    const char *accelerated[] = {"model.pd_multiplier=5"};
+    check_restart_equals_full(accelerated, 1, 400);
+    const char *scheduled[] = {"model.pd_multiplier=5", "guarantor.payout_style=scheduled",
+                               "guarantor.ip_pledgee=plan", "guarantor.capacity=4000000"};
+    check_restart_equals_full(scheduled, 4, 400);
 }

@@ -337,6 +337,9 @@ typedef struct ipabs_date {
     int year, month, day;
 } ipabs_date;
 
+/* The most distinct recovery lags ipabs_deal.recovery_lags lists. */
+#define IPABS_RECOVERY_LAG_RUNS 8
+
 typedef struct ipabs_deal {
     char *name;
     char *currency;
@@ -419,6 +422,12 @@ typedef struct ipabs_deal {
     double *pool_servicing_fee; /* lender servicing fee */
     double *pool_guarantee_fee; /* guarantee fee */
     int *loans_running_after;   /* by period: loans whose term is later */
+    /* The loans' distinct recovery lags, longest first, when there are at
+     * most IPABS_RECOVERY_LAG_RUNS of them (else n_recovery_lags is 0): the
+     * waterfall then finds a period's disposals as one run of the defaults
+     * per lag instead of scanning them all. */
+    int n_recovery_lags;
+    int recovery_lags[IPABS_RECOVERY_LAG_RUNS];
     int n_senior;          /* tranches [0, n_senior) are senior */
 } ipabs_deal;
 

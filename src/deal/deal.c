@@ -538,6 +538,29 @@ static ipabs_status check_fees(const ipabs_deal *deal, ipabs_error *err)
     return IPABS_OK;
 }
 
+/* The distinct recovery lags of the loans, longest first, or none listed
+ * when there are more than IPABS_RECOVERY_LAG_RUNS (deal.h). */
+static void recovery_lags(ipabs_deal *deal)
+{
+    int n = 0;
+    for (int i = 0; i < deal->n_loans && n >= 0; i++) {
+        int lag = deal->loans[i].recovery_lag, j = 0;
+        while (j < n && deal->recovery_lags[j] > lag)
+            j++;
+        if (j < n && deal->recovery_lags[j] == lag)
+            continue;
+        if (n == IPABS_RECOVERY_LAG_RUNS) {
+            n = -1;
+            break;
+        }
+        memmove(&deal->recovery_lags[j + 1], &deal->recovery_lags[j],
+                (size_t)(n - j) * sizeof(int));
+        deal->recovery_lags[j] = lag;
+        n++;
+    }
+    deal->n_recovery_lags = n > 0 ? n : 0;
+}
+
 static ipabs_status pool_totals(ipabs_deal *deal, ipabs_error *err)
 {
     size_t n = (size_t)deal->legal_final + 1;
@@ -554,6 +577,7 @@ static ipabs_status pool_totals(ipabs_deal *deal, ipabs_error *err)
     if (deal->loans_running_after == NULL)
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                                "out of memory building pool totals");
+    recovery_lags(deal);
     for (int i = 0; i < deal->n_loans; i++) {
         const ipabs_loan *l = &deal->loans[i];
         for (int t = 0; t < l->term; t++)
