@@ -367,6 +367,14 @@ def bench_peers(exe, S, res, py_numpy):
     if g["can_default"]:
         names += ",%.17g:%.17g:%.17g" % (g["pd"], g["loading"], model["legal_final"] / f)
     env1 = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    # glibc's malloc returns the NumPy peer's chunk arrays (megabytes each)
+    # to the kernel or keeps them depending on its heap's layout, which
+    # moves with as little as the command line: measured 340 ns per path
+    # one way and 940 ns the other (8x the page faults), same RSS.  Fixed
+    # thresholds keep the arrays in the heap, so the peer is timed at its
+    # best, whatever the layout (bench/README.md).
+    env_numpy = dict(env1, MALLOC_MMAP_THRESHOLD_="268435456",
+                     MALLOC_TRIM_THRESHOLD_="268435456")
     kinds = ["engine", "simple", "draws"]
     if py_numpy:
         kinds.append("numpy")
@@ -387,7 +395,7 @@ def bench_peers(exe, S, res, py_numpy):
             else:
                 argv = [exe["quantlib"], "--names", names, "--rng", "sobol",
                         "--curve", "flat" if k == "quantlib_flat" else "term"] + size
-            r = run_json(argv, k + " peer run", env=env1)
+            r = run_json(argv, k + " peer run", env=env_numpy if k == "numpy" else env1)
             if k != "numpy":
                 paths[k] = r["paths"]
             else:
