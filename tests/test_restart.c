@@ -164,6 +164,16 @@ static void check_restart_equals_full(const char *const *set, int n_set, int n)
             continue;
         late += r->n_defaults > 0 && r->default_period[r->order[0]] > 1;
         const mc_baseline *b = w->baseline;
+        /* The coverage ratios before the first event were restored with the
+         * sums (mc_baseline.prefix): the no-default record's, to the bit. */
+        int e = r->n_defaults > 0 ? r->default_period[r->order[0]] : d->legal_final + 1;
+        if (r->guarantor_default_period > 0 && r->guarantor_default_period < e)
+            e = r->guarantor_default_period;
+        for (int t = 1; t < e && t <= L.n_periods; t++)
+            cr_assert(memcmp(&restarted[L.coverage0 + t - 1], &b->values[L.coverage0 + t - 1],
+                             sizeof(double)) == 0,
+                      "path %d, coverage of period %d: %.17g, no-default %.17g", p, t,
+                      restarted[L.coverage0 + t - 1], b->values[L.coverage0 + t - 1]);
         w->baseline = NULL;
         ipabs_state_reset(d, w->state);
         cr_assert_eq(mc_path_evaluate(w, (uint64_t)p, &err), IPABS_OK, "%s", err.message);

@@ -457,8 +457,6 @@ static ipabs_status run_periods(ipabs_mc_path *w, int e, uint64_t index,
                                 ipabs_error *err)
 {
     const ipabs_deal *deal = w->deal;
-    for (int t = 1; t < e && t <= deal->legal_final; t++)
-        acc_period(w, &w->baseline->flows[t - 1], t);
     for (int t = e; t <= deal->legal_final && !w->state->ended; t++) {
         ipabs_status s = ipabs_waterfall_step(deal, w->real, w->state, &w->flows,
                                               NULL, err);
@@ -473,15 +471,48 @@ static ipabs_status run_periods(ipabs_mc_path *w, int e, uint64_t index,
     return IPABS_OK;
 }
 
+/* w's accumulators as after acc_reset and acc_period on the no-default
+ * flows of periods 1..p: the no-default path's sums after p periods
+ * (mc_baseline.prefix), the same doubles as summing them again. */
+static void acc_restore(ipabs_mc_path *w, int p)
+{
+    const mc_baseline *b = w->baseline;
+    size_t K = (size_t)w->deal->n_tranches, T = (size_t)w->deal->legal_final;
+    size_t n = (size_t)w->layout.n_periods;
+    const path_acc *s = &b->prefix[p];
+    path_acc *a = &w->acc;
+    memcpy(a->cash, s->cash, 6 * K * sizeof(double));
+    memcpy(a->interest_short, s->interest_short, K);
+    for (size_t k = 0; k < K; k++) {
+        memcpy(&a->cf[k * T], &b->acc_cf[k * T], (size_t)p * sizeof(double));
+        memset(&a->cf[k * T + (size_t)p], 0, (T - (size_t)p) * sizeof(double));
+    }
+    a->payout = s->payout;
+    a->topup = s->topup;
+    a->recovery_g = s->recovery_g;
+    a->fees = s->fees;
+    a->pnl_pv = s->pnl_pv;
+    a->unpaid = s->unpaid;
+    a->put_purchase = s->put_purchase;
+    a->held_loss = s->held_loss;
+    a->capacity_exhausted = s->capacity_exhausted;
+    memcpy(&w->values[w->layout.coverage0], &b->prefix_coverage[(size_t)p * n],
+           n * sizeof(double));
+}
+
 ipabs_status mc_path_evaluate(ipabs_mc_path *w, uint64_t index,
                               ipabs_error *err)
 {
     int e = w->baseline != NULL ? first_event(w) : 1;
-    acc_reset(w);
-    if (w->baseline != NULL)
+    if (w->baseline != NULL) {
+        int p = e - 1 < w->deal->legal_final ? e - 1 : w->deal->legal_final;
+        acc_restore(w, p);
+        e = p + 1;
         restart_state(w, e - 1);
-    else
+    } else {
+        acc_reset(w);
         ipabs_state_reset(w->deal, w->state);
+    }
     ipabs_status s = run_periods(w, e, index, err);
     if (w->baseline != NULL)
         clean_state(w);
@@ -519,7 +550,57 @@ void mc_baseline_free(mc_baseline *b, const ipabs_deal *deal)
     free(b->flows);
     free(b->values);
     free(b->cf);
+    free(b->prefix);
+    free(b->prefix_sums);
+    free(b->prefix_short);
+    free(b->prefix_coverage);
+    free(b->acc_cf);
     free(b);
+}
+
+/* w's accumulators, as they stand, kept as b's prefix p. */
+static void prefix_keep(mc_baseline *b, const ipabs_mc_path *w, int p)
+{
+    size_t K = (size_t)w->deal->n_tranches, n = (size_t)w->layout.n_periods;
+    path_acc *s = &b->prefix[p];
+    *s = w->acc;
+    s->cash = &b->prefix_sums[(size_t)p * 6 * K];
+    s->principal = s->cash + K;
+    s->principal_time = s->cash + 2 * K;
+    s->loss = s->cash + 3 * K;
+    s->interest_loss = s->cash + 4 * K;
+    s->loss_pv = s->cash + 5 * K;
+    s->interest_short = &b->prefix_short[(size_t)p * K];
+    s->cf = NULL;
+    memcpy(s->cash, w->acc.cash, 6 * K * sizeof(double));
+    memcpy(s->interest_short, w->acc.interest_short, K);
+    memcpy(&b->prefix_coverage[(size_t)p * n], &w->values[w->layout.coverage0],
+           n * sizeof(double));
+}
+
+/* The accumulators of every prefix of the no-default flows (see
+ * mc_baseline.prefix): acc_period on b->flows, as a path ran them before
+ * its first event. */
+static bool baseline_prefixes(mc_baseline *b, ipabs_mc_path *w)
+{
+    size_t K = (size_t)w->deal->n_tranches, T = (size_t)w->deal->legal_final;
+    size_t n = (size_t)w->layout.n_periods;
+    b->prefix = calloc(T + 1, sizeof *b->prefix);
+    b->prefix_sums = calloc((T + 1) * 6 * K + 1, sizeof(double));
+    b->prefix_short = calloc((T + 1) * K + 1, 1);
+    b->prefix_coverage = calloc((T + 1) * n + 1, sizeof(double));
+    b->acc_cf = calloc(K * T + 1, sizeof(double));
+    if (!b->prefix || !b->prefix_sums || !b->prefix_short || !b->prefix_coverage ||
+        !b->acc_cf)
+        return false;
+    acc_reset(w);
+    for (int p = 0; p <= (int)T; p++) {
+        prefix_keep(b, w, p);
+        if (p < (int)T)
+            acc_period(w, &b->flows[p], p + 1);
+    }
+    memcpy(b->acc_cf, w->acc.cf, K * T * sizeof(double));
+    return true;
 }
 
 static ipabs_status baseline_periods(mc_baseline *b, const ipabs_deal *deal,
@@ -567,6 +648,8 @@ mc_baseline *mc_baseline_build(const ipabs_deal *deal,
     b->loans_fixed = true;
     for (int p = 1; p <= T; p++)
         b->loans_fixed &= ipabs_state_same_loans(deal, b->state[p], b->state[0]);
+    if (!baseline_prefixes(b, w))
+        goto fail;
     ipabs_mc_path_free(w);
     return b;
 fail:
