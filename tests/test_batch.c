@@ -2,11 +2,13 @@
  * test_batch.c — the batch engine's draws: the SIMD kernels against the
  * scalar kernel bit for bit, ipabs's own log against libm, the normals
  * rising with their words (the screen's bounds rest on it), the batch's
- * realisation of a path against the one-path sampler replay uses, and a
- * whole run with each SIMD width against the scalar run.
+ * realisation of a path against the one-path sampler replay uses, a
+ * whole run with each SIMD width against the scalar run, and the measures
+ * stage's sums against sums taken entry by entry.
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
@@ -294,5 +296,103 @@ Test(batch, unsupported_width_is_refused, .init = setup)
     cr_assert_eq(ipabs_mc_run(d, &opt, &r, &err), IPABS_EINPUT);
     cr_assert_null(r);
     cr_assert(strstr(err.message, "3-lane") != NULL, "%s", err.message);
+    ipabs_deal_free(d);
+}
+
+/* batch_measures' sums of the event records (branch-free over the
+ * entries, a NaN entry adding +0.0) against the sums taken entry by entry
+ * with the NaNs skipped, to the bit: real event records of an accelerated
+ * reference deal, with NaN, -0.0 and +0.0 written into some entries. */
+Test(batch, measures_sums_equal_the_entry_by_entry_sums, .init = setup)
+{
+    const char *set[] = {"model.pd_multiplier=5"};
+    ipabs_deal *d = NULL;
+    ipabs_errors errors = {0};
+    cr_assert_eq(ipabs_scenario_load(IPABS_SOURCE_DIR "/scenarios/shenyang-ip-abs.yaml", set, 1,
+                                     &d, &errors), IPABS_OK);
+    ipabs_errors_clear(&errors);
+    ipabs_model_plan *plan;
+    ipabs_error err;
+    cr_assert_eq(ipabs_model_plan_build(d, &plan, &err), IPABS_OK);
+    ipabs_mc_path *w = ipabs_mc_path_alloc(d, plan, &err);
+    cr_assert(w != NULL);
+    ipabs_mc_layout L = ipabs_mc_layout_of(d);
+    enum { EVENTS = 300 };
+    int M = L.count, n_trackers = d->n_tranches * IPABS_QT_PER_TRANCHE_ + IPABS_QG_COUNT_;
+    double *rec = malloc((size_t)EVENTS * (size_t)M * sizeof(double));
+    double *base = malloc((size_t)M * sizeof(double)), *base0 = malloc((size_t)M * sizeof(double));
+    const double *v;
+    cr_assert_eq(ipabs_mc_path_eval(w, 3, 0, &v, &err), IPABS_OK);
+    int n = 0;
+    for (uint64_t p = 0; n < EVENTS; p++) {
+        cr_assert_eq(ipabs_mc_path_eval(w, 3, p, &v, &err), IPABS_OK, "%s", err.message);
+        const ipabs_realisation *r = ipabs_mc_path_realisation(w);
+        if (r->n_defaults == 0 && r->guarantor_default_period == 0)
+            continue;
+        memcpy(&rec[(size_t)n++ * (size_t)M], v, (size_t)M * sizeof(double));
+    }
+    /* The no-default record: the last event record with some entries NaN. */
+    for (int j = 0; j < M; j++) {
+        base[j] = j % 7 == 3 ? NAN : rec[(size_t)(EVENTS - 1) * (size_t)M + j];
+        base0[j] = isnan(base[j]) ? 0.0 : base[j];
+    }
+    /* Entries free to overwrite: none that the counts read. */
+    for (int e = 0; e < EVENTS; e++)
+        for (int j = 0; j < M; j++) {
+            bool counted = j == L.pool0 + IPABS_PM_DEFAULTS || j == L.pool0 + IPABS_PM_STATIC_LOSS ||
+                           (j >= L.defaults0 && j < L.defaults0 + L.n_periods) ||
+                           (j >= L.loan0 && j < L.period0);
+            double *x = &rec[(size_t)e * (size_t)M + j];
+            if (counted)
+                continue;
+            int u = (e * 31 + j * 17) % 23;
+            *x = u == 0 ? NAN : u == 1 ? -0.0 : u == 2 ? 0.0 : u == 3 ? base0[j] : *x;
+        }
+    int *event_first = calloc(EVENTS + 1, sizeof(int));
+    batch_ws b = {0};
+    b.n_events = EVENTS;
+    b.records = rec;
+    b.record_size = M;
+    b.event_first = event_first;
+    chunk_acc c = {0};
+    c.s1 = calloc(3 * (size_t)M, sizeof(double));
+    c.s2 = c.s1 + M;
+    c.cnt = c.s1 + 2 * M;
+    c.default_count = calloc((size_t)d->n_loans + 1, sizeof(uint64_t));
+    c.count_by_period = calloc((size_t)L.n_periods * (size_t)(d->n_loans + 1), sizeof(uint64_t));
+    c.qbuf = calloc((size_t)EVENTS * (size_t)n_trackers, sizeof(double));
+    batch_measure_ctx m = {&L, base, base0, d->pool_balance, n_trackers, false};
+    batch_measures(&m, &b, EVENTS, &c);
+    int checked_nan = 0;
+    for (int j = 0; j < M; j++) {
+        if (j >= L.loan0 && j < L.period0)
+            continue;
+        double s1 = 0.0, s2 = 0.0, cnt = 0.0;
+        for (int e = 0; e < EVENTS; e++) {
+            double x = rec[(size_t)e * (size_t)M + j];
+            if (isnan(x)) {
+                checked_nan++;
+                continue;
+            }
+            x -= isnan(base[j]) ? 0.0 : base[j];
+            s1 += x;
+            s2 += x * x;
+            cnt += 1.0;
+        }
+        cr_assert(memcmp(&s1, &c.s1[j], sizeof s1) == 0, "entry %d: %a vs %a", j, c.s1[j], s1);
+        cr_assert(memcmp(&s2, &c.s2[j], sizeof s2) == 0, "entry %d: %a vs %a", j, c.s2[j], s2);
+        cr_assert(memcmp(&cnt, &c.cnt[j], sizeof cnt) == 0, "entry %d: %a vs %a", j, c.cnt[j], cnt);
+    }
+    cr_assert_gt(checked_nan, EVENTS, "NaN entries: %d", checked_nan);
+    free(c.s1);
+    free(c.default_count);
+    free(c.count_by_period);
+    free(c.qbuf);
+    free(event_first);
+    free(rec);
+    free(base);
+    free(base0);
+    ipabs_mc_path_free(w);
+    ipabs_model_plan_free(plan);
     ipabs_deal_free(d);
 }

@@ -209,6 +209,7 @@ static inline size_t batch_cells(int n_loans, int T)
 typedef struct batch_measure_ctx {
     const ipabs_mc_layout *layout;
     const double *base;        /* the no-default record */
+    const double *base0;       /* the same with NaN entries as 0 (deviations from it) */
     double pool_balance;
     int n_trackers;
     bool weighted;             /* importance sampling: paths carry b->weight */

@@ -15,6 +15,7 @@ typedef struct mc_baseline {
     ipabs_state **state;        /* [0..T]: state after period p */
     ipabs_period_flows *flows;  /* [0..T-1]: flows of period p + 1 */
     double *values;             /* its measure record */
+    double *values0;            /* the same with NaN entries as 0 */
     double *cf;                 /* [k * T + t - 1]: cash to class k in period t */
     /* The per-loan entries of state[p] are those of state[0] for every p
      * (nobody defaults), so a path restarts from state[p] by copying only

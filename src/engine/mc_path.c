@@ -549,6 +549,7 @@ void mc_baseline_free(mc_baseline *b, const ipabs_deal *deal)
     free(b->state);
     free(b->flows);
     free(b->values);
+    free(b->values0);
     free(b->cf);
     free(b->prefix);
     free(b->prefix_sums);
@@ -629,8 +630,9 @@ mc_baseline *mc_baseline_build(const ipabs_deal *deal,
     b->state = calloc((size_t)T + 1, sizeof *b->state);
     b->flows = calloc((size_t)T, sizeof *b->flows);
     b->values = calloc((size_t)w->layout.count, sizeof(double));
+    b->values0 = calloc((size_t)w->layout.count, sizeof(double));
     b->cf = calloc((size_t)deal->n_tranches * (size_t)T + 1, sizeof(double));
-    if (!b->state || !b->flows || !b->values || !b->cf)
+    if (!b->state || !b->flows || !b->values || !b->values0 || !b->cf)
         goto fail;
     for (int p = 0; p <= T; p++)
         if ((b->state[p] = ipabs_state_alloc(deal)) == NULL)
@@ -644,6 +646,8 @@ mc_baseline *mc_baseline_build(const ipabs_deal *deal,
         mc_path_evaluate(w, 0, err) != IPABS_OK)
         goto fail_quiet;
     memcpy(b->values, w->values, (size_t)w->layout.count * sizeof(double));
+    for (int j = 0; j < w->layout.count; j++)
+        b->values0[j] = isnan(w->values[j]) ? 0.0 : w->values[j];
     memcpy(b->cf, w->acc.cf, (size_t)deal->n_tranches * (size_t)T * sizeof(double));
     b->loans_fixed = true;
     for (int p = 1; p <= T; p++)

@@ -701,7 +701,7 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
         trackers_declare_atoms(d.res->q, d.tracker_base, d.n_trackers);
         for (int j = 0; d.res->wq != NULL && j < d.n_trackers; j++)
             ipabs_wquantiles_set_atom(&d.res->wq[j], d.tracker_base[j]);
-        d.measure = (batch_measure_ctx){&d.res->layout, base->values,
+        d.measure = (batch_measure_ctx){&d.res->layout, base->values, base->values0,
                                         deal->pool_balance, d.n_trackers,
                                         d.res->weighted};
         d.n_cells = batch_cells(deal->n_loans, deal->legal_final);

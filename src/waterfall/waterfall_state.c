@@ -211,10 +211,16 @@ ipabs_status ipabs_flows_init(const ipabs_deal *deal, ipabs_period_flows *fl)
 {
     memset(fl, 0, sizeof *fl);
     size_t k = (size_t)deal->n_tranches;
-    /* One block holds the tranche arrays. */
-    double *block = calloc(IPABS_FLOW_TRANCHE_ARRAYS * (k ? k : 1), sizeof(double));
+    /* One block holds the tranche arrays, on a cache line of its own:
+     * ipabs_waterfall_step clears it each period, and a block that
+     * straddles lines made that memset several times dearer, depending
+     * only on where the heap happened to put it. */
+    size_t bytes = IPABS_FLOW_TRANCHE_ARRAYS * (k ? k : 1) * sizeof(double);
+    bytes = (bytes + 63) / 64 * 64;
+    double *block = aligned_alloc(64, bytes);
     if (block == NULL)
         return IPABS_ENOMEM;
+    memset(block, 0, bytes);
     fl->balance_open = block;
     fl->interest_due = block + k;
     fl->interest_paid = block + 2 * k;
