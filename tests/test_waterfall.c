@@ -15,6 +15,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 
 #include "fixture.h"
 #include "cashflow_util.h"
@@ -727,8 +728,6 @@ Test(waterfall, conservation_holds_for_a_pool_of_billions)
 
 /* ---- a settled plan with nothing to pay (waterfall.c, plan_idle) ----------- */
 
-#include <string.h>
-
 static bool same_bits(double a, double b)
 {
     return memcmp(&a, &b, sizeof a) == 0;
@@ -756,21 +755,25 @@ static void assert_same_flows(const ipabs_deal *d, const ipabs_period_flows *a,
                       "period %d: tranche array %d of class %d differs", t, j, k);
 }
 
+/* The state's scalar amounts, in one order for both sides of a comparison. */
+enum { STATE_SCALARS = 16 };
+static void state_scalars(const ipabs_state *s, double out[STATE_SCALARS])
+{
+    const double v[STATE_SCALARS] = {
+        s->performing_balance, s->cum_defaulted, s->principal_amount, s->plan_cash,
+        s->principal_account, s->deferred_revenue, s->deferred_principal,
+        s->deferred_interest, s->deferred_loan_principal, s->principal_deficiency,
+        s->tax_arrears, s->guarantor_paid_total, s->guarantor_committed, s->estate_claim,
+        s->claimed_arrears, s->topup_claim};
+    memcpy(out, v, sizeof v);
+}
+
 static void assert_same_state(const ipabs_deal *d, const ipabs_state *a, const ipabs_state *b)
 {
-    const double sa[] = {a->performing_balance, a->cum_defaulted, a->principal_amount,
-                         a->plan_cash, a->principal_account, a->deferred_revenue,
-                         a->deferred_principal, a->deferred_interest,
-                         a->deferred_loan_principal, a->principal_deficiency,
-                         a->tax_arrears, a->guarantor_paid_total, a->guarantor_committed,
-                         a->estate_claim, a->claimed_arrears, a->topup_claim};
-    const double sb[] = {b->performing_balance, b->cum_defaulted, b->principal_amount,
-                         b->plan_cash, b->principal_account, b->deferred_revenue,
-                         b->deferred_principal, b->deferred_interest,
-                         b->deferred_loan_principal, b->principal_deficiency,
-                         b->tax_arrears, b->guarantor_paid_total, b->guarantor_committed,
-                         b->estate_claim, b->claimed_arrears, b->topup_claim};
-    for (size_t j = 0; j < sizeof sa / sizeof sa[0]; j++)
+    double sa[STATE_SCALARS], sb[STATE_SCALARS];
+    state_scalars(a, sa);
+    state_scalars(b, sb);
+    for (size_t j = 0; j < STATE_SCALARS; j++)
         cr_assert(same_bits(sa[j], sb[j]), "state scalar %zu differs", j);
     cr_assert(a->period == b->period && a->n_defaulted == b->n_defaulted &&
               a->accelerated == b->accelerated && a->in_default == b->in_default &&
