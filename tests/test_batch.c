@@ -181,7 +181,8 @@ Test(batch, simd_widths_draw_the_same_bits, .init = setup)
 /* The batch's realisation of path p (draw → screen → realise) equals the
  * one-path sampler's (replay), for every path of two batches: Gaussian
  * with Beta recoveries, Student-t, and two sectors. */
-static void batch_equals_replay(const char *scenario)
+/* Returns the most defaults a compared path had. */
+static int batch_equals_replay(const char *scenario)
 {
     ipabs_deal *d = load(scenario);
     ipabs_model_plan *plan;
@@ -192,7 +193,7 @@ static void batch_equals_replay(const char *scenario)
     gsl_rng *r = ipabs_stream_alloc();
     double z[64];
     uint64_t seed = 977;
-    int events = 0;
+    int events = 0, most = 0;
     for (uint64_t first = 0; first < 2 * (uint64_t)b->cap; first += (uint64_t)b->cap) {
         batch_draw(plan, seed, first, b->cap, b);
         batch_screen(plan, b->cap, b);
@@ -209,6 +210,7 @@ static void batch_equals_replay(const char *scenario)
             cr_assert_eq(b->event_path[e], p);
             batch_realise(plan, b, e, rb);
             cr_assert_eq(rb->n_defaults, rs->n_defaults);
+            most = rb->n_defaults > most ? rb->n_defaults : most;
             cr_assert_eq(rb->guarantor_default_period, rs->guarantor_default_period);
             for (int j = 0; j < rs->n_defaults; j++) {
                 int i = rs->order[j];
@@ -231,27 +233,36 @@ static void batch_equals_replay(const char *scenario)
     batch_ws_free(b);
     ipabs_model_plan_free(plan);
     ipabs_deal_free(d);
+    return most;
 }
 
 Test(batch, batch_realisation_equals_replay_gaussian, .init = setup)
 {
-    batch_equals_replay("shenyang-ip-abs.yaml");
+    (void)batch_equals_replay("shenyang-ip-abs.yaml");
 }
 
 Test(batch, batch_realisation_equals_replay_student_t, .init = setup)
 {
-    batch_equals_replay("validation/student-t-4.yaml");
+    (void)batch_equals_replay("validation/student-t-4.yaml");
 }
 
 Test(batch, batch_realisation_equals_replay_sectors, .init = setup)
 {
-    batch_equals_replay("validation/two-sectors.yaml");
+    (void)batch_equals_replay("validation/two-sectors.yaml");
 }
 
 /* Importance sampling: shifted rows are drawn exactly, the others bounded. */
 Test(batch, batch_realisation_equals_replay_importance, .init = setup)
 {
-    batch_equals_replay("validation/rare-senior-1e4.yaml");
+    (void)batch_equals_replay("validation/rare-senior-1e4.yaml");
+}
+
+/* A large pool: paths with more defaults than batch_realise sorts by
+ * insertion, ordered by its counting sort. */
+Test(batch, batch_realisation_equals_replay_large_pool, .init = setup)
+{
+    int most = batch_equals_replay("validation/vasicek-1000.yaml");
+    cr_assert(most > 8, "no path with more than 8 defaults (most %d)", most);
 }
 
 static ipabs_mc_result *run(const ipabs_deal *d, int simd, int threads)

@@ -25,12 +25,11 @@ typedef struct mc_baseline {
      * p = 0..T, which every path runs before its first event: restored
      * in one copy (acc_restore) instead of summed period by period again.
      * prefix[p]'s cf is NULL: the class cash flows of periods 1..p are
-     * the first p of acc_cf's, the same for every p. */
+     * the first p of cf's (the no-default path's), the same for every p. */
     struct path_acc *prefix;    /* [0..T] */
     double *prefix_sums;        /* their cash blocks, 6 K a p */
     unsigned char *prefix_short; /* their interest_short, K a p */
     double *prefix_coverage;    /* [p * n_periods + t]: the coverage entries */
-    double *acc_cf;             /* [k * T + t - 1] */
 } mc_baseline;
 
 /* Sums of a path's flows, period by period. */

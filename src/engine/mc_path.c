@@ -484,7 +484,7 @@ static void acc_restore(ipabs_mc_path *w, int p)
     memcpy(a->cash, s->cash, 6 * K * sizeof(double));
     memcpy(a->interest_short, s->interest_short, K);
     for (size_t k = 0; k < K; k++) {
-        memcpy(&a->cf[k * T], &b->acc_cf[k * T], (size_t)p * sizeof(double));
+        memcpy(&a->cf[k * T], &b->cf[k * T], (size_t)p * sizeof(double));
         memset(&a->cf[k * T + (size_t)p], 0, (T - (size_t)p) * sizeof(double));
     }
     a->payout = s->payout;
@@ -555,7 +555,6 @@ void mc_baseline_free(mc_baseline *b, const ipabs_deal *deal)
     free(b->prefix_sums);
     free(b->prefix_short);
     free(b->prefix_coverage);
-    free(b->acc_cf);
     free(b);
 }
 
@@ -590,9 +589,7 @@ static bool baseline_prefixes(mc_baseline *b, ipabs_mc_path *w)
     b->prefix_sums = calloc((T + 1) * 6 * K + 1, sizeof(double));
     b->prefix_short = calloc((T + 1) * K + 1, 1);
     b->prefix_coverage = calloc((T + 1) * n + 1, sizeof(double));
-    b->acc_cf = calloc(K * T + 1, sizeof(double));
-    if (!b->prefix || !b->prefix_sums || !b->prefix_short || !b->prefix_coverage ||
-        !b->acc_cf)
+    if (!b->prefix || !b->prefix_sums || !b->prefix_short || !b->prefix_coverage)
         return false;
     acc_reset(w);
     for (int p = 0; p <= (int)T; p++) {
@@ -600,7 +597,6 @@ static bool baseline_prefixes(mc_baseline *b, ipabs_mc_path *w)
         if (p < (int)T)
             acc_period(w, &b->flows[p], p + 1);
     }
-    memcpy(b->acc_cf, w->acc.cf, K * T * sizeof(double));
     return true;
 }
 
