@@ -1,0 +1,1003 @@
+/*
+ * event_path_specialised.c — a design prototype, not part of the build
+ * (bench/README.md, "Targets out of reach"; issue 11): how fast can an
+ * event path of the reference deal be evaluated by a waterfall written
+ * for exactly that deal's structure, instead of the general one?
+ *
+ * The program draws the engine's own realisations (ipabs_mc_sample_only),
+ * keeps the event paths' realisations in memory, and evaluates each with
+ *   (a) the engine: the stored realisation set into a path workspace and
+ *       mc_path_evaluate (restart from the no-default state, the general
+ *       ipabs_waterfall_step, the record, scalar yields mc_yield_at_par);
+ *   (b) spec_evaluate below: straight-line code for the features this
+ *       deal uses (one account, pass-through senior and sub, accelerated
+ *       payouts, unlimited capacity, top-up reimbursed after senior
+ *       principal, IP pledged to the guarantor, estate recovery rate 0,
+ *       the built-in orders of payments), the deal's numbers read once into
+ *       a flat struct, state as a few doubles, the restart from its own
+ *       no-default run, and the whole record in the engine's layout; the
+ *       class yields by the engine's mc_yield_at_par.
+ * It checks (b)'s record against the engine's (ipabs_mc_path_eval, which
+ * re-samples the path from seed and index) entry by entry, then times
+ * (a) and (b) in alternating rounds on one thread.  It refuses a deal with
+ * a feature it does not implement.
+ *
+ * Build (from the repository root, after building build-rel's libipabs.a):
+ *   gcc -std=c17 -O3 -Wall -Wextra -Iinclude -Isrc/engine bench/prototypes/event_path_specialised.c build-rel/libipabs.a -lgsl -lgslcblas -lfyaml -lcsv -lm -fopenmp -o /tmp/event_path_specialised
+ * Run:
+ *   nice /tmp/event_path_specialised scenarios/shenyang-ip-abs.yaml [PATHS [ROUNDS]]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipabs/model.h"
+#include "ipabs/montecarlo.h"
+#include "ipabs/scenario.h"
+#include "ipabs/waterfall.h"
+#include "mc_internal.h"
+
+#define NL 16  /* most loans (fewer than the waterfall's 16-default runs) */
+#define NT 32  /* most periods */
+#define NE 8   /* most expenses */
+#define TOL IPABS_CONSERVATION_TOL
+
+/* ---- the deal, flat ---------------------------------------------------------- */
+
+typedef struct spec {
+    int T, n_loans, n_exp, freq, lf0, lf1, em0, em1, g_lag, g_rlag;
+    double g_rr;
+    double pool_balance, tax_rate, reserve_initial, reserve_target, cdr_threshold;
+    bool trig_g, trig_short, topup;
+    double bal0, bal1, coupon0, coupon1; /* original balances; annual coupons */
+    double coupon_at[2][NT + 1], pacc[2][NT + 1];
+    double pool_interest[NT + 1], pool_principal[NT + 1], pool_agency[NT + 1];
+    double pool_servicing[NT + 1], pool_gfee[NT + 1];
+    int running_after[NT + 1];
+    /* expenses: senior-rate (rate, pay accrual) or fixed (amount x accrual) */
+    bool exp_senior[NE];
+    double exp_rate[NE], exp_pacc[NE][NT + 1], exp_fixed[NE][NT + 1];
+    /* loans, by period */
+    int term[NL], lag[NL];
+    double ip_value[NL], cost[NL], static_loss[NL];
+    double bal[NL][NT + 1], intr[NL][NT + 1], amort[NL][NT + 1];
+    double ag[NL][NT + 1], sv[NL][NT + 1], gf[NL][NT + 1]; /* fee bases x rates */
+    double ead[NL][NT + 1];   /* default in t: balance[t-1] + interest[t] */
+    double rshare[NL][NT + 1]; /* interest[t] / ead: revenue share of the exposure */
+    double bshare[NL][NT + 1], sshare[NL][NT + 1]; /* bank's, servicer's share of interest */
+    double ratio[NL][NT + 1]; /* balance[t-1] / pool: default ratio contribution */
+    double disc0[NT + 1], disc1[NT + 1]; /* (1 + c/f)^-t by class; g uses class 0's */
+    /* the no-default run (computed by spec itself) */
+    double promise[NT + 1];   /* senior interest due + principal paid, period t */
+    ipabs_mc_layout L;
+} spec;
+
+/* ---- a path's realisation, compact ------------------------------------------- */
+
+typedef struct ev {
+    uint64_t index;
+    int8_t n, tau_g;
+    int8_t loan[NL];     /* the defaults in the waterfall's order */
+    int8_t period[NL];   /* their default periods */
+    double rz[NL];       /* their realisation fractions */
+} ev;
+
+/* ---- state and sums --------------------------------------------------------- */
+
+typedef struct sstate {
+    int nd;
+    bool accel, settled, ended, sis;
+    double perf, cum_def, pamt, plan_cash, tax_arr, b0, b1, ia0, ia1;
+    double committed, paid_total, estate_claim, claimed, topup_claim;
+    double exp_arr[NE];
+    double gpaid[NL];    /* by default slot */
+} sstate;
+
+typedef struct sacc {
+    double cash0, prin0, ptime0, loss0, iloss0, lpv0;
+    double cash1, prin1, ptime1, loss1, iloss1, lpv1;
+    bool short0, short1, cap;
+    double payout, topup, rec_g, fees, pnl_pv, unpaid;
+    double cf[2][NT];
+    double cov[NT];
+} sacc;
+
+static inline double lesser(double a, double b) { return a < b ? a : b; }
+static inline double greater(double a, double b) { return a > b ? a : b; }
+static inline bool plus_zero(double x) { return x == 0.0 && !signbit(x); }
+
+/* What one period moves, for the sums and the baseline's promise. */
+typedef struct sflow {
+    double idue0, idue1, ip0, pp0, ip1, pp1, residual, pl0, pl1, il0, il1, bopen0;
+    double ic, pc, gfee, gp, tu, rec_g, reimb, unpaid;
+} sflow;
+
+static inline double take(double *avail, double want)
+{
+    double paid = lesser(*avail, greater(want, 0.0));
+    *avail -= paid;
+    return paid;
+}
+
+static inline double principal_due(double bal, int t, bool final, int lf, int em)
+{
+    if (bal <= 0.0)
+        return 0.0;
+    if (t >= lf || final || (em > 0 && t >= em))
+        return bal;
+    return 0.0;
+}
+
+/* One period t of the reference deal's waterfall (ipabs_waterfall_step's
+ * arithmetic, in its order, for the features spec_supported() admits). */
+static void spec_step(const spec *d, const ev *r, sstate *st, sflow *f, int t)
+{
+    const int tau_g = r->tau_g;
+    const bool alive = tau_g <= 0 || t < tau_g;
+    double avail = st->plan_cash;
+    st->plan_cash = 0.0;
+    memset(f, 0, sizeof *f);
+    /* 1. defaults */
+    while (st->nd < r->n && r->period[st->nd] == t) {
+        int i = r->loan[st->nd++];
+        double open = d->bal[i][t - 1];
+        st->perf -= open;
+        st->cum_def += open;
+        st->pamt += open;
+    }
+    double cdr = st->cum_def / d->pool_balance;
+    /* 2. collections */
+    double interest = d->pool_interest[t], principal = d->pool_principal[t];
+    double agency = d->pool_agency[t], servicing = d->pool_servicing[t], gfee = d->pool_gfee[t];
+    int n = d->running_after[t - 1] > 0 ? st->nd : 0;
+    for (int j = 0; j < n; j++) {
+        int i = r->loan[j];
+        if (t > d->term[i])
+            continue;
+        interest -= d->intr[i][t];
+        principal -= d->amort[i][t];
+        agency -= d->ag[i][t];
+        servicing -= d->sv[i][t];
+        gfee -= d->gf[i][t];
+    }
+    agency = greater(agency, 0.0);
+    servicing = greater(servicing, 0.0);
+    f->gfee = greater(gfee, 0.0);
+    f->ic = greater(interest - agency - servicing, 0.0);
+    f->pc = greater(principal, 0.0);
+    st->perf -= f->pc;
+    st->pamt += f->pc;
+    avail += f->ic + f->pc;
+    /* 3. IP disposals: pledged to the guarantor, wholly its own (unlimited
+     * capacity) or its estate's */
+    double rec_e = 0.0;
+    for (int j = 0; j < st->nd; j++) {
+        int i = r->loan[j], tau = r->period[j];
+        if (tau + d->lag[i] != t)
+            continue;
+        double gross = lesser(d->ead[i][tau], d->ip_value[i] * r->rz[j]);
+        double proceeds = greater(0.0, gross - d->cost[i]);
+        double to_g = proceeds * 1.0;
+        double to_plan = proceeds - to_g;
+        avail += to_plan;
+        if (alive)
+            f->rec_g += to_g;
+        else
+            rec_e += to_g;
+    }
+    (void)rec_e;
+    /* 4. accelerated payouts */
+    double payout_interest = 0.0;
+    for (int j = 0; j < st->nd; j++) {
+        int tau = r->period[j];
+        if (t != tau + d->g_lag)
+            continue;
+        int i = r->loan[j];
+        double due = greater(0.0, d->ead[i][tau] - 0.0);
+        if (due <= 0.0)
+            continue;
+        st->committed += due;
+        if (!alive) {
+            st->estate_claim += due;
+            f->unpaid += due;
+            continue;
+        }
+        st->paid_total += due;
+        st->gpaid[j] += due;
+        f->gp += due;
+        avail += due;
+        double inte = due * d->rshare[i][tau];
+        double fees = inte * d->bshare[i][tau] + inte * d->sshare[i][tau];
+        payout_interest += inte - fees;
+        avail -= fees;
+    }
+    /* 5. the failed guarantor's estate pays its dividend (rate 0 here) */
+    if (tau_g > 0 && t >= tau_g + d->g_rlag && st->estate_claim > 0.0) {
+        double paid = d->g_rr * st->estate_claim;
+        st->estate_claim = 0.0;
+        avail += paid;
+    }
+    /* 6. events */
+    if (d->trig_g && !alive)
+        st->accel = true;
+    if (cdr > d->cdr_threshold)
+        st->accel = true;
+    if (d->trig_short && st->sis)
+        st->accel = true;
+    /* final: the legal final, or no cash can reach the plan any more */
+    bool final = t == d->T;
+    if (!final) {
+        int running = d->running_after[t];
+        bool inflow = false;
+        for (int j = st->nd - 1; j >= 0 && !inflow; j--) {
+            int i = r->loan[j], tau = r->period[j];
+            running -= d->term[i] > t;
+            int rec = tau + d->lag[i], pay = tau + d->g_lag;
+            bool reach = !(st->gpaid[j] >= d->ead[i][tau]) && (tau_g <= 0 || rec < tau_g);
+            if ((rec > t && rec <= d->T && reach) || (pay > t && pay <= d->T))
+                inflow = true;
+        }
+        final = !inflow && !(running > 0);
+    }
+    if (final) {
+        avail += 0.0;
+        st->tax_arr += d->tax_rate * 0.0;
+        st->pamt += 0.0;
+    }
+    bool idle = st->settled && plus_zero(avail) && plus_zero(st->tax_arr) && plus_zero(f->ic) &&
+                plus_zero(payout_interest) && plus_zero(st->topup_claim) &&
+                (st->pamt > 0.0 || plus_zero(st->pamt)) && plus_zero(st->b0) &&
+                plus_zero(st->b1) && plus_zero(st->ia0) && plus_zero(st->ia1);
+    for (int e = 0; idle && e < d->n_exp; e++)
+        idle = plus_zero(st->exp_arr[e]);
+    if (idle) {
+        st->sis = false;
+        st->claimed = 0.0;
+    } else {
+        /* 7. amounts due */
+        double senior_open = 0.0 + st->b0;
+        st->tax_arr += d->tax_rate * f->ic;
+        st->tax_arr += d->tax_rate * payout_interest;
+        double due = st->tax_arr;
+        for (int e = 0; e < d->n_exp; e++) {
+            if (!st->settled)
+                st->exp_arr[e] += d->exp_senior[e] ? d->exp_rate[e] * senior_open * d->exp_pacc[e][t]
+                                                   : d->exp_fixed[e][t];
+            due += st->exp_arr[e];
+        }
+        f->bopen0 = st->b0;
+        f->idue0 = st->ia0 + st->b0 * d->coupon_at[0][t] * d->pacc[0][t];
+        double idue1 = st->ia1 + st->b1 * d->coupon_at[1][t] * d->pacc[1][t];
+        f->idue1 = idue1;
+        double sp = principal_due(st->b0, t, final, d->lf0, d->em0);
+        double spd = 0.0 + sp;
+        due += f->idue0 + sp;
+        /* top-up */
+        double topup_new = 0.0;
+        if (d->topup && (st->b0 > 0.0 || st->ia0 > TOL)) {
+            double shortfall = !alive ? greater(0.0, due - spd - avail - st->claimed) : due - avail;
+            if (shortfall > TOL) {
+                double paid = 0.0;
+                st->committed += shortfall;
+                if (!alive) {
+                    st->estate_claim += shortfall;
+                    f->unpaid += shortfall;
+                } else {
+                    st->paid_total += shortfall;
+                    paid = shortfall;
+                }
+                f->tu = paid;
+                topup_new = paid;
+                avail = paid == shortfall && alive ? due : avail + paid;
+            }
+        }
+        /* 8. the order of payments: taxes, expenses, senior interest,
+         * senior principal, reimbursement, reserve, sub interest, sub
+         * principal, residual */
+        double tax = take(&avail, st->tax_arr);
+        st->tax_arr -= tax;
+        for (int e = 0; e < d->n_exp; e++) {
+            double paid = take(&avail, st->exp_arr[e]);
+            st->exp_arr[e] -= paid;
+        }
+        double due0 = 0.0 + f->idue0;
+        double paid0 = take(&avail, due0);
+        f->ip0 = paid0 >= due0 ? f->idue0 : f->idue0 * (paid0 / due0);
+        st->ia0 = f->idue0 - f->ip0;
+        {
+            double before = avail + 0.0;
+            double want = principal_due(st->b0, t, final, d->lf0, d->em0);
+            want = st->accel ? st->b0 : greater(want, st->pamt);
+            double paid = take(&avail, lesser(want, st->b0));
+            st->b0 -= paid;
+            f->pp0 = 0.0 + paid;
+            st->pamt = greater(0.0, st->pamt - (before - (avail + 0.0)));
+        }
+        {
+            double paid = take(&avail, st->topup_claim);
+            st->topup_claim -= paid;
+            if (alive)
+                f->reimb += paid;
+        }
+        if (!st->accel && !final)
+            st->plan_cash = take(&avail, d->reserve_target);
+        double due1 = 0.0 + idue1;
+        f->ip1 = take(&avail, due1);
+        st->ia1 = idue1 - f->ip1;
+        if (!((0.0 + st->b0) > 0.0 && t < d->lf1 && !final)) {
+            double paid = take(&avail, lesser(st->b1, st->b1));
+            st->b1 -= paid;
+            f->pp1 = 0.0 + paid;
+        }
+        f->residual = take(&avail, avail + 0.0);
+        st->topup_claim += topup_new;
+        /* 9. write-offs */
+        st->sis = st->ia0 > TOL;
+        if (t == d->lf0 || final) {
+            f->pl0 = st->b0;
+            f->il0 = st->ia0;
+            st->b0 = 0.0;
+            st->ia0 = 0.0;
+        }
+        if (t == d->lf1 || final) {
+            f->pl1 = st->b1;
+            f->il1 = st->ia1;
+            st->b1 = 0.0;
+            st->ia1 = 0.0;
+        }
+        if (alive) {
+            st->claimed = 0.0;
+        } else {
+            double unpaid = st->tax_arr;
+            for (int e = 0; e < d->n_exp; e++)
+                unpaid += st->exp_arr[e];
+            st->claimed = unpaid + st->ia0;
+        }
+    }
+    /* deferred buckets (none): the engine's +0.0 additions */
+    st->plan_cash += 0.0 + 0.0;
+    st->tax_arr += d->tax_rate * 0.0;
+    st->pamt += 0.0;
+    st->settled = st->settled || final;
+    bool disposals = false;
+    for (int j = 0; j < st->nd; j++) {
+        int rec = r->period[j] + d->lag[r->loan[j]];
+        disposals |= rec > t && rec <= d->T;
+    }
+    st->ended = final && !disposals;
+}
+
+/* acc_period's sums of one period's flows. */
+static inline void spec_acc(const spec *d, const sflow *f, sacc *a, int t)
+{
+    double paid0 = f->ip0 + f->pp0 + 0.0;
+    a->cash0 += paid0;
+    a->cf[0][t - 1] = paid0;
+    a->prin0 += f->pp0;
+    a->ptime0 += t * f->pp0;
+    a->loss0 += f->pl0;
+    a->lpv0 += f->pl0 * d->disc0[t];
+    a->iloss0 += f->il0;
+    if (f->idue0 - f->ip0 > TOL)
+        a->short0 = true;
+    double paid1 = f->ip1 + f->pp1 + f->residual;
+    a->cash1 += paid1;
+    a->cf[1][t - 1] = paid1;
+    a->prin1 += f->pp1;
+    a->ptime1 += t * f->pp1;
+    a->loss1 += f->pl1;
+    a->lpv1 += f->pl1 * d->disc1[t];
+    a->iloss1 += f->il1;
+    if (f->idue1 - f->ip1 > TOL)
+        a->short1 = true;
+    a->payout += f->gp;
+    a->topup += f->tu;
+    a->rec_g += f->rec_g + f->reimb;
+    a->fees += f->gfee;
+    a->unpaid += f->unpaid;
+    a->pnl_pv += (f->gfee + f->rec_g + f->reimb - f->gp - f->tu) * d->disc0[t];
+    double due = 0.0 + d->promise[t];
+    double open = 0.0 + f->bopen0;
+    if (due > TOL && open > TOL)
+        a->cov[t - 1] = (f->ic + f->pc + 0.0) / due;
+}
+
+/* ---- the no-default run: restart points ------------------------------------ */
+
+typedef struct spec_base {
+    sstate state[NT + 1];
+    sacc acc[NT + 1];
+    double values[4096];
+    int count;
+} spec_base;
+
+/* ---- the record ---------------------------------------------------------- */
+
+typedef struct spec_ws {
+    const spec *d;
+    const spec_base *b;
+    sstate st;
+    sacc a;
+    double *values;
+    int loans_set[NL], n_set;
+    bool yields;  /* solve the yields (false: timing without them) */
+    bool record;  /* write the record (false: waterfall only) */
+} spec_ws;
+
+static double spec_yield(const spec *d, const double *cf, double price, double coupon, double guess)
+{
+    return mc_yield_at_par(cf, d->T, d->freq, price, coupon, guess);
+}
+
+static void spec_record(spec_ws *w, const ev *r, int first, const double *base_values,
+                        const double (*base_cf)[NT])
+{
+    const spec *d = w->d;
+    const ipabs_mc_layout *L = &d->L;
+    const sacc *a = &w->a;
+    double *v = w->values;
+    /* static view */
+    double sl = 0.0;
+    for (int j = 0; j < r->n; j++)
+        sl += d->static_loss[r->loan[j]];
+    double notes = 0.0 + d->bal0 + d->bal1;
+    double left = fmax(0.0, sl - (d->pool_balance - notes));
+    double st1 = fmin(left, d->bal1);
+    left -= st1;
+    double st0 = fmin(left, d->bal0);
+    bool g_failed = r->tau_g > 0;
+    /* classes */
+    for (int k = 0; k < 2; k++) {
+        double *x = &v[L->tranche0 + k * IPABS_TM_COUNT_];
+        double loss = k ? a->loss1 : a->loss0, prin = k ? a->prin1 : a->prin0;
+        x[IPABS_TM_LOSS] = loss;
+        x[IPABS_TM_LOSS_PV] = k ? a->lpv1 : a->lpv0;
+        x[IPABS_TM_INTEREST_LOSS] = k ? a->iloss1 : a->iloss0;
+        x[IPABS_TM_ANY_LOSS] = loss > 0.0;
+        x[IPABS_TM_INTEREST_SHORT] = k ? a->short1 : a->short0;
+        x[IPABS_TM_CASH] = k ? a->cash1 : a->cash0;
+        x[IPABS_TM_WAL] = prin > 0.0 ? (k ? a->ptime1 : a->ptime0) / prin / d->freq : NAN;
+        double base = base_values != NULL ? base_values[L->tranche0 + k * IPABS_TM_COUNT_ + IPABS_TM_IRR] : NAN;
+        bool same = base_cf != NULL;
+        for (int t = first - 1; same && t < d->T; t++)
+            same = a->cf[k][t] == base_cf[k][t];
+        x[IPABS_TM_IRR] = same ? base
+            : !w->yields ? NAN
+            : spec_yield(d, a->cf[k], k ? d->bal1 : d->bal0, k ? d->coupon1 : d->coupon0, base);
+        double stk = k ? st1 : st0;
+        x[IPABS_TM_STATIC_LOSS] = stk;
+        x[IPABS_TM_STATIC_ANY_LOSS] = stk > 0.0;
+        x[IPABS_TM_WIPED_OUT] = loss >= (k ? d->bal1 : d->bal0) - 0.005;
+        x[IPABS_TM_LOSS_IF_G_DEFAULT] = g_failed ? loss : NAN;
+        x[IPABS_TM_LOSS_AND_G_DEFAULT] = g_failed ? loss : 0.0;
+    }
+    /* guarantor */
+    double *g = &v[L->guarantor0];
+    g[IPABS_GM_ANY_PAYMENT] = a->payout + a->topup > 0.0;
+    g[IPABS_GM_PAYOUT] = a->payout;
+    g[IPABS_GM_TOPUP] = a->topup;
+    g[IPABS_GM_RECOVERY] = a->rec_g;
+    g[IPABS_GM_FEES] = a->fees;
+    g[IPABS_GM_NET_PNL] = a->fees + a->rec_g - a->payout - a->topup;
+    g[IPABS_GM_NET_PNL_PV] = a->pnl_pv;
+    g[IPABS_GM_CAPACITY_EXHAUSTED] = a->cap;
+    g[IPABS_GM_DEFAULT] = g_failed;
+    g[IPABS_GM_UNPAID] = a->unpaid;
+    g[IPABS_GM_SENIOR_STATIC_LOSS_AND_DEFAULT] = g_failed && st0 > 0.0;
+    g[IPABS_GM_PUT_PURCHASE] = 0.0;
+    g[IPABS_GM_HELD_LOSS] = 0.0;
+    /* loans */
+    for (int j = 0; j < w->n_set; j++) {
+        v[L->loan0 + 2 * w->loans_set[j]] = 0.0;
+        v[L->loan0 + 2 * w->loans_set[j] + 1] = 0.0;
+    }
+    double credit = 0.0;
+    for (int j = 0; j < r->n; j++) {
+        int i = r->loan[j], tau = r->period[j];
+        double ead = d->ead[i][tau], loss = ead;
+        if (tau + d->lag[i] <= d->T) {
+            double proceeds = fmin(ead, d->ip_value[i] * r->rz[j]) - d->cost[i];
+            loss = ead - fmax(0.0, proceeds);
+        }
+        credit += loss;
+        v[L->loan0 + 2 * i] = 1.0;
+        v[L->loan0 + 2 * i + 1] = loss;
+        w->loans_set[j] = i;
+    }
+    w->n_set = r->n;
+    /* defaults by period */
+    double ratio = 0.0;
+    int j = 0;
+    for (int t = 1; t <= d->T; t++) {
+        for (; j < r->n && r->period[j] <= t; j++)
+            ratio += d->ratio[r->loan[j]][r->period[j]];
+        v[L->period0 + t - 1] = ratio;
+        v[L->defaults0 + t - 1] = j;
+    }
+    /* pool */
+    double senior = 0.0 + (a->loss0 + a->iloss0), sub = 0.0 + (a->loss1 + a->iloss1);
+    double guarantor = a->payout + a->topup - a->rec_g;
+    double *p = &v[L->pool0];
+    p[IPABS_PM_DEFAULTS] = r->n;
+    p[IPABS_PM_NO_DEFAULT] = r->n == 0;
+    p[IPABS_PM_STATIC_LOSS] = sl;
+    p[IPABS_PM_CREDIT_LOSS] = credit;
+    p[IPABS_PM_BORNE_GUARANTOR] = guarantor;
+    p[IPABS_PM_BORNE_SENIOR] = senior;
+    p[IPABS_PM_BORNE_SUB] = sub;
+    p[IPABS_PM_BORNE_EXCESS] = credit - guarantor - senior - sub;
+    double least = NAN;
+    for (int t = 0; t < d->T; t++) {
+        double c = a->cov[t];
+        v[L->coverage0 + t] = c;
+        if (!isnan(c) && !(c >= least))
+            least = c;
+    }
+    p[IPABS_PM_MIN_COVERAGE] = least;
+}
+
+static int spec_first_event(const spec *d, const ev *r)
+{
+    int e = d->T + 1;
+    if (r->n > 0)
+        e = r->period[0];
+    if (r->tau_g > 0 && r->tau_g < e)
+        e = r->tau_g;
+    return e;
+}
+
+/* The path's record (mc_path_evaluate's, for this deal). */
+static void spec_evaluate(spec_ws *w, const ev *r)
+{
+    const spec *d = w->d;
+    const spec_base *b = w->b;
+    int e = spec_first_event(d, r);
+    int p = e - 1 < d->T ? e - 1 : d->T;
+    w->st = b->state[p];
+    w->a = b->acc[p];
+    sflow f;
+    for (int t = p + 1; t <= d->T && !w->st.ended; t++) {
+        spec_step(d, r, &w->st, &f, t);
+        spec_acc(d, &f, &w->a, t);
+    }
+    if (w->record)
+        spec_record(w, r, p + 1, b->values, (const double (*)[NT])b->acc[d->T].cf);
+}
+
+/* ---- building the flat deal ------------------------------------------------- */
+
+static int refuse(const char *why)
+{
+    fprintf(stderr, "event_path_specialised: this deal has a feature the specialised "
+                    "waterfall does not implement: %s\n", why);
+    return 0;
+}
+
+static int spec_supported(const ipabs_deal *deal, const ipabs_model_plan *plan)
+{
+    const ipabs_guarantor *g = &deal->guarantor;
+    if (deal->n_loans > NL - 1) return refuse("more than 15 loans");
+    if (deal->legal_final > NT) return refuse("more than 32 periods");
+    if (deal->n_expenses > NE) return refuse("more than 8 expenses");
+    if (deal->pay_every != 1 || deal->transfer_lag != 0) return refuse("a collection grid finer than the payments");
+    if (deal->accounts != IPABS_ACCOUNTS_SINGLE) return refuse("split accounts");
+    if (deal->cleanup_call > 0.0) return refuse("a clean-up call");
+    if (deal->call_exercise != 0) return refuse("an exercised call");
+    for (int o = 0; o < IPABS_N_POPS; o++)
+        if (deal->pop_given[o]) return refuse("a stated order of payments");
+    if (deal->n_tranches != 2 || deal->n_senior != 1) return refuse("other than one senior and one sub class");
+    for (int k = 0; k < 2; k++) {
+        const ipabs_tranche *tr = &deal->tranches[k];
+        if (tr->amort != IPABS_TRANCHE_PASS_THROUGH) return refuse("a class not pass-through");
+        if (tr->n_puts > 0) return refuse("puts");
+    }
+    if (deal->tranches[1].coupon != 0.0) return refuse("a sub coupon");
+    if (g->payout_style != IPABS_PAYOUT_ACCELERATED) return refuse("scheduled guarantee payouts");
+    if (!isinf(g->capacity)) return refuse("a limited guarantor capacity");
+    if (g->recovery_rate != 0.0) return refuse("a recovery from the guarantor's estate");
+    if (g->ip_pledgee != IPABS_PLEDGEE_GUARANTOR) return refuse("IP pledged to the plan");
+    if (g->reimbursement != IPABS_REIMBURSE_AFTER_SENIOR_PRINCIPAL) return refuse("another top-up reimbursement position");
+    if (plan->importance) return refuse("importance sampling");
+    for (int i = 0; i < deal->n_loans; i++)
+        if (deal->loans[i].recovery_lag < 0) return refuse("a negative recovery lag");
+    return 1;
+}
+
+static void spec_build(spec *d, const ipabs_deal *deal)
+{
+    memset(d, 0, sizeof *d);
+    int T = deal->legal_final;
+    d->T = T;
+    d->n_loans = deal->n_loans;
+    d->n_exp = deal->n_expenses;
+    d->freq = deal->frequency;
+    d->pool_balance = deal->pool_balance;
+    d->tax_rate = deal->tax_rate;
+    d->reserve_initial = deal->reserve_initial;
+    d->reserve_target = deal->reserve_target;
+    d->cdr_threshold = deal->triggers.cdr_threshold;
+    d->trig_g = deal->triggers.on_guarantor_default;
+    d->trig_short = deal->triggers.on_senior_interest_shortfall;
+    d->topup = deal->guarantor.topup;
+    d->g_lag = deal->guarantor.payout_lag;
+    d->g_rlag = deal->guarantor.recovery_lag;
+    d->g_rr = deal->guarantor.recovery_rate;
+    d->lf0 = deal->tranches[0].legal_final;
+    d->lf1 = deal->tranches[1].legal_final;
+    d->em0 = deal->tranches[0].expected_maturity;
+    d->em1 = deal->tranches[1].expected_maturity;
+    d->bal0 = deal->tranches[0].balance;
+    d->bal1 = deal->tranches[1].balance;
+    d->coupon0 = deal->tranches[0].coupon;
+    d->coupon1 = deal->tranches[1].coupon;
+    for (int k = 0; k < 2; k++)
+        for (int t = 0; t <= T; t++) {
+            d->coupon_at[k][t] = deal->tranches[k].coupon_at[t];
+            d->pacc[k][t] = deal->pay_accrual_dc[deal->tranches[k].daycount][t];
+        }
+    for (int t = 0; t <= T; t++) {
+        d->pool_interest[t] = deal->pool_interest[t];
+        d->pool_principal[t] = deal->pool_principal[t];
+        d->pool_agency[t] = deal->pool_agency_fee[t];
+        d->pool_servicing[t] = deal->pool_servicing_fee[t];
+        d->pool_gfee[t] = deal->pool_guarantee_fee[t];
+        d->running_after[t] = deal->loans_running_after[t];
+        d->disc0[t] = pow(1.0 + deal->tranches[0].coupon / deal->frequency, -t);
+        d->disc1[t] = pow(1.0 + deal->tranches[1].coupon / deal->frequency, -t);
+    }
+    for (int e = 0; e < deal->n_expenses; e++) {
+        const ipabs_expense *x = &deal->expenses[e];
+        d->exp_senior[e] = x->basis == IPABS_EXPENSE_SENIOR_RATE;
+        d->exp_rate[e] = x->amount;
+        for (int t = 0; t <= T; t++) {
+            d->exp_pacc[e][t] = deal->pay_accrual_dc[x->daycount][t];
+            d->exp_fixed[e][t] = x->amount * deal->pay_accrual_dc[x->daycount][t];
+        }
+    }
+    for (int i = 0; i < deal->n_loans; i++) {
+        const ipabs_loan *l = &deal->loans[i];
+        d->term[i] = l->term;
+        d->lag[i] = l->recovery_lag;
+        d->ip_value[i] = l->ip_value;
+        d->cost[i] = l->disposal_cost;
+        d->static_loss[i] = ipabs_static_loss(l);
+        for (int t = 0; t <= T; t++) {
+            d->bal[i][t] = l->balance[t];
+            d->intr[i][t] = l->interest[t];
+            d->amort[i][t] = l->amortisation[t];
+        }
+        for (int t = 1; t <= T; t++) {
+            double base = l->balance[t - 1] * deal->accrual_dc[l->daycount][t];
+            d->ag[i][t] = base * deal->bank_fee_rate;
+            d->sv[i][t] = base * deal->servicing_fee_rate;
+            d->gf[i][t] = base * l->guarantee_fee_rate;
+            double ead = l->balance[t - 1] + l->interest[t];
+            d->ead[i][t] = ead;
+            d->rshare[i][t] = ead > 0.0 ? l->interest[t] / ead : 0.0;
+            double interest = l->interest[t];
+            d->bshare[i][t] = interest > 0.0 ? base * deal->bank_fee_rate / interest : 0.0;
+            d->sshare[i][t] = interest > 0.0 ? base * deal->servicing_fee_rate / interest : 0.0;
+            d->ratio[i][t] = l->balance[t - 1] / deal->pool_balance;
+        }
+    }
+    d->L = ipabs_mc_layout_of(deal);
+}
+
+/* The no-default run, kept at every period as restart points (the state
+ * and sums after periods 1..p), and its record. */
+static void spec_baseline(spec *d, spec_base *b)
+{
+    ev none = {0};
+    sstate st = {0};
+    st.perf = d->pool_balance;
+    st.plan_cash = d->reserve_initial;
+    st.b0 = d->bal0;
+    st.b1 = d->bal1;
+    sacc a = {0};
+    for (int t = 0; t < NT; t++)
+        a.cov[t] = NAN;
+    sflow f;
+    b->state[0] = st;
+    b->acc[0] = a;
+    for (int t = 1; t <= d->T; t++) {
+        if (!st.ended) {
+            spec_step(d, &none, &st, &f, t);
+            d->promise[t] = f.idue0 + f.pp0;
+            spec_acc(d, &f, &a, t);
+        }
+        b->state[t] = st;
+        b->acc[t] = a;
+    }
+    /* The restart points' class cash flows beyond p are zero (acc_restore). */
+    for (int p = 0; p <= d->T; p++)
+        for (int k = 0; k < 2; k++)
+            for (int t = p; t < NT; t++)
+                b->acc[p].cf[k][t] = 0.0;
+    /* The baseline's cf for every period: those of acc[T] (no period is
+     * run after the plan ended, and acc[T] holds all of them). */
+    b->count = d->L.count;
+    spec_ws w = {.d = d, .b = b, .values = b->values, .yields = true, .record = true};
+    w.a = b->acc[d->T];
+    spec_record(&w, &none, 1, NULL, NULL);
+}
+
+/* ---- the engine's realisations ---------------------------------------------- */
+
+typedef struct store {
+    ev *e;
+    long n, cap;
+    int n_loans;
+    long bad;   /* realisations the compact form cannot hold */
+} store;
+
+static void keep(void *ctx, uint64_t path, const ipabs_realisation *r)
+{
+    store *s = ctx;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 1 << 16;
+        s->e = realloc(s->e, (size_t)s->cap * sizeof *s->e);
+        if (s->e == NULL) {
+            fprintf(stderr, "out of memory\n");
+            exit(1);
+        }
+    }
+    ev *x = &s->e[s->n++];
+    memset(x, 0, sizeof *x);
+    x->index = path;
+    x->n = (int8_t)r->n_defaults;
+    x->tau_g = (int8_t)r->guarantor_default_period;
+    for (int j = 0; j < r->n_defaults; j++) {
+        int i = r->order[j];
+        x->loan[j] = (int8_t)i;
+        x->period[j] = (int8_t)r->default_period[i];
+        x->rz[j] = r->realisation[i];
+    }
+    /* a default after the loan's term is not in the order: the waterfall
+     * never sees it, and neither does the compact form */
+}
+
+/* The stored realisation into the engine's (which holds no default). */
+static void realise(const ev *x, ipabs_realisation *r)
+{
+    for (int j = 0; j < x->n; j++) {
+        int i = x->loan[j];
+        r->default_period[i] = x->period[j];
+        r->realisation[i] = x->rz[j];
+        r->order[j] = i;
+    }
+    r->n_defaults = x->n;
+    r->guarantor_default_period = x->tau_g;
+}
+
+static void unrealise(const ipabs_deal *deal, const ev *x, ipabs_realisation *r)
+{
+    for (int j = 0; j < x->n; j++) {
+        int i = x->loan[j];
+        r->default_period[i] = 0;
+        r->realisation[i] = deal->loans[i].recovery_mean;
+    }
+    r->n_defaults = 0;
+    r->guarantor_default_period = 0;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *x, int n)
+{
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+static bool same_entry(double a, double b, bool *bits)
+{
+    *bits = memcmp(&a, &b, sizeof a) == 0;
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b);
+    if (a == b)
+        return true;
+    return fabs(a - b) <= 1e-9 * fmax(fabs(a), fabs(b));
+}
+
+static double sink;
+
+/* (a): the engine's evaluation of every stored event path. */
+static double time_engine(const ipabs_deal *deal, ipabs_mc_path *w, const store *s, bool evaluate)
+{
+    ipabs_error err = {0};
+    double t0 = now(), sum = 0.0;
+    for (long k = 0; k < s->n; k++) {
+        realise(&s->e[k], w->real);
+        if (evaluate) {
+            if (mc_path_evaluate(w, s->e[k].index, &err) != IPABS_OK) {
+                fprintf(stderr, "engine: %s\n", err.message);
+                exit(1);
+            }
+            sum += w->values[0] + w->values[IPABS_TM_IRR];
+        }
+        unrealise(deal, &s->e[k], w->real);
+    }
+    double t1 = now();
+    sink += sum;
+    return t1 - t0;
+}
+
+/* (b): the specialised evaluation of every stored event path. */
+static double time_spec(spec_ws *w, const store *s)
+{
+    double t0 = now(), sum = 0.0;
+    for (long k = 0; k < s->n; k++) {
+        spec_evaluate(w, &s->e[k]);
+        sum += w->a.cash0 + w->a.cash1;
+        if (w->record)
+            sum += w->values[IPABS_TM_IRR] + w->values[IPABS_TM_COUNT_ + IPABS_TM_IRR];
+    }
+    double t1 = now();
+    sink += sum;
+    return t1 - t0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || argc > 4) {
+        fprintf(stderr, "usage: event_path_specialised SCENARIO [PATHS [ROUNDS]]\n");
+        return 2;
+    }
+    long long paths = argc > 2 ? atoll(argv[2]) : 400000;
+    int rounds = argc > 3 ? atoi(argv[3]) : 7;
+    ipabs_init();
+    ipabs_error err = {0};
+    ipabs_errors errs = {0};
+    ipabs_deal *deal = NULL;
+    if (ipabs_scenario_load(argv[1], NULL, 0, &deal, &errs) != IPABS_OK) {
+        fprintf(stderr, "cannot load %s\n", argv[1]);
+        return 2;
+    }
+    ipabs_model_plan *plan = NULL;
+    if (ipabs_model_plan_build(deal, &plan, &err) != IPABS_OK) {
+        fprintf(stderr, "plan: %s\n", err.message);
+        return 2;
+    }
+    if (!spec_supported(deal, plan))
+        return 3;
+    static spec d;
+    static spec_base base;
+    spec_build(&d, deal);
+    spec_baseline(&d, &base);
+
+    /* 1. the engine's realisations */
+    uint64_t seed = deal->simulation.seed;
+    store s = {.n_loans = deal->n_loans};
+    long long nd = 0, ng = 0;
+    if (ipabs_mc_sample_only(deal, plan, seed, paths, 0, keep, &s, &nd, &ng, &err) != IPABS_OK) {
+        fprintf(stderr, "sample: %s\n", err.message);
+        return 1;
+    }
+    printf("scenario %s: %lld paths, %ld event paths (%.1f%%), %lld defaults, %lld guarantor defaults, "
+           "stored %.1f MB\n", argv[1], paths, s.n, 100.0 * s.n / paths, nd, ng,
+           s.n * sizeof(ev) / 1e6);
+
+    /* 3. the check */
+    ipabs_mc_path *w = ipabs_mc_path_alloc(deal, plan, &err);
+    ipabs_mc_path *w2 = ipabs_mc_path_alloc(deal, plan, &err);
+    if (w == NULL || w2 == NULL) {
+        fprintf(stderr, "workspace: %s\n", err.message);
+        return 1;
+    }
+    int count = d.L.count;
+    spec_ws sw = {.d = &d, .b = &base, .values = calloc((size_t)count, sizeof(double)),
+                  .yields = true, .record = true};
+    long long compared = 0, differ = 0, bits = 0, paths_differ = 0, real_differ = 0, a_vs_eval = 0;
+    long long *by_entry = calloc((size_t)count, sizeof(long long));
+    /* the baseline's record against the engine's */
+    long long base_differ = 0;
+    for (int j = 0; j < count; j++) {
+        bool b;
+        base_differ += !same_entry(base.values[j], w->baseline->values[j], &b) || !b;
+    }
+    printf("no-default record: %d entries, %lld not bit-identical to the engine's\n", count, base_differ);
+    for (long k = 0; k < s.n; k++) {
+        const ev *x = &s.e[k];
+        const double *v = NULL;
+        if (ipabs_mc_path_eval(w, seed, x->index, &v, &err) != IPABS_OK) {
+            fprintf(stderr, "engine path %llu: %s\n", (unsigned long long)x->index, err.message);
+            return 1;
+        }
+        /* the re-sampled realisation against the stored one */
+        const ipabs_realisation *r = w->real;
+        bool rsame = r->n_defaults == x->n && r->guarantor_default_period == x->tau_g;
+        for (int j = 0; rsame && j < x->n; j++)
+            rsame = r->order[j] == x->loan[j] && r->default_period[r->order[j]] == x->period[j] &&
+                    r->realisation[r->order[j]] == x->rz[j];
+        real_differ += !rsame;
+        /* (a)'s route: the stored realisation through mc_path_evaluate */
+        realise(x, w2->real);
+        if (mc_path_evaluate(w2, x->index, &err) != IPABS_OK)
+            return 1;
+        unrealise(deal, x, w2->real);
+        spec_evaluate(&sw, x);
+        bool any = false;
+        for (int j = 0; j < count; j++) {
+            bool b, b2;
+            bool ok = same_entry(sw.values[j], v[j], &b);
+            compared++;
+            bits += b;
+            if (!ok) {
+                differ++;
+                by_entry[j]++;
+                any = true;
+            }
+            (void)same_entry(w2->values[j], v[j], &b2);
+            a_vs_eval += !b2;
+        }
+        if (any && paths_differ++ < 5) {
+            printf("path %llu (defaults %d, tau_g %d) differs:", (unsigned long long)x->index, x->n, x->tau_g);
+            for (int j = 0; j < count; j++) {
+                bool b;
+                if (!same_entry(sw.values[j], v[j], &b))
+                    printf(" [%d] %.17g vs %.17g", j, sw.values[j], v[j]);
+            }
+            printf("\n");
+        }
+    }
+    printf("check: %ld event paths, %lld entries compared, %lld differ beyond 1e-9 relative "
+           "(%lld paths), %lld bit-identical; realisations re-sampled differently: %lld; "
+           "(a)'s route vs ipabs_mc_path_eval entries not bit-identical: %lld\n",
+           s.n, compared, differ, paths_differ, bits, real_differ, a_vs_eval);
+    for (int j = 0; j < count; j++)
+        if (by_entry[j])
+            printf("  entry %d: %lld paths\n", j, by_entry[j]);
+
+    /* 4. timings: alternating rounds, single thread */
+    double *ta = calloc((size_t)rounds, sizeof(double)), *tr = calloc((size_t)rounds, sizeof(double));
+    double *tb = calloc((size_t)rounds, sizeof(double)), *tw = calloc((size_t)rounds, sizeof(double));
+    double *tn = calloc((size_t)rounds, sizeof(double));
+    spec_ws sw_full = sw, sw_norec = sw, sw_noyield = sw;
+    sw_norec.record = false;
+    sw_noyield.yields = false;
+    (void)time_engine(deal, w2, &s, true); /* warm-up */
+    (void)time_spec(&sw_full, &s);
+    for (int q = 0; q < rounds; q++) {
+        ta[q] = time_engine(deal, w2, &s, true);
+        tb[q] = time_spec(&sw_full, &s);
+        tr[q] = time_engine(deal, w2, &s, false);
+        tw[q] = time_spec(&sw_norec, &s);
+        tn[q] = time_spec(&sw_noyield, &s);
+    }
+    double n = (double)s.n;
+    double ma = median(ta, rounds) / n * 1e9, mr = median(tr, rounds) / n * 1e9;
+    double mb = median(tb, rounds) / n * 1e9, mw = median(tw, rounds) / n * 1e9;
+    double mn = median(tn, rounds) / n * 1e9;
+    printf("timing (%d rounds, medians, ns per event path, single thread):\n", rounds);
+    printf("  (a) engine: set realisation + mc_path_evaluate (scalar yields)  %.1f\n", ma);
+    printf("      of which setting/clearing the stored realisation alone      %.1f\n", mr);
+    printf("      (a) less that                                                %.1f\n", ma - mr);
+    printf("  (b) specialised: waterfall + record + yields                     %.1f\n", mb);
+    printf("      waterfall only (restart + periods + sums)                    %.1f\n", mw);
+    printf("      record without yields (b without yields - waterfall)         %.1f\n", mn - mw);
+    printf("      yields (b - b without yields)                                %.1f\n", mb - mn);
+    printf("  ratio (a)/(b) %.2f; (a less realisation)/(b) %.2f\n", ma / mb, (ma - mr) / mb);
+    printf("  rounds (a):");
+    for (int q = 0; q < rounds; q++)
+        printf(" %.1f", ta[q] / n * 1e9);
+    printf("\n  rounds (b):");
+    for (int q = 0; q < rounds; q++)
+        printf(" %.1f", tb[q] / n * 1e9);
+    printf("\n(sink %g)\n", sink);
+    return 0;
+}
