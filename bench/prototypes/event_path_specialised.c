@@ -40,6 +40,7 @@
 #include "ipabs/montecarlo.h"
 #include "ipabs/scenario.h"
 #include "ipabs/waterfall.h"
+#include "batch.h"
 #include "mc_internal.h"
 
 #define NL 16  /* most loans (fewer than the waterfall's 16-default runs) */
@@ -427,6 +428,8 @@ typedef struct spec_ws {
     int loans_set[NL], n_set;
     bool yields;  /* solve the yields (false: timing without them) */
     bool record;  /* write the record (false: waterfall only) */
+    batch_yield_jobs *q; /* set: the yields queued as the batch engine does */
+    int event;           /* the path's slot in the batch (its jobs' event) */
 } spec_ws;
 
 static double spec_yield(const spec *d, const double *cf, double price, double coupon, double guess)
@@ -466,8 +469,17 @@ static void spec_record(spec_ws *w, const ev *r, int first, const double *base_v
         bool same = base_cf != NULL;
         for (int t = first - 1; same && t < d->T; t++)
             same = a->cf[k][t] == base_cf[k][t];
+        if (!same && w->q != NULL) {
+            int jb = w->q->n++;
+            memcpy(&w->q->cf[(size_t)jb * d->T], a->cf[k], (size_t)d->T * sizeof(double));
+            w->q->price[jb] = k ? d->bal1 : d->bal0;
+            w->q->coupon[jb] = k ? d->coupon1 : d->coupon0;
+            w->q->guess[jb] = base; /* mc_yield_guess_to_grid: the identity, pay_every 1 */
+            w->q->event[jb] = w->event;
+            w->q->cls[jb] = k;
+        }
         x[IPABS_TM_IRR] = same ? base
-            : !w->yields ? NAN
+            : !w->yields || w->q != NULL ? NAN
             : spec_yield(d, a->cf[k], k ? d->bal1 : d->bal0, k ? d->coupon1 : d->coupon0, base);
         double stk = k ? st1 : st0;
         x[IPABS_TM_STATIC_LOSS] = stk;
@@ -852,6 +864,170 @@ static double time_spec(spec_ws *w, const store *s)
     return t1 - t0;
 }
 
+
+/* ---- the batch engine's route: records kept, yields solved together ------- */
+
+#define BATCH_EVENTS 256 /* event paths per batch (the engine's 512-path batches hold ~245) */
+
+typedef struct batched {
+    const ipabs_deal *deal;
+    ipabs_mc_layout L;
+    double *records;        /* BATCH_EVENTS x count */
+    batch_yield_jobs q;
+    int pair_loan[BATCH_EVENTS * NL];
+    int event_first[BATCH_EVENTS + 1];
+    /* the chunk's sums (batch_measures) */
+    batch_measure_ctx m;
+    chunk_acc c;
+} batched;
+
+static batched *batched_alloc(const ipabs_deal *deal, const ipabs_mc_path *w)
+{
+    batched *b = calloc(1, sizeof *b);
+    int T = deal->legal_final;
+    size_t jobs = (size_t)BATCH_EVENTS * (size_t)deal->n_tranches;
+    b->deal = deal;
+    b->L = ipabs_mc_layout_of(deal);
+    b->records = calloc((size_t)BATCH_EVENTS * (size_t)b->L.count, sizeof(double));
+    b->q.cap = (int)jobs;
+    b->q.cf = calloc(jobs * (size_t)T + 1, sizeof(double));
+    b->q.price = calloc(jobs, sizeof(double));
+    b->q.coupon = calloc(jobs, sizeof(double));
+    b->q.guess = calloc(jobs, sizeof(double));
+    b->q.event = calloc(jobs, sizeof(int));
+    b->q.cls = calloc(jobs, sizeof(int));
+    b->q.irr = calloc(jobs, sizeof(double));
+    b->q.lane_cf = calloc((size_t)T * BATCH_YIELD_LANES + 1, sizeof(double));
+    int K = deal->n_tranches, M = b->L.count;
+    b->m = (batch_measure_ctx){&b->L, w->baseline->values, w->baseline->values0,
+                               deal->pool_balance, K * IPABS_QT_PER_TRANCHE_ + IPABS_QG_COUNT_, false};
+    b->c.s1 = calloc((size_t)M, sizeof(double));
+    b->c.s2 = calloc((size_t)M, sizeof(double));
+    b->c.cnt = calloc((size_t)M, sizeof(double));
+    b->c.default_count = calloc((size_t)deal->n_loans + 1, sizeof(uint64_t));
+    b->c.count_by_period = calloc((size_t)T * (deal->n_loans + 1), sizeof(uint64_t));
+    b->c.qbuf = calloc((size_t)BATCH_EVENTS * (size_t)b->m.n_trackers, sizeof(double));
+    return b;
+}
+
+/* batch_keep_record's copy: the record without the other loans' entries. */
+static void keep_record(const ipabs_mc_layout *L, const double *v, double *r, const ev *x)
+{
+    memcpy(r, v, (size_t)L->loan0 * sizeof(double));
+    memcpy(&r[L->period0], &v[L->period0], (size_t)(L->count - L->period0) * sizeof(double));
+    for (int j = 0; j < x->n; j++) {
+        int i = x->loan[j];
+        r[L->loan0 + 2 * i] = v[L->loan0 + 2 * i];
+        r[L->loan0 + 2 * i + 1] = v[L->loan0 + 2 * i + 1];
+    }
+}
+
+static void clear_records(batched *b, const ev *x, int n)
+{
+    for (int e = 0; e < n; e++)
+        for (int j = 0; j < x[e].n; j++) {
+            b->records[(size_t)e * b->L.count + b->L.loan0 + 2 * x[e].loan[j]] = 0.0;
+            b->records[(size_t)e * b->L.count + b->L.loan0 + 2 * x[e].loan[j] + 1] = 0.0;
+        }
+}
+
+static void solve_batch(batched *b)
+{
+    batch_yields_solve(&b->q, b->deal->legal_final, b->deal->frequency, b->q.irr);
+    for (int j = 0; j < b->q.n; j++)
+        b->records[(size_t)b->q.event[j] * b->L.count + b->L.tranche0 +
+                   b->q.cls[j] * IPABS_TM_COUNT_ + IPABS_TM_IRR] = mc_yield_from_grid(b->deal, b->q.irr[j]);
+}
+
+/* (a'): batch_events' route for n stored event paths. */
+static void engine_batch(batched *b, ipabs_mc_path *w, const ev *x, int n)
+{
+    ipabs_error err = {0};
+    const ipabs_deal *deal = b->deal;
+    int T = deal->legal_final;
+    b->q.n = 0;
+    w->defer_yields = true;
+    for (int e = 0; e < n; e++) {
+        realise(&x[e], w->real);
+        if (mc_path_evaluate(w, x[e].index, &err) != IPABS_OK) {
+            fprintf(stderr, "engine: %s\n", err.message);
+            exit(1);
+        }
+        unrealise(deal, &x[e], w->real);
+        keep_record(&b->L, w->values, &b->records[(size_t)e * b->L.count], &x[e]);
+        for (int k = 0; k < deal->n_tranches; k++) {
+            if (!w->yield_pending[k])
+                continue;
+            int j = b->q.n++;
+            memcpy(&b->q.cf[(size_t)j * T], &w->acc.cf[(size_t)k * T], (size_t)T * sizeof(double));
+            b->q.price[j] = deal->tranches[k].balance;
+            b->q.coupon[j] = deal->tranches[k].coupon;
+            b->q.guess[j] = mc_yield_guess_to_grid(
+                deal, w->baseline->values[w->layout.tranche0 + k * IPABS_TM_COUNT_ + IPABS_TM_IRR]);
+            b->q.event[j] = e;
+            b->q.cls[j] = k;
+        }
+    }
+    w->defer_yields = false;
+    solve_batch(b);
+}
+
+/* (b'): the specialised evaluation, the same route. */
+static void spec_batch(batched *b, spec_ws *w, const ev *x, int n)
+{
+    b->q.n = 0;
+    w->q = &b->q;
+    for (int e = 0; e < n; e++) {
+        w->event = e;
+        spec_evaluate(w, &x[e]);
+        keep_record(&b->L, w->values, &b->records[(size_t)e * b->L.count], &x[e]);
+    }
+    w->q = NULL;
+    solve_batch(b);
+}
+
+/* (c): the batch's records into the chunk's sums (batch_measures), the
+ * stage both designs feed. */
+static void measure_batch(batched *b, const ev *x, int n)
+{
+    int k = 0;
+    for (int e = 0; e < n; e++) {
+        b->event_first[e] = k;
+        for (int j = 0; j < x[e].n; j++)
+            b->pair_loan[k++] = x[e].loan[j];
+    }
+    b->event_first[n] = k;
+    batch_ws ws;
+    memset(&ws, 0, sizeof ws);
+    ws.records = b->records;
+    ws.record_size = b->L.count;
+    ws.n_events = n;
+    ws.pair_loan = b->pair_loan;
+    ws.event_first = b->event_first;
+    b->c.nq = 0;
+    batch_measures(&b->m, &ws, n, &b->c);
+}
+
+typedef enum { RUN_ENGINE, RUN_SPEC, RUN_SPEC_MEASURES } batch_run;
+
+static double time_batched(batched *b, ipabs_mc_path *w, spec_ws *sw, const store *s, batch_run what)
+{
+    double t0 = now();
+    for (long k = 0; k < s->n; k += BATCH_EVENTS) {
+        int n = s->n - k < BATCH_EVENTS ? (int)(s->n - k) : BATCH_EVENTS;
+        if (what == RUN_ENGINE)
+            engine_batch(b, w, &s->e[k], n);
+        else
+            spec_batch(b, sw, &s->e[k], n);
+        if (what == RUN_SPEC_MEASURES)
+            measure_batch(b, &s->e[k], n);
+        clear_records(b, &s->e[k], n);
+    }
+    double t1 = now();
+    sink += b->records[IPABS_TM_IRR] + b->c.s1[IPABS_TM_IRR];
+    return t1 - t0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 4) {
@@ -963,10 +1139,30 @@ int main(int argc, char **argv)
         if (by_entry[j])
             printf("  entry %d: %lld paths\n", j, by_entry[j]);
 
+    /* the batch engine's route (yields solved together in lanes): the
+     * specialised records against the engine's, bit for bit */
+    batched *b1 = batched_alloc(deal, w2), *b2 = batched_alloc(deal, w2);
+    long long bdiff = 0, bcompared = 0;
+    for (long k = 0; k < s.n; k += BATCH_EVENTS) {
+        int nb = s.n - k < BATCH_EVENTS ? (int)(s.n - k) : BATCH_EVENTS;
+        engine_batch(b1, w2, &s.e[k], nb);
+        spec_batch(b2, &sw, &s.e[k], nb);
+        for (size_t j = 0; j < (size_t)nb * (size_t)count; j++) {
+            bcompared++;
+            bdiff += memcmp(&b1->records[j], &b2->records[j], sizeof(double)) != 0;
+        }
+        clear_records(b1, &s.e[k], nb);
+        clear_records(b2, &s.e[k], nb);
+    }
+    printf("check, batch route (records kept, yields by batch_yields_solve): %lld entries compared, "
+           "%lld not bit-identical\n", bcompared, bdiff);
+
     /* 4. timings: alternating rounds, single thread */
     double *ta = calloc((size_t)rounds, sizeof(double)), *tr = calloc((size_t)rounds, sizeof(double));
     double *tb = calloc((size_t)rounds, sizeof(double)), *tw = calloc((size_t)rounds, sizeof(double));
     double *tn = calloc((size_t)rounds, sizeof(double));
+    double *ta2 = calloc((size_t)rounds, sizeof(double)), *tb2 = calloc((size_t)rounds, sizeof(double));
+    double *tc2 = calloc((size_t)rounds, sizeof(double));
     spec_ws sw_full = sw, sw_norec = sw, sw_noyield = sw;
     sw_norec.record = false;
     sw_noyield.yields = false;
@@ -978,6 +1174,9 @@ int main(int argc, char **argv)
         tr[q] = time_engine(deal, w2, &s, false);
         tw[q] = time_spec(&sw_norec, &s);
         tn[q] = time_spec(&sw_noyield, &s);
+        ta2[q] = time_batched(b1, w2, &sw, &s, RUN_ENGINE);
+        tb2[q] = time_batched(b2, w2, &sw, &s, RUN_SPEC);
+        tc2[q] = time_batched(b2, w2, &sw, &s, RUN_SPEC_MEASURES);
     }
     double n = (double)s.n;
     double ma = median(ta, rounds) / n * 1e9, mr = median(tr, rounds) / n * 1e9;
@@ -992,6 +1191,21 @@ int main(int argc, char **argv)
     printf("      record without yields (b without yields - waterfall)         %.1f\n", mn - mw);
     printf("      yields (b - b without yields)                                %.1f\n", mb - mn);
     printf("  ratio (a)/(b) %.2f; (a less realisation)/(b) %.2f\n", ma / mb, (ma - mr) / mb);
+    double ma2 = median(ta2, rounds) / n * 1e9, mb2 = median(tb2, rounds) / n * 1e9;
+    double mc2 = median(tc2, rounds) / n * 1e9;
+    printf("  batch route (records kept as batch_events does, yields by batch_yields_solve):\n");
+    printf("  (a') engine                                                       %.1f\n", ma2);
+    printf("  (b') specialised                                                  %.1f\n", mb2);
+    printf("       yields in lanes (b' - waterfall - record without yields)     %.1f\n", mb2 - mn);
+    printf("  ratio (a')/(b') %.2f\n", ma2 / mb2);
+    printf("  (c)  the records into the chunk's sums (batch_measures, trackers' rows) %.1f\n", mc2 - mb2);
+    printf("  rounds (a'):");
+    for (int q = 0; q < rounds; q++)
+        printf(" %.1f", ta2[q] / n * 1e9);
+    printf("\n  rounds (b'):");
+    for (int q = 0; q < rounds; q++)
+        printf(" %.1f", tb2[q] / n * 1e9);
+    printf("\n");
     printf("  rounds (a):");
     for (int q = 0; q < rounds; q++)
         printf(" %.1f", ta[q] / n * 1e9);
