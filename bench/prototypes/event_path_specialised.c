@@ -1028,6 +1028,470 @@ static double time_batched(batched *b, ipabs_mc_path *w, spec_ws *sw, const stor
     return t1 - t0;
 }
 
+
+/* ---- 5. eight event paths at once, in lanes --------------------------------- */
+
+/* Structure of arrays: [..][W] holds lane l's value at [l]; every branch of
+ * spec_step becomes a select (a ? b : c on whole values, so the bits are
+ * those of the branch taken), so that the lane loops can be vectorised and
+ * the lanes' dependency chains overlap.  A lane restarts (its state and
+ * sums loaded from the no-default run) in the period after its restart
+ * point; before that, and after its plan has ended, it computes on
+ * whatever it holds and nothing it computes is kept. */
+#define W 8
+#define LOOP _Pragma("omp simd") for (int l = 0; l < W; l++)
+
+typedef struct lanes {
+    /* the paths */
+    int n[W], tau_g[W], p[W], loan[NL][W], period[NL][W];
+    double rz[NL][W];
+    /* state */
+    int nd[W], accel[W], settled[W], ended[W], sis[W];
+    double perf[W], cum_def[W], pamt[W], plan_cash[W], tax_arr[W], b0[W], b1[W], ia0[W], ia1[W];
+    double committed[W], paid_total[W], estate_claim[W], claimed[W], topup_claim[W];
+    double exp_arr[NE][W], gpaid[NL][W];
+    /* sums */
+    double cash0[W], prin0[W], ptime0[W], loss0[W], iloss0[W], lpv0[W];
+    double cash1[W], prin1[W], ptime1[W], loss1[W], iloss1[W], lpv1[W];
+    int short0[W], short1[W];
+    double payout[W], topup[W], rec_g[W], fees[W], pnl_pv[W], unpaid[W];
+    double cf[2][NT][W], cov[NT][W];
+} lanes;
+
+static inline bool lpz(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u == 0; /* +0.0 */
+}
+
+static void lane_load(lanes *g, int l, const spec_base *b, const spec *d)
+{
+    const sstate *st = &b->state[g->p[l]];
+    const sacc *a = &b->acc[g->p[l]];
+    g->nd[l] = st->nd;
+    g->accel[l] = st->accel;
+    g->settled[l] = st->settled;
+    g->ended[l] = st->ended;
+    g->sis[l] = st->sis;
+    g->perf[l] = st->perf;
+    g->cum_def[l] = st->cum_def;
+    g->pamt[l] = st->pamt;
+    g->plan_cash[l] = st->plan_cash;
+    g->tax_arr[l] = st->tax_arr;
+    g->b0[l] = st->b0;
+    g->b1[l] = st->b1;
+    g->ia0[l] = st->ia0;
+    g->ia1[l] = st->ia1;
+    g->committed[l] = st->committed;
+    g->paid_total[l] = st->paid_total;
+    g->estate_claim[l] = st->estate_claim;
+    g->claimed[l] = st->claimed;
+    g->topup_claim[l] = st->topup_claim;
+    for (int e = 0; e < d->n_exp; e++)
+        g->exp_arr[e][l] = st->exp_arr[e];
+    for (int j = 0; j < NL; j++)
+        g->gpaid[j][l] = st->gpaid[j];
+    g->cash0[l] = a->cash0; g->prin0[l] = a->prin0; g->ptime0[l] = a->ptime0;
+    g->loss0[l] = a->loss0; g->iloss0[l] = a->iloss0; g->lpv0[l] = a->lpv0;
+    g->cash1[l] = a->cash1; g->prin1[l] = a->prin1; g->ptime1[l] = a->ptime1;
+    g->loss1[l] = a->loss1; g->iloss1[l] = a->iloss1; g->lpv1[l] = a->lpv1;
+    g->short0[l] = a->short0; g->short1[l] = a->short1;
+    g->payout[l] = a->payout; g->topup[l] = a->topup; g->rec_g[l] = a->rec_g;
+    g->fees[l] = a->fees; g->pnl_pv[l] = a->pnl_pv; g->unpaid[l] = a->unpaid;
+    for (int t = 0; t < d->T; t++) {
+        g->cf[0][t][l] = a->cf[0][t];
+        g->cf[1][t][l] = a->cf[1][t];
+        g->cov[t][l] = a->cov[t];
+    }
+}
+
+static void lane_unload(const lanes *g, int l, sacc *a, const spec *d)
+{
+    a->cash0 = g->cash0[l]; a->prin0 = g->prin0[l]; a->ptime0 = g->ptime0[l];
+    a->loss0 = g->loss0[l]; a->iloss0 = g->iloss0[l]; a->lpv0 = g->lpv0[l];
+    a->cash1 = g->cash1[l]; a->prin1 = g->prin1[l]; a->ptime1 = g->ptime1[l];
+    a->loss1 = g->loss1[l]; a->iloss1 = g->iloss1[l]; a->lpv1 = g->lpv1[l];
+    a->short0 = g->short0[l]; a->short1 = g->short1[l];
+    a->payout = g->payout[l]; a->topup = g->topup[l]; a->rec_g = g->rec_g[l];
+    a->fees = g->fees[l]; a->pnl_pv = g->pnl_pv[l]; a->unpaid = g->unpaid[l];
+    a->cap = false;
+    for (int t = 0; t < d->T; t++) {
+        a->cf[0][t] = g->cf[0][t][l];
+        a->cf[1][t] = g->cf[1][t][l];
+        a->cov[t] = g->cov[t][l];
+    }
+}
+
+static inline double ltake(double *avail, double want)
+{
+    double paid = lesser(*avail, greater(want, 0.0));
+    *avail -= paid;
+    return paid;
+}
+
+/* Period t of every lane: spec_step and spec_acc, branches as selects;
+ * act[l]: the lane's period counts (started, not ended). */
+static void lanes_step(const spec *d, lanes *g, const int *act, int t, int maxn)
+{
+    const double TOLD = TOL;
+    double avail[W], ic[W], pc[W], gfee[W], cdr[W], rec_g[W], unpaid[W], gp[W], pint[W];
+    int alive[W], final[W];
+    LOOP {
+        alive[l] = g->tau_g[l] <= 0 || t < g->tau_g[l];
+        avail[l] = g->plan_cash[l];
+        g->plan_cash[l] = 0.0;
+        rec_g[l] = 0.0;
+        unpaid[l] = 0.0;
+        gp[l] = 0.0;
+        pint[l] = 0.0;
+    }
+    /* 1. defaults */
+    for (int j = 0; j < maxn; j++)
+        LOOP {
+            int i = g->loan[j][l];
+            bool m = j < g->n[l] && g->period[j][l] == t;
+            double open = d->bal[i][t - 1];
+            g->perf[l] = m ? g->perf[l] - open : g->perf[l];
+            g->cum_def[l] = m ? g->cum_def[l] + open : g->cum_def[l];
+            g->pamt[l] = m ? g->pamt[l] + open : g->pamt[l];
+            g->nd[l] = m ? j + 1 : g->nd[l];
+        }
+    /* 2. collections */
+    double interest[W], principal[W], agency[W], servicing[W];
+    bool running_ok = d->running_after[t - 1] > 0;
+    LOOP {
+        cdr[l] = g->cum_def[l] / d->pool_balance;
+        interest[l] = d->pool_interest[t];
+        principal[l] = d->pool_principal[t];
+        agency[l] = d->pool_agency[t];
+        servicing[l] = d->pool_servicing[t];
+        gfee[l] = d->pool_gfee[t];
+    }
+    for (int j = 0; j < maxn; j++)
+        LOOP {
+            int i = g->loan[j][l];
+            bool m = running_ok && j < g->nd[l] && j < g->n[l] && t <= d->term[i];
+            interest[l] = m ? interest[l] - d->intr[i][t] : interest[l];
+            principal[l] = m ? principal[l] - d->amort[i][t] : principal[l];
+            agency[l] = m ? agency[l] - d->ag[i][t] : agency[l];
+            servicing[l] = m ? servicing[l] - d->sv[i][t] : servicing[l];
+            gfee[l] = m ? gfee[l] - d->gf[i][t] : gfee[l];
+        }
+    LOOP {
+        double a = greater(agency[l], 0.0), s = greater(servicing[l], 0.0);
+        gfee[l] = greater(gfee[l], 0.0);
+        ic[l] = greater(interest[l] - a - s, 0.0);
+        pc[l] = greater(principal[l], 0.0);
+        g->perf[l] -= pc[l];
+        g->pamt[l] += pc[l];
+        avail[l] += ic[l] + pc[l];
+    }
+    /* 3. disposals, 4. payouts */
+    for (int j = 0; j < maxn; j++)
+        LOOP {
+            int i = g->loan[j][l], tau = g->period[j][l];
+            bool in = j < g->nd[l] && j < g->n[l];
+            bool m = in && tau + d->lag[i] == t;
+            double gross = lesser(d->ead[i][tau], d->ip_value[i] * g->rz[j][l]);
+            double proceeds = greater(0.0, gross - d->cost[i]);
+            double to_g = proceeds * 1.0;
+            double to_plan = proceeds - to_g;
+            avail[l] = m ? avail[l] + to_plan : avail[l];
+            rec_g[l] = m && alive[l] ? rec_g[l] + to_g : rec_g[l];
+        }
+    for (int j = 0; j < maxn; j++)
+        LOOP {
+            int i = g->loan[j][l], tau = g->period[j][l];
+            double due = greater(0.0, d->ead[i][tau] - 0.0);
+            bool m = j < g->nd[l] && j < g->n[l] && t == tau + d->g_lag && due > 0.0;
+            bool ma = m && alive[l], md = m && !alive[l];
+            g->committed[l] = m ? g->committed[l] + due : g->committed[l];
+            g->estate_claim[l] = md ? g->estate_claim[l] + due : g->estate_claim[l];
+            unpaid[l] = md ? unpaid[l] + due : unpaid[l];
+            g->paid_total[l] = ma ? g->paid_total[l] + due : g->paid_total[l];
+            g->gpaid[j][l] = ma ? g->gpaid[j][l] + due : g->gpaid[j][l];
+            gp[l] = ma ? gp[l] + due : gp[l];
+            double inte = due * d->rshare[i][tau];
+            double fees = inte * d->bshare[i][tau] + inte * d->sshare[i][tau];
+            double av = avail[l] + due;
+            pint[l] = ma ? pint[l] + (inte - fees) : pint[l];
+            avail[l] = ma ? av - fees : avail[l];
+        }
+    /* 5. estate; 6. events; the plan's final period */
+    int running[W], inflow[W], disposals[W];
+    LOOP {
+        bool m = g->tau_g[l] > 0 && t >= g->tau_g[l] + d->g_rlag && g->estate_claim[l] > 0.0;
+        double paid = d->g_rr * g->estate_claim[l];
+        g->estate_claim[l] = m ? 0.0 : g->estate_claim[l];
+        avail[l] = m ? avail[l] + paid : avail[l];
+        bool acc = (d->trig_g && !alive[l]) || cdr[l] > d->cdr_threshold || (d->trig_short && g->sis[l]);
+        g->accel[l] = g->accel[l] || acc;
+        running[l] = d->running_after[t];
+        inflow[l] = 0;
+        disposals[l] = 0;
+    }
+    for (int j = 0; j < maxn; j++)
+        LOOP {
+            int i = g->loan[j][l], tau = g->period[j][l];
+            bool in = j < g->nd[l] && j < g->n[l];
+            int rec = tau + d->lag[i], pay = tau + d->g_lag;
+            bool reach = !(g->gpaid[j][l] >= d->ead[i][tau]) && (g->tau_g[l] <= 0 || rec < g->tau_g[l]);
+            bool c = (rec > t && rec <= d->T && reach) || (pay > t && pay <= d->T);
+            running[l] -= in && d->term[i] > t;
+            inflow[l] |= in && c;
+            disposals[l] |= in && rec > t && rec <= d->T;
+        }
+    LOOP {
+        final[l] = t == d->T || !(inflow[l] || running[l] > 0);
+        avail[l] = final[l] ? avail[l] + 0.0 : avail[l];
+        g->tax_arr[l] = final[l] ? g->tax_arr[l] + d->tax_rate * 0.0 : g->tax_arr[l];
+        g->pamt[l] = final[l] ? g->pamt[l] + 0.0 : g->pamt[l];
+    }
+    /* idle, or 7.-9. */
+    int idle[W];
+    LOOP {
+        bool z = g->settled[l] && lpz(avail[l]) && lpz(g->tax_arr[l]) && lpz(ic[l]) && lpz(pint[l]) &&
+                 lpz(g->topup_claim[l]) && (g->pamt[l] > 0.0 || lpz(g->pamt[l])) && lpz(g->b0[l]) &&
+                 lpz(g->b1[l]) && lpz(g->ia0[l]) && lpz(g->ia1[l]);
+        idle[l] = z;
+    }
+    for (int e = 0; e < d->n_exp; e++)
+        LOOP idle[l] = idle[l] && lpz(g->exp_arr[e][l]);
+    double due[W], tax_arr[W], exp_arr[NE][W];
+    LOOP {
+        double senior_open = 0.0 + g->b0[l];
+        double ta = g->tax_arr[l] + d->tax_rate * ic[l];
+        ta += d->tax_rate * pint[l];
+        tax_arr[l] = ta;
+        due[l] = ta;
+        (void)senior_open;
+    }
+    for (int e = 0; e < d->n_exp; e++)
+        LOOP {
+            double senior_open = 0.0 + g->b0[l];
+            double acc = d->exp_senior[e] ? d->exp_rate[e] * senior_open * d->exp_pacc[e][t] : d->exp_fixed[e][t];
+            exp_arr[e][l] = g->settled[l] ? g->exp_arr[e][l] : g->exp_arr[e][l] + acc;
+            due[l] += exp_arr[e][l];
+        }
+    double tu[W], ip0[W], pp0[W], ip1[W], pp1[W], res[W], reimb[W], pl0[W], pl1[W], il0[W], il1[W];
+    double idue0[W], idue1[W], bopen0[W];
+    LOOP {
+        bool fin = final[l], al = alive[l];
+        double b0 = g->b0[l], b1 = g->b1[l], ia0 = g->ia0[l], ia1 = g->ia1[l];
+        double av = avail[l], pamt = g->pamt[l], tc = g->topup_claim[l];
+        double committed = g->committed[l], ec = g->estate_claim[l], pt = g->paid_total[l];
+        double un = unpaid[l];
+        bopen0[l] = b0;
+        double id0 = ia0 + b0 * d->coupon_at[0][t] * d->pacc[0][t];
+        double id1 = ia1 + b1 * d->coupon_at[1][t] * d->pacc[1][t];
+        double sp = b0 <= 0.0 ? 0.0 : (t >= d->lf0 || fin || (d->em0 > 0 && t >= d->em0)) ? b0 : 0.0;
+        double spd = 0.0 + sp;
+        double dd = due[l] + (id0 + sp);
+        /* top-up */
+        bool want_topup = d->topup && (b0 > 0.0 || ia0 > TOLD);
+        double shortfall = !al ? greater(0.0, dd - spd - av - g->claimed[l]) : dd - av;
+        bool m = want_topup && shortfall > TOLD;
+        committed = m ? committed + shortfall : committed;
+        ec = m && !al ? ec + shortfall : ec;
+        un = m && !al ? un + shortfall : un;
+        pt = m && al ? pt + shortfall : pt;
+        double paid = m && al ? shortfall : 0.0;
+        double topup_new = m ? paid : 0.0;
+        av = m ? (paid == shortfall && al ? dd : av + paid) : av;
+        /* the order of payments */
+        double ta = tax_arr[l];
+        double tax = ltake(&av, ta);
+        ta -= tax;
+        tax_arr[l] = ta;
+        for (int e = 0; e < d->n_exp; e++) {
+            double x = exp_arr[e][l];
+            double pe = ltake(&av, x);
+            exp_arr[e][l] = x - pe;
+        }
+        double due0 = 0.0 + id0;
+        double paid0 = ltake(&av, due0);
+        double i0 = paid0 >= due0 ? id0 : id0 * (paid0 / due0);
+        ia0 = id0 - i0;
+        double before = av + 0.0;
+        double want = b0 <= 0.0 ? 0.0 : (t >= d->lf0 || fin || (d->em0 > 0 && t >= d->em0)) ? b0 : 0.0;
+        want = g->accel[l] ? b0 : greater(want, pamt);
+        double q0 = ltake(&av, lesser(want, b0));
+        b0 -= q0;
+        double p0 = 0.0 + q0;
+        pamt = greater(0.0, pamt - (before - (av + 0.0)));
+        double rp = ltake(&av, tc);
+        tc -= rp;
+        double rb = al ? 0.0 + rp : 0.0;
+        bool keep = !g->accel[l] && !fin;
+        double kept = lesser(av, greater(d->reserve_target, 0.0));
+        av = keep ? av - kept : av;
+        double pc_new = keep ? kept : g->plan_cash[l];
+        double due1 = 0.0 + id1;
+        double i1 = ltake(&av, due1);
+        ia1 = id1 - i1;
+        bool subp = !((0.0 + b0) > 0.0 && t < d->lf1 && !fin);
+        double q1 = lesser(av, greater(lesser(b1, b1), 0.0));
+        av = subp ? av - q1 : av;
+        b1 = subp ? b1 - q1 : b1;
+        double p1 = subp ? 0.0 + q1 : 0.0;
+        double rs = ltake(&av, av + 0.0);
+        tc += topup_new;
+        bool sis = ia0 > TOLD;
+        bool w0 = t == d->lf0 || fin, w1 = t == d->lf1 || fin;
+        double l0 = w0 ? b0 : 0.0, x0 = w0 ? ia0 : 0.0;
+        b0 = w0 ? 0.0 : b0;
+        ia0 = w0 ? 0.0 : ia0;
+        double l1 = w1 ? b1 : 0.0, x1 = w1 ? ia1 : 0.0;
+        b1 = w1 ? 0.0 : b1;
+        ia1 = w1 ? 0.0 : ia1;
+        double unpaid_items = ta;
+        for (int e = 0; e < d->n_exp; e++)
+            unpaid_items += exp_arr[e][l];
+        double claimed = al ? 0.0 : unpaid_items + ia0;
+        /* commit, unless the period is idle */
+        bool z = idle[l];
+        g->b0[l] = z ? g->b0[l] : b0;
+        g->b1[l] = z ? g->b1[l] : b1;
+        g->ia0[l] = z ? g->ia0[l] : ia0;
+        g->ia1[l] = z ? g->ia1[l] : ia1;
+        g->pamt[l] = z ? g->pamt[l] : pamt;
+        g->topup_claim[l] = z ? g->topup_claim[l] : tc;
+        g->plan_cash[l] = z ? g->plan_cash[l] : pc_new;
+        g->committed[l] = z ? g->committed[l] : committed;
+        g->estate_claim[l] = z ? g->estate_claim[l] : ec;
+        g->paid_total[l] = z ? g->paid_total[l] : pt;
+        unpaid[l] = z ? unpaid[l] : un;
+        g->tax_arr[l] = z ? g->tax_arr[l] : tax_arr[l];
+        g->sis[l] = z ? 0 : sis;
+        g->claimed[l] = z ? 0.0 : claimed;
+        idue0[l] = z ? 0.0 : id0;
+        idue1[l] = z ? 0.0 : id1;
+        bopen0[l] = z ? 0.0 : bopen0[l];
+        tu[l] = z ? 0.0 : topup_new;
+        ip0[l] = z ? 0.0 : i0;
+        pp0[l] = z ? 0.0 : p0;
+        ip1[l] = z ? 0.0 : i1;
+        pp1[l] = z ? 0.0 : p1;
+        res[l] = z ? 0.0 : rs;
+        reimb[l] = z ? 0.0 : rb;
+        pl0[l] = z ? 0.0 : l0;
+        il0[l] = z ? 0.0 : x0;
+        pl1[l] = z ? 0.0 : l1;
+        il1[l] = z ? 0.0 : x1;
+    }
+    for (int e = 0; e < d->n_exp; e++)
+        LOOP g->exp_arr[e][l] = idle[l] ? g->exp_arr[e][l] : exp_arr[e][l];
+    /* the deferred buckets' +0.0; settled, ended; the sums of the period */
+    LOOP {
+        g->plan_cash[l] += 0.0 + 0.0;
+        g->tax_arr[l] += d->tax_rate * 0.0;
+        g->pamt[l] += 0.0;
+        g->settled[l] = g->settled[l] || final[l];
+        bool a = act[l];
+        g->ended[l] = a ? final[l] && !disposals[l] : g->ended[l];
+        double paid0 = ip0[l] + pp0[l] + 0.0;
+        g->cash0[l] = a ? g->cash0[l] + paid0 : g->cash0[l];
+        g->cf[0][t - 1][l] = a ? paid0 : g->cf[0][t - 1][l];
+        g->prin0[l] = a ? g->prin0[l] + pp0[l] : g->prin0[l];
+        g->ptime0[l] = a ? g->ptime0[l] + t * pp0[l] : g->ptime0[l];
+        g->loss0[l] = a ? g->loss0[l] + pl0[l] : g->loss0[l];
+        g->lpv0[l] = a ? g->lpv0[l] + pl0[l] * d->disc0[t] : g->lpv0[l];
+        g->iloss0[l] = a ? g->iloss0[l] + il0[l] : g->iloss0[l];
+        g->short0[l] = g->short0[l] || (a && idue0[l] - ip0[l] > TOLD);
+        double paid1 = ip1[l] + pp1[l] + res[l];
+        g->cash1[l] = a ? g->cash1[l] + paid1 : g->cash1[l];
+        g->cf[1][t - 1][l] = a ? paid1 : g->cf[1][t - 1][l];
+        g->prin1[l] = a ? g->prin1[l] + pp1[l] : g->prin1[l];
+        g->ptime1[l] = a ? g->ptime1[l] + t * pp1[l] : g->ptime1[l];
+        g->loss1[l] = a ? g->loss1[l] + pl1[l] : g->loss1[l];
+        g->lpv1[l] = a ? g->lpv1[l] + pl1[l] * d->disc1[t] : g->lpv1[l];
+        g->iloss1[l] = a ? g->iloss1[l] + il1[l] : g->iloss1[l];
+        g->short1[l] = g->short1[l] || (a && idue1[l] - ip1[l] > TOLD);
+        g->payout[l] = a ? g->payout[l] + gp[l] : g->payout[l];
+        g->topup[l] = a ? g->topup[l] + tu[l] : g->topup[l];
+        g->rec_g[l] = a ? g->rec_g[l] + (rec_g[l] + reimb[l]) : g->rec_g[l];
+        g->fees[l] = a ? g->fees[l] + gfee[l] : g->fees[l];
+        g->unpaid[l] = a ? g->unpaid[l] + unpaid[l] : g->unpaid[l];
+        double pnl = (gfee[l] + rec_g[l] + reimb[l] - gp[l] - tu[l]) * d->disc0[t];
+        g->pnl_pv[l] = a ? g->pnl_pv[l] + pnl : g->pnl_pv[l];
+        double pdue = 0.0 + d->promise[t];
+        double open = 0.0 + bopen0[l];
+        bool c = a && pdue > TOLD && open > TOLD;
+        g->cov[t - 1][l] = c ? (ic[l] + pc[l] + 0.0) / pdue : g->cov[t - 1][l];
+    }
+}
+
+/* Up to W stored event paths through the lanes; their records, via
+ * spec_record, queued yields and all, into the batch (slots e0..). */
+static void lanes_group(const spec *d, const spec_base *b, lanes *g, spec_ws *w,
+                        batched *bt, const ev *x, int n, int e0)
+{
+    int maxn = 0, pmin = d->T;
+    for (int l = 0; l < W; l++) {
+        const ev *r = &x[l < n ? l : 0];
+        g->n[l] = r->n;
+        g->tau_g[l] = r->tau_g;
+        for (int j = 0; j < NL; j++) {
+            g->loan[j][l] = j < r->n ? r->loan[j] : 0;
+            g->period[j][l] = j < r->n ? r->period[j] : 0;
+            g->rz[j][l] = j < r->n ? r->rz[j] : 0.0;
+        }
+        int e = spec_first_event(d, r);
+        g->p[l] = e - 1 < d->T ? e - 1 : d->T;
+        maxn = r->n > maxn ? r->n : maxn;
+        pmin = g->p[l] < pmin ? g->p[l] : pmin;
+        /* lanes past n repeat path 0 and are dropped */
+    }
+    int act[W];
+    for (int t = pmin + 1; t <= d->T; t++) {
+        int any = 0;
+        for (int l = 0; l < W; l++) {
+            if (g->p[l] == t - 1)
+                lane_load(g, l, b, d);
+            act[l] = g->p[l] < t && !g->ended[l];
+            any |= act[l] || g->p[l] >= t;
+        }
+        if (!any)
+            break;
+        lanes_step(d, g, act, t, maxn);
+    }
+    for (int l = 0; l < n; l++) {
+        if (g->p[l] == d->T)
+            lane_load(g, l, b, d);
+        lane_unload(g, l, &w->a, d);
+        w->event = e0 + l;
+        spec_record(w, &x[l], g->p[l] + 1, b->values, (const double (*)[NT])b->acc[d->T].cf);
+        keep_record(&bt->L, w->values, &bt->records[(size_t)(e0 + l) * bt->L.count], &x[l]);
+    }
+}
+
+/* (l): a batch of stored event paths through the lanes, yields solved together. */
+static void lanes_batch(batched *bt, const spec *d, const spec_base *b, lanes *g, spec_ws *w,
+                        const ev *x, int n)
+{
+    bt->q.n = 0;
+    w->q = &bt->q;
+    for (int e = 0; e < n; e += W)
+        lanes_group(d, b, g, w, bt, &x[e], n - e < W ? n - e : W, e);
+    w->q = NULL;
+    solve_batch(bt);
+}
+
+static double time_lanes(batched *bt, const spec *d, const spec_base *b, lanes *g, spec_ws *w,
+                         const store *s)
+{
+    double t0 = now();
+    for (long k = 0; k < s->n; k += BATCH_EVENTS) {
+        int n = s->n - k < BATCH_EVENTS ? (int)(s->n - k) : BATCH_EVENTS;
+        lanes_batch(bt, d, b, g, w, &s->e[k], n);
+        clear_records(bt, &s->e[k], n);
+    }
+    double t1 = now();
+    sink += bt->records[IPABS_TM_IRR];
+    return t1 - t0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 4) {
@@ -1157,12 +1621,46 @@ int main(int argc, char **argv)
     printf("check, batch route (records kept, yields by batch_yields_solve): %lld entries compared, "
            "%lld not bit-identical\n", bcompared, bdiff);
 
+    /* 5. the lanes, checked the same way (against the engine's batch route) */
+    static lanes g;
+    batched *b3 = batched_alloc(deal, w2);
+    long long ldiff = 0, lcompared = 0, lpaths = 0;
+    for (long k = 0; k < s.n; k += BATCH_EVENTS) {
+        int nb = s.n - k < BATCH_EVENTS ? (int)(s.n - k) : BATCH_EVENTS;
+        engine_batch(b1, w2, &s.e[k], nb);
+        lanes_batch(b3, &d, &base, &g, &sw, &s.e[k], nb);
+        for (int e = 0; e < nb; e++) {
+            bool any = false;
+            for (int j = 0; j < count; j++) {
+                size_t at = (size_t)e * (size_t)count + (size_t)j;
+                lcompared++;
+                if (memcmp(&b1->records[at], &b3->records[at], sizeof(double)) != 0) {
+                    ldiff++;
+                    any = true;
+                }
+            }
+            if (any && lpaths++ < 3) {
+                printf("lanes: path %llu differs:", (unsigned long long)s.e[k + e].index);
+                for (int j = 0; j < count; j++) {
+                    size_t at = (size_t)e * (size_t)count + (size_t)j;
+                    if (memcmp(&b1->records[at], &b3->records[at], sizeof(double)) != 0)
+                        printf(" [%d] %.17g vs %.17g", j, b3->records[at], b1->records[at]);
+                }
+                printf("\n");
+            }
+        }
+        clear_records(b1, &s.e[k], nb);
+        clear_records(b3, &s.e[k], nb);
+    }
+    printf("check, lanes of %d (batch route): %lld entries compared, %lld not bit-identical (%lld paths)\n",
+           W, lcompared, ldiff, lpaths);
+
     /* 4. timings: alternating rounds, single thread */
     double *ta = calloc((size_t)rounds, sizeof(double)), *tr = calloc((size_t)rounds, sizeof(double));
     double *tb = calloc((size_t)rounds, sizeof(double)), *tw = calloc((size_t)rounds, sizeof(double));
     double *tn = calloc((size_t)rounds, sizeof(double));
     double *ta2 = calloc((size_t)rounds, sizeof(double)), *tb2 = calloc((size_t)rounds, sizeof(double));
-    double *tc2 = calloc((size_t)rounds, sizeof(double));
+    double *tc2 = calloc((size_t)rounds, sizeof(double)), *tl = calloc((size_t)rounds, sizeof(double));
     spec_ws sw_full = sw, sw_norec = sw, sw_noyield = sw;
     sw_norec.record = false;
     sw_noyield.yields = false;
@@ -1177,6 +1675,7 @@ int main(int argc, char **argv)
         ta2[q] = time_batched(b1, w2, &sw, &s, RUN_ENGINE);
         tb2[q] = time_batched(b2, w2, &sw, &s, RUN_SPEC);
         tc2[q] = time_batched(b2, w2, &sw, &s, RUN_SPEC_MEASURES);
+        tl[q] = time_lanes(b3, &d, &base, &g, &sw, &s);
     }
     double n = (double)s.n;
     double ma = median(ta, rounds) / n * 1e9, mr = median(tr, rounds) / n * 1e9;
@@ -1199,6 +1698,13 @@ int main(int argc, char **argv)
     printf("       yields in lanes (b' - waterfall - record without yields)     %.1f\n", mb2 - mn);
     printf("  ratio (a')/(b') %.2f\n", ma2 / mb2);
     printf("  (c)  the records into the chunk's sums (batch_measures, trackers' rows) %.1f\n", mc2 - mb2);
+    double ml = median(tl, rounds) / n * 1e9;
+    printf("  (l)  lanes of %d: waterfall, record, yields by batch_yields_solve  %.1f  (ratio (a')/(l) %.2f)\n",
+           W, ml, ma2 / ml);
+    printf("  rounds (l):");
+    for (int q = 0; q < rounds; q++)
+        printf(" %.1f", tl[q] / n * 1e9);
+    printf("\n");
     printf("  rounds (a'):");
     for (int q = 0; q < rounds; q++)
         printf(" %.1f", ta2[q] / n * 1e9);
