@@ -1422,14 +1422,338 @@ static void lanes_step(const spec *d, lanes *g, const int *act, int t, int maxn)
     }
 }
 
-/* Up to W stored event paths through the lanes; their records, via
- * spec_record, queued yields and all, into the batch (slots e0..). */
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+/* The same period in AVX-512 registers: one zmm holds the 8 lanes' value;
+ * min/max give exactly lesser()/greater() (a < b ? a : b and a > b ? a : b,
+ * operands in that order), a select is a blend, a conditional update a
+ * masked add or subtract; the per-loan tables are gathered. */
+typedef __m512d vd;
+typedef __m256i vi;
+typedef __mmask8 vm;
+#define VD(x) _mm512_loadu_pd(x)
+#define SD(p, x) _mm512_storeu_pd(p, x)
+#define VI(x) _mm256_loadu_si256((const __m256i *)(x))
+#define SI(p, x) _mm256_storeu_si256((__m256i *)(p), x)
+#define SEL(m, a, b) _mm512_mask_blend_pd((vm)(m), (b), (a)) /* m ? a : b */
+#define S1(x) _mm512_set1_pd(x)
+#define I1(x) _mm256_set1_epi32(x)
+#define ADD _mm512_add_pd
+#define SUB _mm512_sub_pd
+#define MUL _mm512_mul_pd
+#define DIV _mm512_div_pd
+#define MADD(src, m, a, b) _mm512_mask_add_pd((src), (vm)(m), (a), (b)) /* m ? a + b : src */
+#define MSUB(src, m, a, b) _mm512_mask_sub_pd((src), (vm)(m), (a), (b))
+#define LESSER(a, b) _mm512_min_pd(a, b)
+#define GREATER(a, b) _mm512_max_pd(a, b)
+#define FGT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ)
+#define FGE(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ)
+#define FLE(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ)
+#define FEQ(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
+#define IEQ(a, b) _mm256_cmpeq_epi32_mask(a, b)
+#define IGT(a, b) _mm256_cmpgt_epi32_mask(a, b)
+#define ILT(a, b) _mm256_cmplt_epi32_mask(a, b)
+#define ILE(a, b) _mm256_cmple_epi32_mask(a, b)
+#define INZ(a) _mm256_test_epi32_mask(a, a)
+#define TOI(m) _mm256_maskz_set1_epi32((vm)(m), 1)
+#define GD(base, idx) _mm512_i32gather_pd(idx, (const void *)(base), 8)
+#define GI(base, idx) _mm256_i32gather_epi32((const int *)(base), idx, 4)
+#define PZ(x) _mm512_cmpeq_epi64_mask(_mm512_castpd_si512(x), _mm512_setzero_si512())
+#define ALL ((vm)0xFF)
+
+static vd take_v(vd *av, vd want)
+{
+    vd paid = LESSER(*av, GREATER(want, _mm512_setzero_pd()));
+    *av = SUB(*av, paid);
+    return paid;
+}
+
+static void lanes_step_avx512(const spec *d, lanes *g, vm a, int t, int maxn)
+{
+    const vd zero = _mm512_setzero_pd(), tol = S1(TOL);
+    const int S = NT + 1;
+    vi tau_g = VI(g->tau_g), nv = VI(g->n), nd = VI(g->nd);
+    vm alive = (vm)(ILE(tau_g, I1(0)) | ILT(I1(t), tau_g));
+    vd avail = VD(g->plan_cash), plan_cash = zero;
+    vd rec_g = zero, unpaid = zero, gp = zero, pint = zero;
+    vd perf = VD(g->perf), cum_def = VD(g->cum_def), pamt = VD(g->pamt);
+    vd committed = VD(g->committed), ec = VD(g->estate_claim), pt = VD(g->paid_total);
+    vi loan[NL], per[NL], li[NL], lt[NL];
+    for (int j = 0; j < maxn; j++) {
+        loan[j] = VI(g->loan[j]);
+        per[j] = VI(g->period[j]);
+        li[j] = _mm256_mullo_epi32(loan[j], I1(S));
+        lt[j] = _mm256_add_epi32(li[j], per[j]);
+    }
+    /* 1. defaults */
+    for (int j = 0; j < maxn; j++) {
+        vm m = (vm)(ILT(I1(j), nv) & IEQ(per[j], I1(t)));
+        vd open = GD(&d->bal[0][t - 1], li[j]);
+        perf = MSUB(perf, m, perf, open);
+        cum_def = MADD(cum_def, m, cum_def, open);
+        pamt = MADD(pamt, m, pamt, open);
+        nd = _mm256_mask_mov_epi32(nd, m, I1(j + 1));
+    }
+    vd cdr = DIV(cum_def, S1(d->pool_balance));
+    /* 2. collections */
+    vd interest = S1(d->pool_interest[t]), principal = S1(d->pool_principal[t]);
+    vd agency = S1(d->pool_agency[t]), servicing = S1(d->pool_servicing[t]);
+    vd gfee = S1(d->pool_gfee[t]);
+    if (d->running_after[t - 1] > 0)
+        for (int j = 0; j < maxn; j++) {
+            vi term = GI(d->term, loan[j]);
+            vm m = (vm)(ILT(I1(j), nd) & ILT(I1(j), nv) & ILE(I1(t), term));
+            interest = MSUB(interest, m, interest, GD(&d->intr[0][t], li[j]));
+            principal = MSUB(principal, m, principal, GD(&d->amort[0][t], li[j]));
+            agency = MSUB(agency, m, agency, GD(&d->ag[0][t], li[j]));
+            servicing = MSUB(servicing, m, servicing, GD(&d->sv[0][t], li[j]));
+            gfee = MSUB(gfee, m, gfee, GD(&d->gf[0][t], li[j]));
+        }
+    agency = GREATER(agency, zero);
+    servicing = GREATER(servicing, zero);
+    gfee = GREATER(gfee, zero);
+    vd ic = GREATER(SUB(SUB(interest, agency), servicing), zero);
+    vd pc = GREATER(principal, zero);
+    perf = SUB(perf, pc);
+    pamt = ADD(pamt, pc);
+    avail = ADD(avail, ADD(ic, pc));
+    /* 3. disposals; 4. payouts; the flows still to come */
+    vi running = I1(d->running_after[t]);
+    vm inflow = 0, disposals = 0;
+    vi recs[NL];
+    for (int j = 0; j < maxn; j++) {
+        vm in = (vm)(ILT(I1(j), nd) & ILT(I1(j), nv));
+        vi rec = recs[j] = _mm256_add_epi32(per[j], GI(d->lag, loan[j]));
+        vm m = (vm)(in & IEQ(rec, I1(t)));
+        if (m) {
+            vd ead = GD(&d->ead[0][0], lt[j]);
+            vd gross = LESSER(ead, MUL(GD(d->ip_value, loan[j]), VD(g->rz[j])));
+            vd proceeds = GREATER(zero, SUB(gross, GD(d->cost, loan[j])));
+            vd to_g = MUL(proceeds, S1(1.0));
+            vd to_plan = SUB(proceeds, to_g);
+            avail = MADD(avail, m, avail, to_plan);
+            rec_g = MADD(rec_g, m & alive, rec_g, to_g);
+        }
+    }
+    for (int j = 0; j < maxn; j++) {
+        vm in = (vm)(ILT(I1(j), nd) & ILT(I1(j), nv));
+        vi rec = recs[j];
+        vd ead = GD(&d->ead[0][0], lt[j]);
+        vm m;
+        vi pay = _mm256_add_epi32(per[j], I1(d->g_lag));
+        vd due = GREATER(zero, SUB(ead, zero));
+        m = (vm)(in & IEQ(I1(t), pay) & FGT(due, zero));
+        vd gpj = VD(g->gpaid[j]);
+        if (m) {
+            vm ma = m & alive, md = (vm)(m & ~alive);
+            committed = MADD(committed, m, committed, due);
+            ec = MADD(ec, md, ec, due);
+            unpaid = MADD(unpaid, md, unpaid, due);
+            pt = MADD(pt, ma, pt, due);
+            gpj = MADD(gpj, ma, gpj, due);
+            SD(g->gpaid[j], gpj);
+            gp = MADD(gp, ma, gp, due);
+            vd inte = MUL(due, GD(&d->rshare[0][0], lt[j]));
+            vd fees = ADD(MUL(inte, GD(&d->bshare[0][0], lt[j])), MUL(inte, GD(&d->sshare[0][0], lt[j])));
+            pint = MADD(pint, ma, pint, SUB(inte, fees));
+            avail = MSUB(avail, ma, ADD(avail, due), fees);
+        }
+        vi term = GI(d->term, loan[j]);
+        vm reach = (vm)(~FGE(gpj, ead) & (ILE(tau_g, I1(0)) | ILT(rec, tau_g)));
+        vm c = (vm)((IGT(rec, I1(t)) & ILE(rec, I1(d->T)) & reach) |
+                    (IGT(pay, I1(t)) & ILE(pay, I1(d->T))));
+        running = _mm256_mask_sub_epi32(running, (vm)(in & IGT(term, I1(t))), running, I1(1));
+        inflow |= in & c;
+        disposals |= in & IGT(rec, I1(t)) & ILE(rec, I1(d->T));
+    }
+    /* 5. the estate; 6. events; the final period */
+    {
+        vm m = (vm)(IGT(tau_g, I1(0)) & ~IGT(_mm256_add_epi32(tau_g, I1(d->g_rlag)), I1(t)) & FGT(ec, zero));
+        vd paid = MUL(S1(d->g_rr), ec);
+        ec = SEL(m, zero, ec);
+        avail = MADD(avail, m, avail, paid);
+    }
+    vm accel = (vm)(INZ(VI(g->accel)) | (d->trig_g ? (vm)~alive : 0) | FGT(cdr, S1(d->cdr_threshold)) |
+                    (d->trig_short ? INZ(VI(g->sis)) : 0));
+    vm final = t == d->T ? ALL : (vm)~(inflow | IGT(running, I1(0)));
+    vd tax_arr = VD(g->tax_arr);
+    avail = MADD(avail, final, avail, zero);
+    tax_arr = MADD(tax_arr, final, tax_arr, MUL(S1(d->tax_rate), zero));
+    pamt = MADD(pamt, final, pamt, zero);
+    vm settled = INZ(VI(g->settled));
+    vd b0 = VD(g->b0), b1 = VD(g->b1), ia0 = VD(g->ia0), ia1 = VD(g->ia1), tc = VD(g->topup_claim);
+    const vd b0_open = b0;
+    vd exp_arr[NE], ea[NE];
+    vm idle = (vm)(settled & PZ(avail) & PZ(tax_arr) & PZ(ic) & PZ(pint) & PZ(tc) &
+                   (FGT(pamt, zero) | PZ(pamt)) & PZ(b0) & PZ(b1) & PZ(ia0) & PZ(ia1));
+    for (int e = 0; e < d->n_exp; e++) {
+        exp_arr[e] = VD(g->exp_arr[e]);
+        idle &= PZ(exp_arr[e]);
+    }
+    /* 7. amounts due (every lane; an idle lane's results are dropped) */
+    vd senior_open = ADD(zero, b0);
+    vd ta = ADD(tax_arr, MUL(S1(d->tax_rate), ic));
+    ta = ADD(ta, MUL(S1(d->tax_rate), pint));
+    vd due = ta;
+    for (int e = 0; e < d->n_exp; e++) {
+        vd acc = d->exp_senior[e] ? MUL(MUL(S1(d->exp_rate[e]), senior_open), S1(d->exp_pacc[e][t]))
+                                  : S1(d->exp_fixed[e][t]);
+        ea[e] = MADD(exp_arr[e], (vm)~settled, exp_arr[e], acc);
+        due = ADD(due, ea[e]);
+    }
+    vd id0 = ADD(ia0, MUL(MUL(b0, S1(d->coupon_at[0][t])), S1(d->pacc[0][t])));
+    vd id1 = ADD(ia1, MUL(MUL(b1, S1(d->coupon_at[1][t])), S1(d->pacc[1][t])));
+    bool due_now0 = t >= d->lf0 || (d->em0 > 0 && t >= d->em0);
+    vd sp = SEL((vm)(~FLE(b0, zero) & (due_now0 ? ALL : final)), b0, zero);
+    vd spd = ADD(zero, sp);
+    vd dd = ADD(due, ADD(id0, sp));
+    vd av = avail, claimed = VD(g->claimed), un = unpaid;
+    vm want_topup = d->topup ? (vm)(FGT(b0, zero) | FGT(ia0, tol)) : 0;
+    vd shortfall = SEL(alive, SUB(dd, av), GREATER(zero, SUB(SUB(SUB(dd, spd), av), claimed)));
+    vm m = (vm)(want_topup & FGT(shortfall, tol));
+    vd cm = MADD(committed, m, committed, shortfall);
+    vd ecn = MADD(ec, m & ~alive, ec, shortfall);
+    un = MADD(un, m & ~alive, un, shortfall);
+    vd ptn = MADD(pt, m & alive, pt, shortfall);
+    vd paid = SEL(m & alive, shortfall, zero);
+    vd topup_new = SEL(m, paid, zero);
+    av = SEL(m, SEL(alive & FEQ(paid, shortfall), dd, ADD(av, paid)), av);
+    /* 8. the order of payments */
+    vd tax = take_v(&av, ta);
+    ta = SUB(ta, tax);
+    for (int e = 0; e < d->n_exp; e++) {
+        vd pe = take_v(&av, ea[e]);
+        ea[e] = SUB(ea[e], pe);
+    }
+    vd due0 = ADD(zero, id0);
+    vd paid0 = take_v(&av, due0);
+    vd i0 = SEL(FGE(paid0, due0), id0, MUL(id0, DIV(paid0, due0)));
+    vd ia0n = SUB(id0, i0);
+    vd before = ADD(av, zero);
+    vd want = SEL(accel, b0, GREATER(sp, pamt));
+    vd q0 = take_v(&av, LESSER(want, b0));
+    vd b0n = SUB(b0, q0), p0 = ADD(zero, q0);
+    vd pamtn = GREATER(zero, SUB(pamt, SUB(before, ADD(av, zero))));
+    vd rp = take_v(&av, tc);
+    vd tcn = SUB(tc, rp);
+    vd rb = SEL(alive, ADD(zero, rp), zero);
+    vm keep = (vm)(~accel & ~final);
+    vd kept = LESSER(av, GREATER(S1(d->reserve_target), zero));
+    av = MSUB(av, keep, av, kept);
+    vd pcn = SEL(keep, kept, plan_cash);
+    vd due1 = ADD(zero, id1);
+    vd i1 = take_v(&av, due1);
+    vd ia1n = SUB(id1, i1);
+    vm subp = (vm)~(FGT(ADD(zero, b0n), zero) & (t < d->lf1 ? ALL : 0) & ~final);
+    vd q1 = LESSER(av, GREATER(LESSER(b1, b1), zero));
+    av = MSUB(av, subp, av, q1);
+    vd b1n = MSUB(b1, subp, b1, q1);
+    vd p1 = SEL(subp, ADD(zero, q1), zero);
+    vd rs = take_v(&av, ADD(av, zero));
+    tcn = ADD(tcn, topup_new);
+    vm sisn = FGT(ia0n, tol);
+    /* 9. write-offs */
+    vm w0 = t == d->lf0 ? ALL : final, w1 = t == d->lf1 ? ALL : final;
+    vd l0 = SEL(w0, b0n, zero), x0 = SEL(w0, ia0n, zero);
+    b0n = SEL(w0, zero, b0n);
+    ia0n = SEL(w0, zero, ia0n);
+    vd l1 = SEL(w1, b1n, zero), x1 = SEL(w1, ia1n, zero);
+    b1n = SEL(w1, zero, b1n);
+    ia1n = SEL(w1, zero, ia1n);
+    vd items = ta;
+    for (int e = 0; e < d->n_exp; e++)
+        items = ADD(items, ea[e]);
+    vd claimedn = SEL(alive, zero, ADD(items, ia0n));
+    /* commit unless idle */
+    vm z = idle;
+    b0 = SEL(z, b0, b0n);
+    b1 = SEL(z, b1, b1n);
+    ia0 = SEL(z, ia0, ia0n);
+    ia1 = SEL(z, ia1, ia1n);
+    pamt = SEL(z, pamt, pamtn);
+    tc = SEL(z, tc, tcn);
+    plan_cash = SEL(z, plan_cash, pcn);
+    committed = SEL(z, committed, cm);
+    ec = SEL(z, ec, ecn);
+    pt = SEL(z, pt, ptn);
+    unpaid = SEL(z, unpaid, un);
+    tax_arr = SEL(z, tax_arr, ta);
+    vm sis = (vm)(sisn & ~z);
+    claimed = SEL(z, zero, claimedn);
+    vd idue0 = SEL(z, zero, id0), idue1 = SEL(z, zero, id1), bopen0 = SEL(z, zero, b0_open);
+    vd tu = SEL(z, zero, topup_new), ip0 = SEL(z, zero, i0), pp0 = SEL(z, zero, p0);
+    vd ip1 = SEL(z, zero, i1), pp1 = SEL(z, zero, p1), res = SEL(z, zero, rs), reimb = SEL(z, zero, rb);
+    vd pl0 = SEL(z, zero, l0), il0 = SEL(z, zero, x0), pl1 = SEL(z, zero, l1), il1 = SEL(z, zero, x1);
+    for (int e = 0; e < d->n_exp; e++)
+        SD(g->exp_arr[e], SEL(z, exp_arr[e], ea[e]));
+    /* the deferred buckets' +0.0; settled, ended */
+    plan_cash = ADD(plan_cash, ADD(zero, zero));
+    tax_arr = ADD(tax_arr, MUL(S1(d->tax_rate), zero));
+    pamt = ADD(pamt, zero);
+    settled |= final;
+    vm ended = INZ(VI(g->ended));
+    ended = (vm)((a & final & ~disposals) | (~a & ended));
+    SD(g->plan_cash, plan_cash);
+    SD(g->perf, perf);
+    SD(g->cum_def, cum_def);
+    SD(g->pamt, pamt);
+    SD(g->tax_arr, tax_arr);
+    SD(g->b0, b0);
+    SD(g->b1, b1);
+    SD(g->ia0, ia0);
+    SD(g->ia1, ia1);
+    SD(g->committed, committed);
+    SD(g->paid_total, pt);
+    SD(g->estate_claim, ec);
+    SD(g->claimed, claimed);
+    SD(g->topup_claim, tc);
+    SI(g->nd, nd);
+    SI(g->accel, TOI(accel));
+    SI(g->settled, TOI(settled));
+    SI(g->ended, TOI(ended));
+    SI(g->sis, TOI(sis));
+    /* the period's sums (act lanes only) */
+    vd paid0s = ADD(ADD(ip0, pp0), zero);
+    SD(g->cash0, MADD(VD(g->cash0), a, VD(g->cash0), paid0s));
+    SD(g->cf[0][t - 1], SEL(a, paid0s, VD(g->cf[0][t - 1])));
+    SD(g->prin0, MADD(VD(g->prin0), a, VD(g->prin0), pp0));
+    SD(g->ptime0, MADD(VD(g->ptime0), a, VD(g->ptime0), MUL(S1((double)t), pp0)));
+    SD(g->loss0, MADD(VD(g->loss0), a, VD(g->loss0), pl0));
+    SD(g->lpv0, MADD(VD(g->lpv0), a, VD(g->lpv0), MUL(pl0, S1(d->disc0[t]))));
+    SD(g->iloss0, MADD(VD(g->iloss0), a, VD(g->iloss0), il0));
+    SI(g->short0, TOI(INZ(VI(g->short0)) | (a & FGT(SUB(idue0, ip0), tol))));
+    vd paid1s = ADD(ADD(ip1, pp1), res);
+    SD(g->cash1, MADD(VD(g->cash1), a, VD(g->cash1), paid1s));
+    SD(g->cf[1][t - 1], SEL(a, paid1s, VD(g->cf[1][t - 1])));
+    SD(g->prin1, MADD(VD(g->prin1), a, VD(g->prin1), pp1));
+    SD(g->ptime1, MADD(VD(g->ptime1), a, VD(g->ptime1), MUL(S1((double)t), pp1)));
+    SD(g->loss1, MADD(VD(g->loss1), a, VD(g->loss1), pl1));
+    SD(g->lpv1, MADD(VD(g->lpv1), a, VD(g->lpv1), MUL(pl1, S1(d->disc1[t]))));
+    SD(g->iloss1, MADD(VD(g->iloss1), a, VD(g->iloss1), il1));
+    SI(g->short1, TOI(INZ(VI(g->short1)) | (a & FGT(SUB(idue1, ip1), tol))));
+    SD(g->payout, MADD(VD(g->payout), a, VD(g->payout), gp));
+    SD(g->topup, MADD(VD(g->topup), a, VD(g->topup), tu));
+    SD(g->rec_g, MADD(VD(g->rec_g), a, VD(g->rec_g), ADD(rec_g, reimb)));
+    SD(g->fees, MADD(VD(g->fees), a, VD(g->fees), gfee));
+    SD(g->unpaid, MADD(VD(g->unpaid), a, VD(g->unpaid), unpaid));
+    vd pnl = MUL(SUB(SUB(ADD(ADD(gfee, rec_g), reimb), gp), tu), S1(d->disc0[t]));
+    SD(g->pnl_pv, MADD(VD(g->pnl_pv), a, VD(g->pnl_pv), pnl));
+    double pdue = 0.0 + d->promise[t];
+    vm c = (vm)(a & (pdue > TOL ? ALL : 0) & FGT(ADD(zero, bopen0), tol));
+    SD(g->cov[t - 1], SEL(c, DIV(ADD(ADD(ic, pc), zero), S1(pdue)), VD(g->cov[t - 1])));
+}
+#endif
+
+/* Up to W stored event paths through the lanes (x[idx[0..n)]); their
+ * records, via spec_record, queued yields and all, into the batch's slots
+ * idx[..]. */
 static void lanes_group(const spec *d, const spec_base *b, lanes *g, spec_ws *w,
-                        batched *bt, const ev *x, int n, int e0)
+                        batched *bt, const ev *x, const int *idx, int n, bool simd)
 {
     int maxn = 0, pmin = d->T;
     for (int l = 0; l < W; l++) {
-        const ev *r = &x[l < n ? l : 0];
+        const ev *r = &x[idx[l < n ? l : 0]];
         g->n[l] = r->n;
         g->tau_g[l] = r->tau_g;
         for (int j = 0; j < NL; j++) {
@@ -1441,50 +1765,71 @@ static void lanes_group(const spec *d, const spec_base *b, lanes *g, spec_ws *w,
         g->p[l] = e - 1 < d->T ? e - 1 : d->T;
         maxn = r->n > maxn ? r->n : maxn;
         pmin = g->p[l] < pmin ? g->p[l] : pmin;
-        /* lanes past n repeat path 0 and are dropped */
+        /* lanes past n repeat the first path and are dropped */
     }
     int act[W];
     for (int t = pmin + 1; t <= d->T; t++) {
         int any = 0;
+        unsigned mask = 0;
         for (int l = 0; l < W; l++) {
             if (g->p[l] == t - 1)
                 lane_load(g, l, b, d);
             act[l] = g->p[l] < t && !g->ended[l];
+            mask |= (unsigned)act[l] << l;
             any |= act[l] || g->p[l] >= t;
         }
         if (!any)
             break;
+#ifdef __AVX512F__
+        if (simd) {
+            lanes_step_avx512(d, g, (vm)mask, t, maxn);
+            continue;
+        }
+#endif
+        (void)simd;
         lanes_step(d, g, act, t, maxn);
     }
     for (int l = 0; l < n; l++) {
         if (g->p[l] == d->T)
             lane_load(g, l, b, d);
         lane_unload(g, l, &w->a, d);
-        w->event = e0 + l;
-        spec_record(w, &x[l], g->p[l] + 1, b->values, (const double (*)[NT])b->acc[d->T].cf);
-        keep_record(&bt->L, w->values, &bt->records[(size_t)(e0 + l) * bt->L.count], &x[l]);
+        w->event = idx[l];
+        spec_record(w, &x[idx[l]], g->p[l] + 1, b->values, (const double (*)[NT])b->acc[d->T].cf);
+        keep_record(&bt->L, w->values, &bt->records[(size_t)idx[l] * bt->L.count], &x[idx[l]]);
     }
 }
 
-/* (l): a batch of stored event paths through the lanes, yields solved together. */
+/* (l): a batch of stored event paths through the lanes, grouped by restart
+ * period (a counting sort), yields solved together. */
 static void lanes_batch(batched *bt, const spec *d, const spec_base *b, lanes *g, spec_ws *w,
-                        const ev *x, int n)
+                        const ev *x, int n, bool simd)
 {
+    int idx[BATCH_EVENTS], start[NT + 2] = {0};
+    int pe[BATCH_EVENTS];
+    for (int e = 0; e < n; e++) {
+        int f = spec_first_event(d, &x[e]);
+        pe[e] = f - 1 < d->T ? f - 1 : d->T;
+        start[pe[e] + 1]++;
+    }
+    for (int p = 1; p <= d->T + 1; p++)
+        start[p] += start[p - 1];
+    for (int e = 0; e < n; e++)
+        idx[start[pe[e]]++] = e;
     bt->q.n = 0;
     w->q = &bt->q;
     for (int e = 0; e < n; e += W)
-        lanes_group(d, b, g, w, bt, &x[e], n - e < W ? n - e : W, e);
+        lanes_group(d, b, g, w, bt, x, &idx[e], n - e < W ? n - e : W, simd);
     w->q = NULL;
     solve_batch(bt);
 }
 
 static double time_lanes(batched *bt, const spec *d, const spec_base *b, lanes *g, spec_ws *w,
-                         const store *s)
+                         const store *s, bool simd)
 {
     double t0 = now();
     for (long k = 0; k < s->n; k += BATCH_EVENTS) {
         int n = s->n - k < BATCH_EVENTS ? (int)(s->n - k) : BATCH_EVENTS;
-        lanes_batch(bt, d, b, g, w, &s->e[k], n);
+        lanes_batch(bt, d, b, g, w, &s->e[k], n, simd);
         clear_records(bt, &s->e[k], n);
     }
     double t1 = now();
@@ -1621,39 +1966,47 @@ int main(int argc, char **argv)
     printf("check, batch route (records kept, yields by batch_yields_solve): %lld entries compared, "
            "%lld not bit-identical\n", bcompared, bdiff);
 
-    /* 5. the lanes, checked the same way (against the engine's batch route) */
+    /* 5. the lanes, checked the same way (against the engine's batch route):
+     * plain C lane loops, and AVX-512 when compiled for it */
     static lanes g;
     batched *b3 = batched_alloc(deal, w2);
-    long long ldiff = 0, lcompared = 0, lpaths = 0;
-    for (long k = 0; k < s.n; k += BATCH_EVENTS) {
-        int nb = s.n - k < BATCH_EVENTS ? (int)(s.n - k) : BATCH_EVENTS;
-        engine_batch(b1, w2, &s.e[k], nb);
-        lanes_batch(b3, &d, &base, &g, &sw, &s.e[k], nb);
-        for (int e = 0; e < nb; e++) {
-            bool any = false;
-            for (int j = 0; j < count; j++) {
-                size_t at = (size_t)e * (size_t)count + (size_t)j;
-                lcompared++;
-                if (memcmp(&b1->records[at], &b3->records[at], sizeof(double)) != 0) {
-                    ldiff++;
-                    any = true;
-                }
-            }
-            if (any && lpaths++ < 3) {
-                printf("lanes: path %llu differs:", (unsigned long long)s.e[k + e].index);
+#ifdef __AVX512F__
+    const int n_variants = 2;
+#else
+    const int n_variants = 1;
+#endif
+    for (int simd = 0; simd < n_variants; simd++) {
+        long long ldiff = 0, lcompared = 0, lpaths = 0;
+        for (long k = 0; k < s.n; k += BATCH_EVENTS) {
+            int nb = s.n - k < BATCH_EVENTS ? (int)(s.n - k) : BATCH_EVENTS;
+            engine_batch(b1, w2, &s.e[k], nb);
+            lanes_batch(b3, &d, &base, &g, &sw, &s.e[k], nb, simd);
+            for (int e = 0; e < nb; e++) {
+                bool any = false;
                 for (int j = 0; j < count; j++) {
                     size_t at = (size_t)e * (size_t)count + (size_t)j;
-                    if (memcmp(&b1->records[at], &b3->records[at], sizeof(double)) != 0)
-                        printf(" [%d] %.17g vs %.17g", j, b3->records[at], b1->records[at]);
+                    lcompared++;
+                    if (memcmp(&b1->records[at], &b3->records[at], sizeof(double)) != 0) {
+                        ldiff++;
+                        any = true;
+                    }
                 }
-                printf("\n");
+                if (any && lpaths++ < 3) {
+                    printf("lanes: path %llu differs:", (unsigned long long)s.e[k + e].index);
+                    for (int j = 0; j < count; j++) {
+                        size_t at = (size_t)e * (size_t)count + (size_t)j;
+                        if (memcmp(&b1->records[at], &b3->records[at], sizeof(double)) != 0)
+                            printf(" [%d] %.17g vs %.17g", j, b3->records[at], b1->records[at]);
+                    }
+                    printf("\n");
+                }
             }
+            clear_records(b1, &s.e[k], nb);
+            clear_records(b3, &s.e[k], nb);
         }
-        clear_records(b1, &s.e[k], nb);
-        clear_records(b3, &s.e[k], nb);
+        printf("check, lanes of %d, %s (batch route): %lld entries compared, %lld not bit-identical (%lld paths)\n",
+               W, simd ? "AVX-512" : "plain C lane loops", lcompared, ldiff, lpaths);
     }
-    printf("check, lanes of %d (batch route): %lld entries compared, %lld not bit-identical (%lld paths)\n",
-           W, lcompared, ldiff, lpaths);
 
     /* 4. timings: alternating rounds, single thread */
     double *ta = calloc((size_t)rounds, sizeof(double)), *tr = calloc((size_t)rounds, sizeof(double));
@@ -1661,6 +2014,7 @@ int main(int argc, char **argv)
     double *tn = calloc((size_t)rounds, sizeof(double));
     double *ta2 = calloc((size_t)rounds, sizeof(double)), *tb2 = calloc((size_t)rounds, sizeof(double));
     double *tc2 = calloc((size_t)rounds, sizeof(double)), *tl = calloc((size_t)rounds, sizeof(double));
+    double *tv = calloc((size_t)rounds, sizeof(double));
     spec_ws sw_full = sw, sw_norec = sw, sw_noyield = sw;
     sw_norec.record = false;
     sw_noyield.yields = false;
@@ -1675,7 +2029,8 @@ int main(int argc, char **argv)
         ta2[q] = time_batched(b1, w2, &sw, &s, RUN_ENGINE);
         tb2[q] = time_batched(b2, w2, &sw, &s, RUN_SPEC);
         tc2[q] = time_batched(b2, w2, &sw, &s, RUN_SPEC_MEASURES);
-        tl[q] = time_lanes(b3, &d, &base, &g, &sw, &s);
+        tl[q] = time_lanes(b3, &d, &base, &g, &sw, &s, false);
+        tv[q] = n_variants > 1 ? time_lanes(b3, &d, &base, &g, &sw, &s, true) : 0.0;
     }
     double n = (double)s.n;
     double ma = median(ta, rounds) / n * 1e9, mr = median(tr, rounds) / n * 1e9;
@@ -1701,6 +2056,15 @@ int main(int argc, char **argv)
     double ml = median(tl, rounds) / n * 1e9;
     printf("  (l)  lanes of %d: waterfall, record, yields by batch_yields_solve  %.1f  (ratio (a')/(l) %.2f)\n",
            W, ml, ma2 / ml);
+    double mv = median(tv, rounds) / n * 1e9;
+    if (n_variants > 1) {
+        printf("  (v)  lanes of %d, AVX-512: waterfall, record, yields by batch_yields_solve  %.1f  (ratio (a')/(v) %.2f, (b')/(v) %.2f)\n",
+               W, mv, ma2 / mv, mb2 / mv);
+        printf("  rounds (v):");
+        for (int q = 0; q < rounds; q++)
+            printf(" %.1f", tv[q] / n * 1e9);
+        printf("\n");
+    }
     printf("  rounds (l):");
     for (int q = 0; q < rounds; q++)
         printf(" %.1f", tl[q] / n * 1e9);
