@@ -827,6 +827,7 @@ static bool same_entry(double a, double b, bool *bits)
 }
 
 static double sink;
+static long long lane_periods, busy_periods; /* lanes' periods run, and those that counted */
 
 /* (a): the engine's evaluation of every stored event path. */
 static double time_engine(const ipabs_deal *deal, ipabs_mc_path *w, const store *s, bool evaluate)
@@ -1045,6 +1046,11 @@ typedef struct lanes {
     /* the paths */
     int n[W], tau_g[W], p[W], loan[NL][W], period[NL][W];
     double rz[NL][W];
+    /* per default slot, independent of the period (spec_step's own
+     * expressions, computed once per path): AVX-512 variant */
+    int s_rec[NL][W], s_pay[NL][W], s_term[NL][W];
+    double s_open[NL][W], s_ead[NL][W], s_tog[NL][W], s_toplan[NL][W], s_due[NL][W];
+    double s_inte_fees[NL][W], s_fees[NL][W];
     /* state */
     int nd[W], accel[W], settled[W], ended[W], sis[W];
     double perf[W], cum_def[W], pamt[W], plan_cash[W], tax_arr[W], b0[W], b1[W], ia0[W], ia1[W];
@@ -1065,7 +1071,7 @@ static inline bool lpz(double x)
     return u == 0; /* +0.0 */
 }
 
-static void lane_load(lanes *g, int l, const spec_base *b, const spec *d)
+__attribute__((noinline)) static void lane_load(lanes *g, int l, const spec_base *b, const spec *d)
 {
     const sstate *st = &b->state[g->p[l]];
     const sacc *a = &b->acc[g->p[l]];
@@ -1106,7 +1112,7 @@ static void lane_load(lanes *g, int l, const spec_base *b, const spec *d)
     }
 }
 
-static void lane_unload(const lanes *g, int l, sacc *a, const spec *d)
+__attribute__((noinline)) static void lane_unload(const lanes *g, int l, sacc *a, const spec *d)
 {
     a->cash0 = g->cash0[l]; a->prin0 = g->prin0[l]; a->ptime0 = g->ptime0[l];
     a->loss0 = g->loss0[l]; a->iloss0 = g->iloss0[l]; a->lpv0 = g->lpv0[l];
@@ -1132,7 +1138,7 @@ static inline double ltake(double *avail, double want)
 
 /* Period t of every lane: spec_step and spec_acc, branches as selects;
  * act[l]: the lane's period counts (started, not ended). */
-static void lanes_step(const spec *d, lanes *g, const int *act, int t, int maxn)
+__attribute__((noinline)) static void lanes_step(const spec *d, lanes *g, const int *act, int t, int maxn)
 {
     const double TOLD = TOL;
     double avail[W], ic[W], pc[W], gfee[W], cdr[W], rec_g[W], unpaid[W], gp[W], pint[W];
@@ -1469,7 +1475,7 @@ static vd take_v(vd *av, vd want)
     return paid;
 }
 
-static void lanes_step_avx512(const spec *d, lanes *g, vm a, int t, int maxn)
+__attribute__((noinline)) static void lanes_step_avx512(const spec *d, lanes *g, vm a, int t, int maxn)
 {
     const vd zero = _mm512_setzero_pd(), tol = S1(TOL);
     const int S = NT + 1;
@@ -1479,17 +1485,16 @@ static void lanes_step_avx512(const spec *d, lanes *g, vm a, int t, int maxn)
     vd rec_g = zero, unpaid = zero, gp = zero, pint = zero;
     vd perf = VD(g->perf), cum_def = VD(g->cum_def), pamt = VD(g->pamt);
     vd committed = VD(g->committed), ec = VD(g->estate_claim), pt = VD(g->paid_total);
-    vi loan[NL], per[NL], li[NL], lt[NL];
+    vi loan[NL], per[NL], li[NL];
     for (int j = 0; j < maxn; j++) {
         loan[j] = VI(g->loan[j]);
         per[j] = VI(g->period[j]);
         li[j] = _mm256_mullo_epi32(loan[j], I1(S));
-        lt[j] = _mm256_add_epi32(li[j], per[j]);
     }
     /* 1. defaults */
     for (int j = 0; j < maxn; j++) {
         vm m = (vm)(ILT(I1(j), nv) & IEQ(per[j], I1(t)));
-        vd open = GD(&d->bal[0][t - 1], li[j]);
+        vd open = VD(g->s_open[j]);
         perf = MSUB(perf, m, perf, open);
         cum_def = MADD(cum_def, m, cum_def, open);
         pamt = MADD(pamt, m, pamt, open);
@@ -1502,7 +1507,7 @@ static void lanes_step_avx512(const spec *d, lanes *g, vm a, int t, int maxn)
     vd gfee = S1(d->pool_gfee[t]);
     if (d->running_after[t - 1] > 0)
         for (int j = 0; j < maxn; j++) {
-            vi term = GI(d->term, loan[j]);
+            vi term = VI(g->s_term[j]);
             vm m = (vm)(ILT(I1(j), nd) & ILT(I1(j), nv) & ILE(I1(t), term));
             interest = MSUB(interest, m, interest, GD(&d->intr[0][t], li[j]));
             principal = MSUB(principal, m, principal, GD(&d->amort[0][t], li[j]));
@@ -1521,45 +1526,29 @@ static void lanes_step_avx512(const spec *d, lanes *g, vm a, int t, int maxn)
     /* 3. disposals; 4. payouts; the flows still to come */
     vi running = I1(d->running_after[t]);
     vm inflow = 0, disposals = 0;
-    vi recs[NL];
     for (int j = 0; j < maxn; j++) {
         vm in = (vm)(ILT(I1(j), nd) & ILT(I1(j), nv));
-        vi rec = recs[j] = _mm256_add_epi32(per[j], GI(d->lag, loan[j]));
+        vi rec = VI(g->s_rec[j]);
         vm m = (vm)(in & IEQ(rec, I1(t)));
-        if (m) {
-            vd ead = GD(&d->ead[0][0], lt[j]);
-            vd gross = LESSER(ead, MUL(GD(d->ip_value, loan[j]), VD(g->rz[j])));
-            vd proceeds = GREATER(zero, SUB(gross, GD(d->cost, loan[j])));
-            vd to_g = MUL(proceeds, S1(1.0));
-            vd to_plan = SUB(proceeds, to_g);
-            avail = MADD(avail, m, avail, to_plan);
-            rec_g = MADD(rec_g, m & alive, rec_g, to_g);
-        }
+        avail = MADD(avail, m, avail, VD(g->s_toplan[j]));
+        rec_g = MADD(rec_g, m & alive, rec_g, VD(g->s_tog[j]));
     }
     for (int j = 0; j < maxn; j++) {
         vm in = (vm)(ILT(I1(j), nd) & ILT(I1(j), nv));
-        vi rec = recs[j];
-        vd ead = GD(&d->ead[0][0], lt[j]);
-        vm m;
-        vi pay = _mm256_add_epi32(per[j], I1(d->g_lag));
-        vd due = GREATER(zero, SUB(ead, zero));
-        m = (vm)(in & IEQ(I1(t), pay) & FGT(due, zero));
+        vi rec = VI(g->s_rec[j]), pay = VI(g->s_pay[j]), term = VI(g->s_term[j]);
+        vd ead = VD(g->s_ead[j]), due = VD(g->s_due[j]);
+        vm m = (vm)(in & IEQ(I1(t), pay) & FGT(due, zero));
         vd gpj = VD(g->gpaid[j]);
-        if (m) {
-            vm ma = m & alive, md = (vm)(m & ~alive);
-            committed = MADD(committed, m, committed, due);
-            ec = MADD(ec, md, ec, due);
-            unpaid = MADD(unpaid, md, unpaid, due);
-            pt = MADD(pt, ma, pt, due);
-            gpj = MADD(gpj, ma, gpj, due);
-            SD(g->gpaid[j], gpj);
-            gp = MADD(gp, ma, gp, due);
-            vd inte = MUL(due, GD(&d->rshare[0][0], lt[j]));
-            vd fees = ADD(MUL(inte, GD(&d->bshare[0][0], lt[j])), MUL(inte, GD(&d->sshare[0][0], lt[j])));
-            pint = MADD(pint, ma, pint, SUB(inte, fees));
-            avail = MSUB(avail, ma, ADD(avail, due), fees);
-        }
-        vi term = GI(d->term, loan[j]);
+        vm ma = m & alive, md = (vm)(m & ~alive);
+        committed = MADD(committed, m, committed, due);
+        ec = MADD(ec, md, ec, due);
+        unpaid = MADD(unpaid, md, unpaid, due);
+        pt = MADD(pt, ma, pt, due);
+        gpj = MADD(gpj, ma, gpj, due);
+        SD(g->gpaid[j], gpj);
+        gp = MADD(gp, ma, gp, due);
+        pint = MADD(pint, ma, pint, VD(g->s_inte_fees[j]));
+        avail = MSUB(avail, ma, ADD(avail, due), VD(g->s_fees[j]));
         vm reach = (vm)(~FGE(gpj, ead) & (ILE(tau_g, I1(0)) | ILT(rec, tau_g)));
         vm c = (vm)((IGT(rec, I1(t)) & ILE(rec, I1(d->T)) & reach) |
                     (IGT(pay, I1(t)) & ILE(pay, I1(d->T))));
@@ -1761,6 +1750,25 @@ static void lanes_group(const spec *d, const spec_base *b, lanes *g, spec_ws *w,
             g->period[j][l] = j < r->n ? r->period[j] : 0;
             g->rz[j][l] = j < r->n ? r->rz[j] : 0.0;
         }
+        for (int j = 0; j < r->n; j++) {
+            int i = r->loan[j], tau = r->period[j];
+            g->s_rec[j][l] = tau + d->lag[i];
+            g->s_pay[j][l] = tau + d->g_lag;
+            g->s_term[j][l] = d->term[i];
+            g->s_open[j][l] = d->bal[i][tau - 1];
+            g->s_ead[j][l] = d->ead[i][tau];
+            double gross = lesser(d->ead[i][tau], d->ip_value[i] * r->rz[j]);
+            double proceeds = greater(0.0, gross - d->cost[i]);
+            double to_g = proceeds * 1.0;
+            g->s_tog[j][l] = to_g;
+            g->s_toplan[j][l] = proceeds - to_g;
+            double due = greater(0.0, d->ead[i][tau] - 0.0);
+            g->s_due[j][l] = due;
+            double inte = due * d->rshare[i][tau];
+            double fees = inte * d->bshare[i][tau] + inte * d->sshare[i][tau];
+            g->s_inte_fees[j][l] = inte - fees;
+            g->s_fees[j][l] = fees;
+        }
         int e = spec_first_event(d, r);
         g->p[l] = e - 1 < d->T ? e - 1 : d->T;
         maxn = r->n > maxn ? r->n : maxn;
@@ -1780,6 +1788,9 @@ static void lanes_group(const spec *d, const spec_base *b, lanes *g, spec_ws *w,
         }
         if (!any)
             break;
+        lane_periods += W;
+        for (int l = 0; l < W; l++)
+            busy_periods += l < n && act[l];
 #ifdef __AVX512F__
         if (simd) {
             lanes_step_avx512(d, g, (vm)mask, t, maxn);
@@ -1793,6 +1804,8 @@ static void lanes_group(const spec *d, const spec_base *b, lanes *g, spec_ws *w,
         if (g->p[l] == d->T)
             lane_load(g, l, b, d);
         lane_unload(g, l, &w->a, d);
+        if (!w->record)
+            continue;
         w->event = idx[l];
         spec_record(w, &x[idx[l]], g->p[l] + 1, b->values, (const double (*)[NT])b->acc[d->T].cf);
         keep_record(&bt->L, w->values, &bt->records[(size_t)idx[l] * bt->L.count], &x[idx[l]]);
@@ -2008,13 +2021,18 @@ int main(int argc, char **argv)
                W, simd ? "AVX-512" : "plain C lane loops", lcompared, ldiff, lpaths);
     }
 
+    printf("lanes: %lld lane-periods run, %lld of them a path's period (%.1f%%)\n",
+           lane_periods, busy_periods, 100.0 * busy_periods / (double)(lane_periods ? lane_periods : 1));
+
     /* 4. timings: alternating rounds, single thread */
     double *ta = calloc((size_t)rounds, sizeof(double)), *tr = calloc((size_t)rounds, sizeof(double));
     double *tb = calloc((size_t)rounds, sizeof(double)), *tw = calloc((size_t)rounds, sizeof(double));
     double *tn = calloc((size_t)rounds, sizeof(double));
     double *ta2 = calloc((size_t)rounds, sizeof(double)), *tb2 = calloc((size_t)rounds, sizeof(double));
     double *tc2 = calloc((size_t)rounds, sizeof(double)), *tl = calloc((size_t)rounds, sizeof(double));
-    double *tv = calloc((size_t)rounds, sizeof(double));
+    double *tv = calloc((size_t)rounds, sizeof(double)), *tvw = calloc((size_t)rounds, sizeof(double));
+    spec_ws sw_lanes_norec = sw;
+    sw_lanes_norec.record = false;
     spec_ws sw_full = sw, sw_norec = sw, sw_noyield = sw;
     sw_norec.record = false;
     sw_noyield.yields = false;
@@ -2031,6 +2049,7 @@ int main(int argc, char **argv)
         tc2[q] = time_batched(b2, w2, &sw, &s, RUN_SPEC_MEASURES);
         tl[q] = time_lanes(b3, &d, &base, &g, &sw, &s, false);
         tv[q] = n_variants > 1 ? time_lanes(b3, &d, &base, &g, &sw, &s, true) : 0.0;
+        tvw[q] = n_variants > 1 ? time_lanes(b3, &d, &base, &g, &sw_lanes_norec, &s, true) : 0.0;
     }
     double n = (double)s.n;
     double ma = median(ta, rounds) / n * 1e9, mr = median(tr, rounds) / n * 1e9;
@@ -2060,6 +2079,8 @@ int main(int argc, char **argv)
     if (n_variants > 1) {
         printf("  (v)  lanes of %d, AVX-512: waterfall, record, yields by batch_yields_solve  %.1f  (ratio (a')/(v) %.2f, (b')/(v) %.2f)\n",
                W, mv, ma2 / mv, mb2 / mv);
+        double mvw = median(tvw, rounds) / n * 1e9;
+        printf("       of which the lanes' waterfall (restart, periods, sums; no record, no yields)  %.1f\n", mvw);
         printf("  rounds (v):");
         for (int q = 0; q < rounds; q++)
             printf(" %.1f", tv[q] / n * 1e9);
