@@ -828,6 +828,7 @@ static bool same_entry(double a, double b, bool *bits)
 
 static double sink;
 static long long lane_periods, busy_periods; /* lanes' periods run, and those that counted */
+static bool counting; /* count them (the check's pass only) */
 
 /* (a): the engine's evaluation of every stored event path. */
 static double time_engine(const ipabs_deal *deal, ipabs_mc_path *w, const store *s, bool evaluate)
@@ -1071,7 +1072,7 @@ static inline bool lpz(double x)
     return u == 0; /* +0.0 */
 }
 
-__attribute__((noinline)) static void lane_load(lanes *g, int l, const spec_base *b, const spec *d)
+static void lane_load(lanes *g, int l, const spec_base *b, const spec *d)
 {
     const sstate *st = &b->state[g->p[l]];
     const sacc *a = &b->acc[g->p[l]];
@@ -1112,7 +1113,7 @@ __attribute__((noinline)) static void lane_load(lanes *g, int l, const spec_base
     }
 }
 
-__attribute__((noinline)) static void lane_unload(const lanes *g, int l, sacc *a, const spec *d)
+static void lane_unload(const lanes *g, int l, sacc *a, const spec *d)
 {
     a->cash0 = g->cash0[l]; a->prin0 = g->prin0[l]; a->ptime0 = g->ptime0[l];
     a->loss0 = g->loss0[l]; a->iloss0 = g->iloss0[l]; a->lpv0 = g->lpv0[l];
@@ -1138,7 +1139,7 @@ static inline double ltake(double *avail, double want)
 
 /* Period t of every lane: spec_step and spec_acc, branches as selects;
  * act[l]: the lane's period counts (started, not ended). */
-__attribute__((noinline)) static void lanes_step(const spec *d, lanes *g, const int *act, int t, int maxn)
+static void lanes_step(const spec *d, lanes *g, const int *act, int t, int maxn)
 {
     const double TOLD = TOL;
     double avail[W], ic[W], pc[W], gfee[W], cdr[W], rec_g[W], unpaid[W], gp[W], pint[W];
@@ -1475,7 +1476,7 @@ static vd take_v(vd *av, vd want)
     return paid;
 }
 
-__attribute__((noinline)) static void lanes_step_avx512(const spec *d, lanes *g, vm a, int t, int maxn)
+static void lanes_step_avx512(const spec *d, lanes *g, vm a, int t, int maxn)
 {
     const vd zero = _mm512_setzero_pd(), tol = S1(TOL);
     const int S = NT + 1;
@@ -1788,9 +1789,11 @@ static void lanes_group(const spec *d, const spec_base *b, lanes *g, spec_ws *w,
         }
         if (!any)
             break;
-        lane_periods += W;
-        for (int l = 0; l < W; l++)
-            busy_periods += l < n && act[l];
+        if (counting) {
+            lane_periods += W;
+            for (int l = 0; l < W; l++)
+                busy_periods += l < n && act[l];
+        }
 #ifdef __AVX512F__
         if (simd) {
             lanes_step_avx512(d, g, (vm)mask, t, maxn);
@@ -1813,18 +1816,19 @@ static void lanes_group(const spec *d, const spec_base *b, lanes *g, spec_ws *w,
 }
 
 /* (l): a batch of stored event paths through the lanes, grouped by restart
- * period (a counting sort), yields solved together. */
+ * period and number of defaults (a counting sort), yields solved together. */
 static void lanes_batch(batched *bt, const spec *d, const spec_base *b, lanes *g, spec_ws *w,
                         const ev *x, int n, bool simd)
 {
-    int idx[BATCH_EVENTS], start[NT + 2] = {0};
+    enum { KEYS = (NT + 1) * (NL + 1) };
+    int idx[BATCH_EVENTS], start[KEYS + 1] = {0};
     int pe[BATCH_EVENTS];
     for (int e = 0; e < n; e++) {
         int f = spec_first_event(d, &x[e]);
-        pe[e] = f - 1 < d->T ? f - 1 : d->T;
+        pe[e] = (f - 1 < d->T ? f - 1 : d->T) * (NL + 1) + x[e].n;
         start[pe[e] + 1]++;
     }
-    for (int p = 1; p <= d->T + 1; p++)
+    for (int p = 1; p <= KEYS; p++)
         start[p] += start[p - 1];
     for (int e = 0; e < n; e++)
         idx[start[pe[e]]++] = e;
@@ -1990,6 +1994,7 @@ int main(int argc, char **argv)
 #endif
     for (int simd = 0; simd < n_variants; simd++) {
         long long ldiff = 0, lcompared = 0, lpaths = 0;
+        counting = simd == n_variants - 1;
         for (long k = 0; k < s.n; k += BATCH_EVENTS) {
             int nb = s.n - k < BATCH_EVENTS ? (int)(s.n - k) : BATCH_EVENTS;
             engine_batch(b1, w2, &s.e[k], nb);
@@ -2021,6 +2026,7 @@ int main(int argc, char **argv)
                W, simd ? "AVX-512" : "plain C lane loops", lcompared, ldiff, lpaths);
     }
 
+    counting = false;
     printf("lanes: %lld lane-periods run, %lld of them a path's period (%.1f%%)\n",
            lane_periods, busy_periods, 100.0 * busy_periods / (double)(lane_periods ? lane_periods : 1));
 
