@@ -19,13 +19,25 @@
  *       class yields by the engine's mc_yield_at_par.
  * It checks (b)'s record against the engine's (ipabs_mc_path_eval, which
  * re-samples the path from seed and index) entry by entry, then times
- * (a) and (b) in alternating rounds on one thread.  It refuses a deal with
- * a feature it does not implement.
+ * (a) and (b) in alternating rounds on one thread (medians), with their
+ * split, and the same two on the batch engine's route: (a') batch_events'
+ * way (records kept, yields queued and solved together by
+ * batch_yields_solve) and (b') the specialised code feeding the same
+ * queue, plus (c) the records into the chunk's sums (batch_measures).
+ * Step 5 of the brief: (l) eight event paths at once in lanes (structure
+ * of arrays, selects for branches) as plain C lane loops, and (v) the same
+ * in AVX-512 intrinsics when built for it (-march=x86-64-v4); both checked
+ * bit for bit against (a') and timed the same way.  It refuses a deal with
+ * a feature it does not implement (spec_supported).
  *
- * Build (from the repository root, after building build-rel's libipabs.a):
- *   gcc -std=c17 -O3 -Wall -Wextra -Iinclude -Isrc/engine bench/prototypes/event_path_specialised.c build-rel/libipabs.a -lgsl -lgslcblas -lfyaml -lcsv -lm -fopenmp -o /tmp/event_path_specialised
+ * Build (from the repository root, after building build-rel's libipabs.a;
+ * drop -march=x86-64-v4 for a build without the AVX-512 lanes):
+ *   gcc -std=c17 -O3 -march=x86-64-v4 -Wall -Wextra -Iinclude -Isrc/engine bench/prototypes/event_path_specialised.c build-rel/libipabs.a -lgsl -lgslcblas -lfyaml -lcsv -lm -fopenmp -o /tmp/event_path_specialised
  * Run:
  *   nice /tmp/event_path_specialised scenarios/shenyang-ip-abs.yaml [PATHS [ROUNDS]]
+ * (PATHS default 400000, ROUNDS default 7.)  -std=c17 keeps GCC from
+ * contracting multiplies and adds into FMAs, which the bit-for-bit checks
+ * rely on.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
