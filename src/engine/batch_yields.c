@@ -23,8 +23,6 @@
 #include "batch.h"
 
 #define LANES BATCH_YIELD_LANES
-#define YIELD_REL_TOL 1e-13 /* as mc_yield.c */
-#define YIELD_MAX_ITER 100
 
 /* Where a lane is in mc_yield_at_par's sequence. */
 enum { AT_GUESS, AT_COUPON, AT_DOUBLING, AT_NEWTON, IDLE };
@@ -62,9 +60,10 @@ static bool all_zero(const double *cf, int T)
     return true;
 }
 
-/* A Newton step from the lane's current point; false (and the yield NaN)
- * when the derivative vanishes. */
-static bool newton_step(lanes *L, int l, double *out)
+/* A Newton step from the lane's current point; false when the lane is
+ * done: the yield into out (NaN when the derivative vanishes), or
+ * converged, in which case p is not evaluated again (mc_yield_at_par). */
+static bool newton_step(lanes *L, int l, int frequency, double *out)
 {
     if (L->df[l] == 0.0) {
         out[L->job[l]] = NAN;
@@ -72,8 +71,10 @@ static bool newton_step(lanes *L, int l, double *out)
     }
     L->v0[l] = L->v[l];
     L->v[l] = L->v0[l] - L->f[l] / L->df[l];
-    L->phase[l] = AT_NEWTON;
-    L->iter[l] = 0;
+    if (yield_converged(L->v[l], L->v0[l])) {
+        out[L->job[l]] = frequency * (1.0 / L->v[l] - 1.0);
+        return false;
+    }
     return true;
 }
 
@@ -84,49 +85,37 @@ static bool advance(lanes *L, int l, int frequency, double *out)
     int j = L->job[l];
     switch (L->phase[l]) {
     case AT_GUESS:
-        if (L->f[l] < 0.0) {
+        if (L->f[l] < 0.0 && !yield_near(L->v[l], L->f[l], L->df[l])) {
             L->v[l] = 1.0 / (1.0 + L->coupon[l] / frequency);
             L->phase[l] = AT_COUPON;
             return true;
         }
-        return newton_step(L, l, out);
+        break;
     case AT_COUPON:
-        if (L->f[l] < 0.0) {
+        if (L->f[l] < 0.0 && !yield_near(L->v[l], L->f[l], L->df[l])) {
             L->v[l] = 1.0;
             L->phase[l] = AT_DOUBLING;
             return true;
         }
-        return newton_step(L, l, out);
+        break;
     case AT_DOUBLING:
         /* v = 1 was just evaluated, or a doubling of it. */
         if (L->f[l] < 0.0 && L->v[l] < 1e6) {
             L->v[l] *= 2.0;
             return true;
         }
-        return newton_step(L, l, out);
-    default: { /* AT_NEWTON */
-        double v = L->v[l], v0 = L->v0[l];
-        if (!isfinite(L->f[l])) {
+        break;
+    default: /* AT_NEWTON */
+        if (!isfinite(L->f[l]) || ++L->iter[l] == YIELD_MAX_ITER) {
             out[j] = NAN;
             return false;
         }
-        if (fabs(v - v0) < YIELD_REL_TOL * fabs(v) || v == v0) {
-            out[j] = frequency * (1.0 / v - 1.0);
-            return false;
-        }
-        if (++L->iter[l] == YIELD_MAX_ITER) {
-            out[j] = NAN;
-            return false;
-        }
-        if (L->df[l] == 0.0) {
-            out[j] = NAN;
-            return false;
-        }
-        L->v0[l] = v;
-        L->v[l] = v - L->f[l] / L->df[l];
-        return true;
+        return newton_step(L, l, frequency, out);
     }
-    }
+    /* The first Newton step. */
+    L->phase[l] = AT_NEWTON;
+    L->iter[l] = 0;
+    return newton_step(L, l, frequency, out);
 }
 
 /* Put problem j in lane l (or leave the lane idle, harmless: no cash, v = 1). */

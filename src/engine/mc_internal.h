@@ -88,6 +88,24 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
 double mc_yield_at_par(const double *cf, int n, int frequency, double price,
                        double coupon, double guess);
 
+/* The solver's tests, shared with the lanes (batch_yields.c), which run
+ * mc_yield_at_par's sequence of operations and must give its bits. */
+#define YIELD_REL_TOL 1e-13  /* relative change in v at which Newton stops */
+#define YIELD_MAX_ITER 100
+#define YIELD_NEAR 1e-2      /* the longest first step taken from left of the root */
+
+static inline bool yield_converged(double v, double v0)
+{
+    return fabs(v - v0) < YIELD_REL_TOL * fabs(v) || v == v0;
+}
+
+/* At v, left of the root (f < 0), a Newton step of at most YIELD_NEAR of v:
+ * taken at once (it lands between the root and YIELD_NEAR of v beyond). */
+static inline bool yield_near(double v, double f, double df)
+{
+    return df > 0.0 && -f <= YIELD_NEAR * v * df;
+}
+
 /* With a collection grid finer than the payment dates (issue 10), a yield
  * is solved per collection period and quoted at the payment frequency:
  * a quoted guess to the grid's rate, and a solved grid rate to the quoted

@@ -4,19 +4,15 @@
  * The root of sum_t cf_t v^t = price in the discount factor v = 1/(1 + y/f)
  * by Newton's method, the polynomial and its derivative evaluated together
  * by Horner's rule in one pass, inline (no function pointers, no solver
- * object).  The iteration is step for step the one GSL's Newton solver
- * performed before (same start, same update, same stopping test, no fused
- * multiply-add), so the yields are the same bits.  The caller skips the
- * solve altogether for a class whose flows equal the no-default path's
- * (mc_path.c).
+ * object).  The update and the stopping test are those of GSL's Newton
+ * solver, which the engine used first (no fused multiply-add); the start
+ * and the end save evaluations it made (mc_yield_at_par below).  The
+ * caller skips the solve altogether for a class whose flows equal the
+ * no-default path's (mc_path.c).
  */
 #include <math.h>
 
 #include "mc_internal.h"
-
-/* Relative change in v at which the iteration stops. */
-#define YIELD_REL_TOL 1e-13
-#define YIELD_MAX_ITER 100
 
 /* p(v) - price and p'(v), p(v) = sum_{t<n} cf_t v^(t+1), by Horner. */
 static inline void yield_eval(const double *cf, int n, double price, double v,
@@ -38,19 +34,25 @@ double mc_yield_at_par(const double *cf, int n, int frequency, double price,
         n--; /* the plan's last cash: later periods add nothing */
     if (n == 0)
         return -1.0;
-    /* The cash flows are non-negative, so p is increasing and convex in v:
-     * Newton from a point right of the root converges monotonically.
-     * Start at the no-default path's yield when the path earned at least
-     * that (the root is then close), else at the coupon's discount factor,
-     * else from 1 upwards. */
+    /* The cash flows are non-negative, so p is increasing and convex in v,
+     * and a Newton step from any point lands at or right of the root (the
+     * tangent lies below p); from there Newton converges monotonically.
+     * Start at the no-default path's yield (else the coupon).  Left of the
+     * root by no more than YIELD_NEAR of v, step from there: the root is
+     * between v and the step's end, so the overshoot is smaller still.
+     * This is the common case: a class paid as promised solves to its
+     * start up to rounding, on either side.  Farther left, first find a
+     * point right of the root: the coupon's discount factor, else 1, then
+     * doubling (a class that lost most of its money has its root far
+     * right, where Newton from a near point right of it is quick). */
     double v = 1.0 / (1.0 + (isnan(guess) ? coupon : guess) / frequency);
     double f, df;
     yield_eval(cf, n, price, v, &f, &df);
-    if (f < 0.0) {
+    if (f < 0.0 && !yield_near(v, f, df)) {
         v = 1.0 / (1.0 + coupon / frequency);
         yield_eval(cf, n, price, v, &f, &df);
     }
-    if (f < 0.0) {
+    if (f < 0.0 && !yield_near(v, f, df)) {
         v = 1.0;
         yield_eval(cf, n, price, v, &f, &df);
         while (f < 0.0 && v < 1e6) {
@@ -63,11 +65,13 @@ double mc_yield_at_par(const double *cf, int n, int frequency, double price,
             return NAN;
         double v0 = v;
         v = v0 - f / df;
+        /* Converged: v is the answer and p(v) need not be evaluated (it is
+         * finite: v is within 1e-13 of v0, where p was). */
+        if (yield_converged(v, v0))
+            return frequency * (1.0 / v - 1.0);
         yield_eval(cf, n, price, v, &f, &df);
         if (!isfinite(f))
             return NAN;
-        if (fabs(v - v0) < YIELD_REL_TOL * fabs(v) || v == v0)
-            return frequency * (1.0 / v - 1.0);
     }
     return NAN;
 }
