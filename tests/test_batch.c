@@ -181,26 +181,34 @@ Test(batch, simd_widths_draw_the_same_bits, .init = setup)
 /* The batch's realisation of path p (draw → screen → realise) equals the
  * one-path sampler's (replay), for every path of two batches: Gaussian
  * with Beta recoveries, Student-t, and two sectors. */
-/* Returns the most defaults a compared path had. */
-static int batch_equals_replay(const char *scenario)
+/* Returns the most defaults a compared path had.  df > 0 replaces the
+ * Student-t copula's degrees of freedom. */
+static int batch_equals_replay_df(const char *scenario, double df)
 {
     ipabs_deal *d = load(scenario);
+    if (df > 0.0)
+        d->model.df = df;
     ipabs_model_plan *plan;
     ipabs_error err;
     cr_assert_eq(ipabs_model_plan_build(d, &plan, &err), IPABS_OK);
     batch_ws *b = batch_ws_alloc(d, plan, batch_simd_widest());
     ipabs_realisation *rb = ipabs_realisation_alloc(d), *rs = ipabs_realisation_alloc(d);
-    gsl_rng *r = ipabs_stream_alloc();
     double z[64];
     uint64_t seed = 977;
     int events = 0, most = 0;
     for (uint64_t first = 0; first < 2 * (uint64_t)b->cap; first += (uint64_t)b->cap) {
         batch_draw(plan, seed, first, b->cap, b);
+        /* The mixing, to the bit, as replay draws it. */
+        for (int p = 0; p < b->cap; p++) {
+            double m = plan->copula->mixing(seed, first + (uint64_t)p, plan->df);
+            cr_assert(memcmp(&b->mix[p], &m, sizeof m) == 0,
+                      "%s path %d: mixing %.17g, replay's %.17g", scenario, p, b->mix[p], m);
+        }
         batch_screen(plan, b->cap, b);
         batch_defaults(plan, seed, first, b);
         int e = 0;
         for (int p = 0; p < b->cap; p++) {
-            ipabs_model_sample(d, plan, r, seed, first + (uint64_t)p, z, rs, NULL);
+            ipabs_model_sample(d, plan, seed, first + (uint64_t)p, z, rs, NULL);
             bool event = rs->n_defaults > 0 || rs->guarantor_default_period > 0;
             cr_assert_eq(b->n_default[p] + b->g_default[p] > 0, event,
                          "%s path %d: event flag", scenario, p);
@@ -227,13 +235,17 @@ static int batch_equals_replay(const char *scenario)
         events += e;
     }
     cr_assert(events > 0, "%s: no event path to compare", scenario);
-    gsl_rng_free(r);
     ipabs_realisation_free(rb);
     ipabs_realisation_free(rs);
     batch_ws_free(b);
     ipabs_model_plan_free(plan);
     ipabs_deal_free(d);
     return most;
+}
+
+static int batch_equals_replay(const char *scenario)
+{
+    return batch_equals_replay_df(scenario, 0.0);
 }
 
 Test(batch, batch_realisation_equals_replay_gaussian, .init = setup)
@@ -244,6 +256,15 @@ Test(batch, batch_realisation_equals_replay_gaussian, .init = setup)
 Test(batch, batch_realisation_equals_replay_student_t, .init = setup)
 {
     (void)batch_equals_replay("validation/student-t-4.yaml");
+}
+
+/* The mixing's chi-square: the first attempt in lanes, the rest scalar
+ * (nu = 4 above); a shape a = nu/2 below 1 takes the scalar route with its
+ * boost (nu = 1.5); a large nu, where the squeeze accepts nearly always. */
+Test(batch, batch_realisation_equals_replay_student_t_boost_and_large_df, .init = setup)
+{
+    (void)batch_equals_replay_df("validation/student-t-4.yaml", 1.5);
+    (void)batch_equals_replay_df("validation/student-t-4.yaml", 30.0);
 }
 
 Test(batch, batch_realisation_equals_replay_sectors, .init = setup)

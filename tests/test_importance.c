@@ -174,7 +174,6 @@ static void batch_weights_equal_replay(const char *scenario)
     cr_assert(plan->is_mu[0] != 0.0, "%s: a shift to test", scenario);
     batch_ws *b = batch_ws_alloc(d, plan, batch_simd_widest());
     ipabs_realisation *rs = ipabs_realisation_alloc(d);
-    gsl_rng *r = ipabs_stream_alloc();
     ipabs_path_draws draws;
     cr_assert_eq(ipabs_path_draws_init(plan, &draws), IPABS_OK);
     double z[64];
@@ -184,7 +183,7 @@ static void batch_weights_equal_replay(const char *scenario)
         batch_draw(plan, seed, first, b->cap, b);
         batch_screen(plan, b->cap, b);
         for (int p = 0; p < b->cap; p++) {
-            ipabs_model_sample(d, plan, r, seed, first + (uint64_t)p, z, rs, &draws);
+            ipabs_model_sample(d, plan, seed, first + (uint64_t)p, z, rs, &draws);
             bool event = rs->n_defaults > 0 || rs->guarantor_default_period > 0;
             cr_assert_eq(b->n_default[p] + b->g_default[p] > 0, event, "%s path %d: event flag", scenario, p);
             cr_assert(memcmp(&b->weight[p], &draws.weight, sizeof(double)) == 0,
@@ -195,7 +194,6 @@ static void batch_weights_equal_replay(const char *scenario)
     }
     cr_assert(events > 0);
     ipabs_path_draws_release(&draws);
-    gsl_rng_free(r);
     ipabs_realisation_free(rs);
     batch_ws_free(b);
     ipabs_model_plan_free(plan);
@@ -448,15 +446,13 @@ Test(importance, run_csv_and_replay_report_the_shift_and_the_weight, .init = set
     ipabs_error err;
     cr_assert_eq(ipabs_model_plan_build(d, &plan, &err), IPABS_OK);
     ipabs_realisation *rs = ipabs_realisation_alloc(d);
-    gsl_rng *g = ipabs_stream_alloc();
     ipabs_path_draws draws;
     cr_assert_eq(ipabs_path_draws_init(plan, &draws), IPABS_OK);
     double z[8];
-    ipabs_model_sample(d, plan, g, d->simulation.seed, 17, z, rs, &draws);
+    ipabs_model_sample(d, plan, d->simulation.seed, 17, z, rs, &draws);
     cr_expect(w == draws.weight && w != 1.0, "replay's weight %.17g, the engine's %.17g", w,
               draws.weight);
     ipabs_path_draws_release(&draws);
-    gsl_rng_free(g);
     ipabs_realisation_free(rs);
     ipabs_model_plan_free(plan);
     ipabs_deal_free(d);

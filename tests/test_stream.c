@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_sort.h>
 #include <math.h>
 #include <string.h>
 
@@ -148,4 +149,93 @@ Test(stream, normal_bits_are_pinned)
     cr_assert_eq(ipabs_stream_normal(0x80000000u), 0x1.40d931ff62707p-32);
     cr_assert_eq(ipabs_stream_normal(0x9e3779b9u), 0x1.338773022fd7p-2);
     cr_assert_eq(ipabs_stream_latent_normal(20261127u, 12345u, 7u), -0x1.6b214bd7cb203p-4);
+}
+
+/* ---- the Student-t mixing ---------------------------------------------------- */
+
+/* The mixing's chi-square, written again from its definition with other
+ * parts: Random123's Philox, GSL's inverse normal CDF, libm's log and pow.
+ * chi2_nu = 2 Gamma(nu/2); Gamma(a) by Marsaglia and Tsang's method on the
+ * mixing words (kind "ipmx"): attempt k takes the normal of word 2k and the
+ * uniform of word 2k + 1 of blocks 0, 1, ... (words in Random123's order);
+ * a < 1 draws Gamma(a + 1) and multiplies by u^(1/a), u word 0 of block
+ * 0xffffffff.  Returns the attempts used. */
+static double word_uniform(uint32_t w)
+{
+    return (w + 0.5) / 4294967296.0;
+}
+
+static int chisq_by_definition(uint64_t seed, uint64_t path, double nu, double *chi2)
+{
+    philox4x32_key_t key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    double a = nu / 2.0, shape = a < 1.0 ? a + 1.0 : a;
+    double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d), g = NAN;
+    int k = 0;
+    for (uint32_t block = 0; isnan(g); block++) {
+        philox4x32_ctr_t ctr = {{(uint32_t)path, (uint32_t)(path >> 32), block, 0x69706d78u}};
+        philox4x32_ctr_t w = philox4x32(ctr, key);
+        for (int h = 0; h < 2 && isnan(g); h++, k++) {
+            double x = gsl_cdf_ugaussian_Pinv(word_uniform(w.v[2 * h]));
+            double u = word_uniform(w.v[2 * h + 1]);
+            double v = 1.0 + c * x;
+            if (v <= 0.0)
+                continue;
+            v = v * v * v;
+            if (log(u) < 0.5 * x * x + d * (1.0 - v + log(v)))
+                g = d * v;
+        }
+    }
+    if (a < 1.0) {
+        philox4x32_ctr_t ctr = {{(uint32_t)path, (uint32_t)(path >> 32), 0xffffffffu,
+                                 0x69706d78u}};
+        g *= pow(word_uniform(philox4x32(ctr, key).v[0]), 1.0 / a);
+    }
+    *chi2 = 2.0 * g;
+    return k;
+}
+
+/* The mapping, pinned: the engine's mixing sqrt(nu / chi2) equals the one
+ * built above to 1e-12 (the two normals and logs differ in the last bits;
+ * the squeeze u < 1 - 0.0331 x^4 the engine tests first accepts only
+ * where the log test would), for nu with a shape below 1, at 2 and above;
+ * paths whose first attempt is rejected are among them. */
+Test(stream, student_mixing_is_marsaglia_tsang_on_the_mixing_words)
+{
+    const double nus[] = {1.5, 4.0, 10.0};
+    const uint64_t seed = 0x0123456789abcdefULL;
+    int retried = 0;
+    for (int n = 0; n < 3; n++)
+        for (uint64_t path = 0; path < 3000; path++) {
+            double chi2;
+            retried += chisq_by_definition(seed, path * 0x100000001ULL, nus[n], &chi2) > 1;
+            double want = sqrt(nus[n] / chi2);
+            double got = ipabs_copula_student_t.mixing(seed, path * 0x100000001ULL, nus[n]);
+            cr_assert(fabs(got - want) <= 1e-12 * want, "nu %g path %llu: %.17g, want %.17g",
+                      nus[n], (unsigned long long)path, got, want);
+        }
+    cr_assert_gt(retried, 20, "paths with a rejected first attempt: %d", retried);
+}
+
+/* The law: chi2 = nu / mixing^2 over 50,000 paths for each nu, against
+ * GSL's chi-square CDF by Kolmogorov-Smirnov: sqrt(n) D below 1.95, the
+ * 0.1% critical value (five fixed-seed tests). */
+Test(stream, student_mixing_has_the_chi_square_law)
+{
+    const double nus[] = {1.0, 3.0, 4.0, 10.0, 30.0};
+    const int n = 50000;
+    static double x[50000];
+    for (int k = 0; k < 5; k++) {
+        for (int i = 0; i < n; i++) {
+            double m = ipabs_copula_student_t.mixing(20261201, (uint64_t)i, nus[k]);
+            x[i] = nus[k] / (m * m);
+        }
+        gsl_sort(x, 1, (size_t)n);
+        double dmax = 0.0;
+        for (int i = 0; i < n; i++) {
+            double f = gsl_cdf_chisq_P(x[i], nus[k]);
+            dmax = fmax(dmax, fmax(f - (double)i / n, (double)(i + 1) / n - f));
+        }
+        cr_assert_lt(sqrt((double)n) * dmax, 1.95, "nu %g: sqrt(n) D = %.3f", nus[k],
+                     sqrt((double)n) * dmax);
+    }
 }

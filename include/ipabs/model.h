@@ -36,8 +36,9 @@ typedef struct ipabs_copula_type {
     const char *name;
     double (*cdf)(double x, double df);      /* marginal CDF F of X */
     double (*quantile)(double p, double df); /* F^-1, for thresholds */
-    /* sqrt(W) of one path, drawn from r (1 for the Gaussian copula). */
-    double (*mixing)(const gsl_rng *r, double df);
+    /* sqrt(W) of path `path` of the run seeded `seed`, from the path's own
+     * mixing stream (1 for the Gaussian copula). */
+    double (*mixing)(uint64_t seed, uint64_t path, double df);
 } ipabs_copula_type;
 
 extern const ipabs_copula_type ipabs_copula_gaussian;
@@ -187,11 +188,10 @@ void ipabs_path_draws_release(ipabs_path_draws *d);
 
 /* Draw path `path` of a run with `seed` into real (already allocated for
  * the deal) and index it: the same realisation as the batch engine's path
- * `path`, one path at a time (replay, tests).  r is the calling thread's
- * stream (the Student-t chi-square); scratch holds n_factors doubles.
- * draws may be NULL. */
+ * `path`, one path at a time (replay, tests).  scratch holds n_factors
+ * doubles.  draws may be NULL. */
 void ipabs_model_sample(const ipabs_deal *deal,
-                        const ipabs_model_plan *plan, gsl_rng *r,
+                        const ipabs_model_plan *plan,
                         uint64_t seed, uint64_t path, double *scratch,
                         ipabs_realisation *real, ipabs_path_draws *draws);
 

@@ -258,23 +258,21 @@ int cmd_replay(const cli_args *a)
     ipabs_model_plan *plan = NULL;
     ipabs_error err = {0};
     ipabs_realisation *real = ipabs_realisation_alloc(deal);
-    gsl_rng *rng = ipabs_stream_alloc();
     ipabs_path_draws draws = {0};
     double *factors = NULL;
     if (ipabs_model_plan_build(deal, &plan, &err) != IPABS_OK) {
         code = cli_fail(&err);
-    } else if (!real || !rng || ipabs_path_draws_init(plan, &draws) != IPABS_OK ||
+    } else if (!real || ipabs_path_draws_init(plan, &draws) != IPABS_OK ||
                !(factors = calloc((size_t)plan->n_factors, sizeof(double)))) {
         fputs("ipabs: out of memory\n", stderr);
         code = 1;
     } else {
         uint64_t seed = a->has_seed ? a->seed : deal->simulation.seed;
-        ipabs_model_sample(deal, plan, rng, seed, (uint64_t)a->path, factors, real, &draws);
+        ipabs_model_sample(deal, plan, seed, (uint64_t)a->path, factors, real, &draws);
         code = run_cashflow(deal, real, a->out_dir, !a->no_bom, &draws);
     }
     free(factors);
     ipabs_path_draws_release(&draws);
-    gsl_rng_free(rng);
     ipabs_realisation_free(real);
     ipabs_model_plan_free(plan);
     ipabs_deal_free(deal);

@@ -57,7 +57,6 @@ void batch_ws_free(batch_ws *b)
     free(y->cls);
     free(y->irr);
     free(y->lane_cf);
-    gsl_rng_free(b->mixing_rng);
     free(b);
 }
 
@@ -112,7 +111,6 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     b->weight = calloc(cap, sizeof(double));
     b->event_path = calloc(cap, sizeof(int));
     b->records = calloc((size_t)b->record_size * cap, sizeof(double));
-    b->mixing_rng = ipabs_stream_alloc();
     b->pair_cap = b->cap * (plan->n_loans > 0 ? plan->n_loans : 1);
     size_t pairs = (size_t)b->pair_cap + BATCH_LANES;
     b->event_first = calloc(cap + 1, sizeof(int));
@@ -148,7 +146,7 @@ batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,
     }
     batch_ws_bounds(plan, b);
     if (!b->z || !b->mix || !b->n_default || !b->g_default || !b->weight || !b->event_path ||
-        !b->records || !b->mixing_rng || !b->event_first || !b->event_next || !b->pair_loan ||
+        !b->records || !b->event_first || !b->event_next || !b->pair_loan ||
         !b->pair_period ||
         !b->pair_recovery || !b->gather_path || !b->gather_j || !b->gather_normal ||
         !b->gather_slot) {

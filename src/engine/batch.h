@@ -126,7 +126,6 @@ typedef struct batch_ws {
     double *records;         /* [e * layout.count]: the event paths' records */
     batch_yield_jobs yields;
     int record_size;
-    gsl_rng *mixing_rng;     /* the chi-square of the Student-t mixing */
 } batch_ws;
 
 /* Sized from the deal and plan; simd a supported width.  NULL on ENOMEM. */

@@ -25,7 +25,6 @@
 
 #include "batch.h"
 #include "draw_internal.h"
-#include "stream_internal.h"
 
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
 
@@ -173,6 +172,44 @@ static ALWAYS_INLINE void gather_body(const gather_job *job)
     }
 }
 
+/* The Student-t mixing's chi-square, its first Marsaglia-Tsang attempt
+ * (draw_chisq) for paths first .. first + n - 1 in lanes: chi2[p] = 2 d v
+ * where the squeeze accepts it, the scalar draw_chisq's value for it; NaN
+ * where the path needs the scalar draw_chisq (v <= 0, or an attempt the
+ * squeeze does not accept: 2.5% of paths at nu = 4, which draw_chisq
+ * retakes from the start, with the same bits). */
+typedef struct mixing_job {
+    uint64_t seed, first;
+    int n;                     /* a multiple of BATCH_LANES */
+    double c, d;               /* draw_chisq_k's */
+    double *chi2;
+} mixing_job;
+
+static ALWAYS_INLINE void mixing_body(const mixing_job *job)
+{
+    for (int g = 0; g < job->n; g += BATCH_LANES) {
+        uint32_t lo[BATCH_LANES], hi[BATCH_LANES], block[BATCH_LANES];
+        uint32_t out[4][BATCH_LANES];
+        double x[BATCH_LANES];
+        for (int l = 0; l < BATCH_LANES; l++) {
+            uint64_t path = job->first + (uint64_t)(g + l);
+            lo[l] = (uint32_t)path;
+            hi[l] = (uint32_t)(path >> 32);
+            block[l] = 0;
+        }
+        philox_lanes(out, lo, hi, block, DRAW_MIXING, job->seed);
+        normals_of_words(x, out[0]);
+#pragma omp simd
+        for (int l = 0; l < BATCH_LANES; l++) {
+            double v = 1.0 + job->c * x[l];
+            double v3 = v * v * v;
+            double u = draw_uniform(out[1][l]), x2 = x[l] * x[l];
+            int accept = v > 0.0 && u < 1.0 - 0.0331 * (x2 * x2);
+            job->chi2[g + l] = accept ? 2.0 * (job->d * v3) : NAN;
+        }
+    }
+}
+
 static void draw_base(const draw_job *job)
 {
     draw_body(job);
@@ -186,6 +223,11 @@ static void gather_base(const gather_job *job)
 static void normals_base(const normals_job *job)
 {
     normals_body(job);
+}
+
+static void mixing_base(const mixing_job *job)
+{
+    mixing_body(job);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -205,6 +247,11 @@ __attribute__((target("avx2"))) static void normals_avx2(const normals_job *job)
     normals_body(job);
 }
 
+__attribute__((target("avx2"))) static void mixing_avx2(const mixing_job *job)
+{
+    mixing_body(job);
+}
+
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
 static void draw_avx512(const draw_job *job)
 {
@@ -222,6 +269,12 @@ static void normals_avx512(const normals_job *job)
 {
     normals_body(job);
 }
+
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
+static void mixing_avx512(const mixing_job *job)
+{
+    mixing_body(job);
+}
 #endif
 
 /* ---- the scalar kernel ---------------------------------------------------- */
@@ -238,6 +291,13 @@ static void draw_scalar(const draw_job *job)
                 job->w[(size_t)(j0 + k) * job->stride + p] = out[k];
         }
     }
+}
+
+/* The scalar kernel leaves every path to draw_chisq. */
+static void mixing_scalar(const mixing_job *job)
+{
+    for (int k = 0; k < job->n; k++)
+        job->chi2[k] = NAN;
 }
 
 static void normals_scalar(const normals_job *job)
@@ -347,6 +407,26 @@ static void run_normals(int simd, const normals_job *job)
     }
 }
 
+static void run_mixing(int simd, const mixing_job *job)
+{
+    switch (simd) {
+#ifdef HAVE_X86_TARGETS
+    case BATCH_SIMD_AVX512:
+        mixing_avx512(job);
+        return;
+    case BATCH_SIMD_AVX2:
+        mixing_avx2(job);
+        return;
+#endif
+    case BATCH_SIMD_BASE:
+        mixing_base(job);
+        return;
+    default:
+        mixing_scalar(job);
+        return;
+    }
+}
+
 void batch_draw_normals(int simd, int n, const uint32_t *w, double *out)
 {
     int lanes = simd == BATCH_SIMD_SCALAR ? 1 : BATCH_LANES;
@@ -365,7 +445,9 @@ void batch_draw_gather(int simd, uint64_t seed, uint32_t kind, int n,
 /* ---- the stage ---------------------------------------------------------------- */
 
 /* sqrt(W) of each path: the copula variant is chosen once per batch; the
- * Student-t's chi-square reads its own kind of the path's stream. */
+ * Student-t's chi-square reads its own kind of the path's stream, the
+ * first attempt in lanes and the rest by the scalar draw_chisq (the same
+ * bits as the copula's own mixing, which replay calls). */
 static void draw_mixing(const ipabs_model_plan *plan, uint64_t seed,
                         uint64_t first, int n, batch_ws *b)
 {
@@ -374,9 +456,19 @@ static void draw_mixing(const ipabs_model_plan *plan, uint64_t seed,
             b->mix[p] = 1.0;
         return;
     }
+    draw_chisq_k k = draw_chisq_init(plan->df);
+    if (plan->copula != &ipabs_copula_student_t || k.boost) {
+        for (int p = 0; p < n; p++)
+            b->mix[p] = plan->copula->mixing(seed, first + (uint64_t)p, plan->df);
+        return;
+    }
+    int lanes = b->simd == BATCH_SIMD_SCALAR ? 1 : BATCH_LANES;
+    mixing_job job = {seed, first, (n + lanes - 1) / lanes * lanes, k.c, k.d, b->mix};
+    run_mixing(b->simd, &job);
     for (int p = 0; p < n; p++) {
-        ipabs_stream_seek_kind(b->mixing_rng, seed, first + (uint64_t)p, DRAW_MIXING);
-        b->mix[p] = plan->copula->mixing(b->mixing_rng, plan->df);
+        double chi2 = b->mix[p] == b->mix[p] ? b->mix[p]
+                                             : draw_chisq(seed, first + (uint64_t)p, &k);
+        b->mix[p] = sqrt(plan->df / chi2);
     }
 }
 

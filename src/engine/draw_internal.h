@@ -16,7 +16,9 @@
  * (s low, s high)).  Kinds: DRAW_LATENT (the factors, then one
  * idiosyncratic normal per loan, then the guarantor's), DRAW_RECOVERY (one
  * per loan, read only for loans that default) and DRAW_MIXING (the words of
- * the Student-t mixing's chi-square, read through the gsl_rng of stream.c).
+ * the Student-t mixing's chi-square, draw_chisq below: attempt k reads
+ * words 2k (its normal) and 2k + 1 (its uniform), and a shape below 1 reads
+ * word 0 of block 0xffffffff).
  *
  * Build with -ffp-contract=off (CMakeLists.txt): a fused multiply-add in
  * one width and not in another would change the last bit.
@@ -24,6 +26,7 @@
 #ifndef IPABS_DRAW_INTERNAL_H
 #define IPABS_DRAW_INTERNAL_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -183,6 +186,72 @@ static inline double draw_normal_at(uint64_t seed, uint64_t path, uint32_t kind,
     draw_counter(ctr, path, j / 4, kind);
     philox_block(out, ctr, seed);
     return draw_normal(out[j % 4]);
+}
+
+/* ---- the Student-t mixing's chi-square -------------------------------------- */
+
+/* chi2_nu = 2 Gamma(nu/2) by Marsaglia and Tsang (2000): with d = a - 1/3
+ * and c = 1/sqrt(9d), x normal and v = (1 + c x)^3 > 0, d v is Gamma(a)
+ * once u < 1 - 0.0331 x^4 or log u < x^2/2 + d (1 - v + log v) accepts it
+ * (about 2% of attempts are rejected at a = 2, fewer above).  A shape
+ * a < 1 draws Gamma(a + 1) and multiplies it by u^(1/a).  Every number
+ * comes from the path's own mixing words, by draw_normal, draw_uniform and
+ * draw_log, so the scalar replay and the batch give the same bits. */
+typedef struct draw_chisq_k {
+    double a;      /* nu / 2 */
+    double d, c;   /* of the shape drawn: a, or a + 1 below 1 */
+    int boost;     /* a < 1 */
+} draw_chisq_k;
+
+static inline draw_chisq_k draw_chisq_init(double nu)
+{
+    draw_chisq_k k;
+    k.a = 0.5 * nu;
+    k.boost = k.a < 1.0;
+    k.d = (k.boost ? k.a + 1.0 : k.a) - 1.0 / 3.0;
+    k.c = 1.0 / __builtin_sqrt(9.0 * k.d);
+    return k;
+}
+
+/* The block the shape-boost uniform comes from. */
+#define DRAW_CHISQ_BOOST_BLOCK 0xffffffffu
+/* Attempts before giving up (never reached: each is accepted with
+ * probability above 0.95): d, the mode's neighbourhood, is returned. */
+#define DRAW_CHISQ_MAX_BLOCKS (1u << 20)
+
+/* One Marsaglia-Tsang attempt: true and *g = d v if accepted. */
+static inline int draw_gamma_try(const draw_chisq_k *k, uint32_t wn, uint32_t wu, double *g)
+{
+    double x = draw_normal(wn);
+    double v = 1.0 + k->c * x;
+    if (!(v > 0.0))
+        return 0;
+    v = v * v * v;
+    double u = draw_uniform(wu), x2 = x * x;
+    if (u < 1.0 - 0.0331 * (x2 * x2) ||
+        draw_log(u) < 0.5 * x2 + k->d * (1.0 - v + draw_log(v))) {
+        *g = k->d * v;
+        return 1;
+    }
+    return 0;
+}
+
+static inline double draw_chisq(uint64_t seed, uint64_t path, const draw_chisq_k *k)
+{
+    uint32_t ctr[4], w[4];
+    double g = k->d;
+    for (uint32_t b = 0; b < DRAW_CHISQ_MAX_BLOCKS; b++) {
+        draw_counter(ctr, path, b, DRAW_MIXING);
+        philox_block(w, ctr, seed);
+        if (draw_gamma_try(k, w[0], w[1], &g) || draw_gamma_try(k, w[2], w[3], &g))
+            break;
+    }
+    if (k->boost) {
+        draw_counter(ctr, path, DRAW_CHISQ_BOOST_BLOCK, DRAW_MIXING);
+        philox_block(w, ctr, seed);
+        g *= exp(draw_log(draw_uniform(w[0])) / k->a);
+    }
+    return 2.0 * g;
 }
 
 #endif

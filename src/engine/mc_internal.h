@@ -48,7 +48,6 @@ struct ipabs_mc_path {
     const mc_baseline *baseline; /* NULL while building the baseline itself */
     mc_baseline *owned;          /* set when this workspace owns its baseline */
     ipabs_mc_layout layout;
-    gsl_rng *rng;
     double *factors;
     ipabs_realisation *real;
     ipabs_state *state;

@@ -34,7 +34,6 @@ void ipabs_mc_path_free(ipabs_mc_path *w)
         return;
     if (w->owned != NULL)
         mc_baseline_free(w->owned, w->deal);
-    gsl_rng_free(w->rng);
     free(w->factors);
     ipabs_realisation_free(w->real);
     ipabs_state_free(w->state);
@@ -80,7 +79,6 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
     w->deal = deal;
     w->plan = plan;
     w->layout = ipabs_mc_layout_of(deal);
-    w->rng = ipabs_stream_alloc();
     w->factors = calloc((size_t)plan->n_factors, sizeof(double));
     w->real = ipabs_realisation_alloc(deal);
     w->state = ipabs_state_alloc(deal);
@@ -94,7 +92,7 @@ ipabs_mc_path *mc_path_alloc_bare(const ipabs_deal *deal,
     w->discount = calloc(K * (T + 1), sizeof(double));
     w->g_discount = calloc(T + 1, sizeof(double));
     w->yield_pending = calloc(K + 1, 1);
-    if (!w->yield_pending || !w->rng || !w->factors || !w->real || !w->state || !w->acc.cash ||
+    if (!w->yield_pending || !w->factors || !w->real || !w->state || !w->acc.cash ||
         !w->acc.cf || !w->acc.interest_short || !w->values || !w->loans_set ||
         !w->static_tranche || !w->loan_static_loss || !w->discount || !w->g_discount ||
         ipabs_flows_init(deal, &w->flows) != IPABS_OK)
@@ -526,7 +524,7 @@ ipabs_status ipabs_mc_path_eval(ipabs_mc_path *w, uint64_t seed,
                                 uint64_t index, const double **values,
                                 ipabs_error *err)
 {
-    ipabs_model_sample(w->deal, w->plan, w->rng, seed, index, w->factors,
+    ipabs_model_sample(w->deal, w->plan, seed, index, w->factors,
                        w->real, NULL);
     ipabs_status s = mc_path_evaluate(w, index, err);
     *values = w->values;

@@ -12,10 +12,8 @@
 
 #include "batch.h"
 #include "draw_internal.h"
-#include "stream_internal.h"
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +32,10 @@ static double gaussian_quantile(double p, double df)
     return p <= 0.0 ? -INFINITY : gsl_cdf_ugaussian_Pinv(p);
 }
 
-static double gaussian_mixing(const gsl_rng *r, double df)
+static double gaussian_mixing(uint64_t seed, uint64_t path, double df)
 {
-    (void)r;
+    (void)seed;
+    (void)path;
     (void)df;
     return 1.0;
 }
@@ -51,10 +50,12 @@ static double student_quantile(double p, double df)
     return p <= 0.0 ? -INFINITY : gsl_cdf_tdist_Pinv(p, df);
 }
 
-/* sqrt(W), W = nu / chi2_nu. */
-static double student_mixing(const gsl_rng *r, double df)
+/* sqrt(W), W = nu / chi2_nu, the chi-square from the path's mixing words
+ * (draw_internal.h). */
+static double student_mixing(uint64_t seed, uint64_t path, double df)
 {
-    return sqrt(df / gsl_ran_chisq(r, df));
+    draw_chisq_k k = draw_chisq_init(df);
+    return sqrt(df / draw_chisq(seed, path, &k));
 }
 
 const ipabs_copula_type ipabs_copula_gaussian = {
@@ -354,7 +355,7 @@ void ipabs_path_draws_release(ipabs_path_draws *d)
 }
 
 void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
-                        gsl_rng *r, uint64_t seed, uint64_t path,
+                        uint64_t seed, uint64_t path,
                         double *z, ipabs_realisation *real,
                         ipabs_path_draws *draws)
 {
@@ -371,10 +372,8 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
         }
     }
     double m = 1.0;
-    if (p->copula != &ipabs_copula_gaussian) {
-        ipabs_stream_seek_kind(r, seed, path, DRAW_MIXING);
-        m = p->copula->mixing(r, p->df);
-    }
+    if (p->copula != &ipabs_copula_gaussian)
+        m = p->copula->mixing(seed, path, p->df);
     for (int i = 0; i < p->n_loans; i++) {
         double e = draw_normal_at(seed, path, DRAW_LATENT, (uint32_t)(nf + i));
         if (mu != NULL) {

@@ -5,8 +5,9 @@
  * Each path of a run owns streams keyed by the run's seed, with the path
  * index and a kind in the counter: the path's numbers do not depend on
  * which thread draws them or on any other path.  Wrapping the generator as
- * a gsl_rng_type lets GSL's distributions draw from a path's stream: the
- * Student-t mixing's chi-square reads the path's mixing kind this way.
+ * a gsl_rng_type lets GSL's distributions draw from a path's stream (the
+ * public ipabs_stream_* functions; the engine itself draws through
+ * draw_internal.h).
  */
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
@@ -46,8 +47,8 @@ gsl_rng *ipabs_stream_alloc(void)
     return gsl_rng_alloc(&philox_type);
 }
 
-void ipabs_stream_seek_kind(gsl_rng *r, uint64_t seed, uint64_t path,
-                            uint32_t kind)
+/* Position r on the stream of one kind (draw_internal.h) of a path. */
+static void stream_seek_kind(gsl_rng *r, uint64_t seed, uint64_t path, uint32_t kind)
 {
     philox_state *st = r->state;
     st->key.v[0] = (uint32_t)seed;
@@ -59,7 +60,7 @@ void ipabs_stream_seek_kind(gsl_rng *r, uint64_t seed, uint64_t path,
 
 void ipabs_stream_seek(gsl_rng *r, uint64_t seed, uint64_t path)
 {
-    ipabs_stream_seek_kind(r, seed, path, STREAM_TAG);
+    stream_seek_kind(r, seed, path, STREAM_TAG);
 }
 
 double ipabs_stream_uniform(const gsl_rng *r)

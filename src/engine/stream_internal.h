@@ -44,8 +44,4 @@ static inline uint32_t philox_next(philox_state *st)
     return st->buf[st->next++];
 }
 
-/* Position r on the stream of one kind (draw_internal.h) of a path. */
-void ipabs_stream_seek_kind(gsl_rng *r, uint64_t seed, uint64_t path,
-                            uint32_t kind);
-
 #endif
