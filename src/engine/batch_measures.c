@@ -45,7 +45,14 @@ static void add_static_loss(chunk_acc *c, double loss, double pool)
  * they start at +0.0 and a sum that starts at +0.0 is never -0.0 (x + y is
  * -0.0 only for x = y = -0.0), and s + 0.0 = s for every other s.  (The
  * file is built with -fno-trapping-math, CMakeLists.txt: otherwise the
- * selects are not if-converted.) */
+ * selects are not if-converted.)  Cloned for AVX-512 and AVX2 and chosen
+ * by the CPU at load time, like the screen's rows: element-wise
+ * operations, never fused (-ffp-contract=off), so every clone gives the
+ * same bits; the baseline's two-double vectors left the loop bound by its
+ * instruction count. */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 static void add_values(const batch_measure_ctx *m, const double *v, int j0, int j1,
                        chunk_acc *c)
 {
