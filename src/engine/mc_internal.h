@@ -17,6 +17,9 @@ typedef struct mc_baseline {
     double *values;             /* its measure record */
     double *values0;            /* the same with NaN entries as 0 */
     double *cf;                 /* [k * T + t - 1]: cash to class k in period t */
+    double *promised;           /* [t - 1]: what the seniors are promised on date t
+                                 * (senior_promised of flows[t - 1]), which every
+                                 * path's coverage ratio divides by */
     /* The per-loan entries of state[p] are those of state[0] for every p
      * (nobody defaults), so a path restarts from state[p] by copying only
      * the loans it touched (ipabs_state_copy_loans). */

@@ -168,8 +168,8 @@ static double senior_promised(const ipabs_deal *deal, const ipabs_period_flows *
 static void coverage_period(ipabs_mc_path *w, const ipabs_period_flows *fl, int t)
 {
     const ipabs_deal *deal = w->deal;
-    const ipabs_period_flows *promise = w->baseline != NULL ? &w->baseline->flows[t - 1] : fl;
-    double due = senior_promised(deal, promise), open = 0.0;
+    double due = w->baseline != NULL ? w->baseline->promised[t - 1] : senior_promised(deal, fl);
+    double open = 0.0;
     for (int k = 0; k < deal->n_senior; k++)
         open += fl->balance_open[k];
     if (due > IPABS_CONSERVATION_TOL && open > IPABS_CONSERVATION_TOL)
@@ -549,6 +549,7 @@ void mc_baseline_free(mc_baseline *b, const ipabs_deal *deal)
     free(b->values);
     free(b->values0);
     free(b->cf);
+    free(b->promised);
     free(b->prefix);
     free(b->prefix_sums);
     free(b->prefix_short);
@@ -626,7 +627,8 @@ mc_baseline *mc_baseline_build(const ipabs_deal *deal,
     b->values = calloc((size_t)w->layout.count, sizeof(double));
     b->values0 = calloc((size_t)w->layout.count, sizeof(double));
     b->cf = calloc((size_t)deal->n_tranches * (size_t)T + 1, sizeof(double));
-    if (!b->state || !b->flows || !b->values || !b->values0 || !b->cf)
+    b->promised = calloc((size_t)T + 1, sizeof(double));
+    if (!b->state || !b->flows || !b->values || !b->values0 || !b->cf || !b->promised)
         goto fail;
     for (int p = 0; p <= T; p++)
         if ((b->state[p] = ipabs_state_alloc(deal)) == NULL)
@@ -643,6 +645,8 @@ mc_baseline *mc_baseline_build(const ipabs_deal *deal,
     for (int j = 0; j < w->layout.count; j++)
         b->values0[j] = isnan(w->values[j]) ? 0.0 : w->values[j];
     memcpy(b->cf, w->acc.cf, (size_t)deal->n_tranches * (size_t)T * sizeof(double));
+    for (int t = 1; t <= T; t++)
+        b->promised[t - 1] = senior_promised(deal, &b->flows[t - 1]);
     b->loans_fixed = true;
     for (int p = 1; p <= T; p++)
         b->loans_fixed &= ipabs_state_same_loans(deal, b->state[p], b->state[0]);
