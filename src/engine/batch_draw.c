@@ -181,7 +181,7 @@ static ALWAYS_INLINE void gather_body(const gather_job *job)
 typedef struct mixing_job {
     uint64_t seed, first;
     int n;                     /* a multiple of BATCH_LANES */
-    double c, d;               /* draw_chisq_k's */
+    draw_chisq_k k;
     double *chi2;
 } mixing_job;
 
@@ -201,11 +201,9 @@ static ALWAYS_INLINE void mixing_body(const mixing_job *job)
         normals_of_words(x, out[0]);
 #pragma omp simd
         for (int l = 0; l < BATCH_LANES; l++) {
-            double v = 1.0 + job->c * x[l];
-            double v3 = v * v * v;
-            double u = draw_uniform(out[1][l]), x2 = x[l] * x[l];
-            int accept = v > 0.0 && u < 1.0 - 0.0331 * (x2 * x2);
-            job->chi2[g + l] = accept ? 2.0 * (job->d * v3) : NAN;
+            double v3;
+            int accept = draw_gamma_squeeze(&job->k, x[l], draw_uniform(out[1][l]), &v3);
+            job->chi2[g + l] = accept ? 2.0 * (job->k.d * v3) : NAN;
         }
     }
 }
@@ -463,7 +461,7 @@ static void draw_mixing(const ipabs_model_plan *plan, uint64_t seed,
         return;
     }
     int lanes = b->simd == BATCH_SIMD_SCALAR ? 1 : BATCH_LANES;
-    mixing_job job = {seed, first, (n + lanes - 1) / lanes * lanes, k.c, k.d, b->mix};
+    mixing_job job = {seed, first, (n + lanes - 1) / lanes * lanes, k, b->mix};
     run_mixing(b->simd, &job);
     for (int p = 0; p < n; p++) {
         double chi2 = b->mix[p] == b->mix[p] ? b->mix[p]
