@@ -22,15 +22,27 @@
 #include "cashflow_util.h"
 #include "ipabs/waterfall.h"
 
-static ipabs_deal *split_golden(bool covers)
+/* The golden deal with split accounts, its loans' terms still to be set
+ * before finalize_deal (which copies them into the deal's tables). */
+static ipabs_deal *split_deal(bool covers)
 {
     ipabs_deal *d = fx_golden_deal();
     d->accounts = IPABS_ACCOUNTS_SPLIT;
     d->principal_covers_revenue = covers;
     d->tranches[0].amort = IPABS_TRANCHE_BULLET;
+    return d;
+}
+
+static ipabs_deal *finalize_deal(ipabs_deal *d)
+{
     ipabs_error err;
     cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK, "%s", err.message);
     return d;
+}
+
+static ipabs_deal *split_golden(bool covers)
+{
+    return finalize_deal(split_deal(covers));
 }
 
 /* B's interest net of the 0.15% fees: 765,433 x (4.7% - 0.15%) / 4. */
@@ -211,10 +223,11 @@ Test(accounts, topup_claim_ranks_above_the_sub_in_the_principal_account)
  * cost. */
 Test(accounts, proceeds_that_are_the_guarantors_do_not_keep_the_plan_open)
 {
-    ipabs_deal *d = split_golden(true);
+    ipabs_deal *d = split_deal(true);
     d->guarantor.topup = false;
     d->guarantor.ip_pledgee = IPABS_PLEDGEE_GUARANTOR;
     d->loans[0].recovery_lag = 3;
+    finalize_deal(d);
     ipabs_realisation *r = ipabs_realisation_alloc(d);
     r->default_period[0] = 2;
     r->realisation[0] = 0.6;

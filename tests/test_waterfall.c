@@ -867,16 +867,28 @@ static void random_realisation(const ipabs_deal *d, ipabs_realisation *r, int c,
 /* Loans with three recovery lags (2, 3 and 5 periods): the disposals of a
  * period, found as one run of the defaults per lag, against the same deal
  * told to scan every default (n_recovery_lags = 0), to the bit. */
+/* A finalised copy of the reference whose loans' recovery lags are 2, 3,
+ * 5, 2, 3, 5, ... (the deal's tables copy them when it is finalised). */
+static ipabs_deal *lags_2_3_5(const ipabs_deal *ref)
+{
+    ipabs_deal *d = NULL;
+    ipabs_error err = {0};
+    cr_assert_eq(ipabs_deal_copy(ref, NULL, 0, &d, &err), IPABS_OK, "%s", err.message);
+    const int lags[] = {2, 3, 5};
+    for (int i = 0; i < d->n_loans; i++)
+        d->loans[i].recovery_lag = lags[i % 3];
+    cr_assert_eq(ipabs_deal_finalize(d, &err), IPABS_OK, "%s", err.message);
+    return d;
+}
+
 Test(waterfall, disposal_runs_match_the_full_scan)
 {
-    ipabs_deal *runs = reference_with(NULL, 0), *scan = reference_with(NULL, 0);
-    const int lags[] = {2, 3, 5};
-    for (int i = 0; i < runs->n_loans; i++)
-        runs->loans[i].recovery_lag = scan->loans[i].recovery_lag = lags[i % 3];
-    runs->n_recovery_lags = 3;
-    runs->recovery_lags[0] = 5;
-    runs->recovery_lags[1] = 3;
-    runs->recovery_lags[2] = 2;
+    ipabs_deal *ref = reference_with(NULL, 0);
+    ipabs_deal *runs = lags_2_3_5(ref), *scan = lags_2_3_5(ref);
+    ipabs_deal_free(ref);
+    cr_assert_eq(runs->n_recovery_lags, 3);
+    cr_assert(runs->recovery_lags[0] == 5 && runs->recovery_lags[1] == 3 &&
+              runs->recovery_lags[2] == 2);
     scan->n_recovery_lags = 0;
     ipabs_realisation *r = ipabs_realisation_alloc(runs);
     unsigned x = 777u;

@@ -340,6 +340,30 @@ typedef struct ipabs_date {
 /* The most distinct recovery lags ipabs_deal.recovery_lags lists. */
 #define IPABS_RECOVERY_LAG_RUNS 8
 
+/* A loan's scheduled amounts in period t (1..legal_final), as the waterfall
+ * reads them for a defaulted loan: copies of the loan's schedules, and the
+ * fees' base computed once as the waterfall computed it every time (the
+ * same product, so the same bits).  Zero past the loan's term. */
+typedef struct ipabs_loan_period {
+    double open;         /* balance[t - 1] */
+    double interest;     /* interest[t] */
+    double amortisation; /* amortisation[t] */
+    double fee_base;     /* open x accrual_dc[daycount][t]: what the bank,
+                            servicing and guarantee fee rates apply to */
+} ipabs_loan_period;
+
+/* What the waterfall reads of a defaulted loan, in 32 bytes instead of a
+ * tape row's hundreds: copies of the loan's terms, taken by
+ * ipabs_deal_finalize (as the schedules are derived there): terms edited
+ * later are not seen (edit a copy, ipabs_deal_copy, and finalise it). */
+typedef struct ipabs_loan_hot {
+    int term;
+    int recovery_lag;
+    double guarantee_fee_rate;
+    double ip_value;
+    double disposal_cost;
+} ipabs_loan_hot;
+
 typedef struct ipabs_deal {
     char *name;
     char *currency;
@@ -414,14 +438,21 @@ typedef struct ipabs_deal {
                                               pay_every is 1 */
     double pool_balance;   /* sum of loan principals */
     /* Pool totals by period if every loan performed (the no-default path);
-     * the waterfall subtracts the defaulted loans' share, so a period
-     * costs O(defaults), not O(loans). */
+     * the waterfall's state starts from them and takes each defaulted
+     * loan's share off once, when it defaults (ipabs_state.pool_due), so a
+     * path costs O(defaults x their remaining periods), not O(loans). */
     double *pool_interest;      /* obligor interest, gross of fees */
     double *pool_principal;     /* scheduled principal */
     double *pool_agency_fee;    /* bank agency fee */
     double *pool_servicing_fee; /* lender servicing fee */
     double *pool_guarantee_fee; /* guarantee fee */
     int *loans_running_after;   /* by period: loans whose term is later */
+    /* The loans' amounts by period, loan-major ([i * (legal_final + 1) + t],
+     * ipabs_loan_at), and their hot terms by loan: a large pool's defaults
+     * are read from here, one cache line per loan and period, not from
+     * the tape rows and four separate schedules. */
+    ipabs_loan_period *loan_period;
+    ipabs_loan_hot *loan_hot;
     /* The loans' distinct recovery lags, longest first, when there are at
      * most IPABS_RECOVERY_LAG_RUNS of them (else n_recovery_lags is 0): the
      * waterfall then finds a period's disposals as one run of the defaults
@@ -430,6 +461,13 @@ typedef struct ipabs_deal {
     int recovery_lags[IPABS_RECOVERY_LAG_RUNS];
     int n_senior;          /* tranches [0, n_senior) are senior */
 } ipabs_deal;
+
+/* Loan i's amounts in period t (0..legal_final; row 0 is zero). */
+static inline const ipabs_loan_period *ipabs_loan_at(const ipabs_deal *deal, int i,
+                                                     int t)
+{
+    return &deal->loan_period[(size_t)i * (size_t)(deal->legal_final + 1) + (size_t)t];
+}
 
 /* Is period t a payment date (a multiple of pay_every)? */
 static inline bool ipabs_deal_is_payment(const ipabs_deal *deal, int t)

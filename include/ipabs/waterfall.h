@@ -50,6 +50,16 @@ void ipabs_realisation_index(const ipabs_deal *deal, ipabs_realisation *r);
 void ipabs_realisation_free(ipabs_realisation *r);
 
 /* The state carried from one period to the next. */
+/* The pool's scheduled collections of one period as the performing loans
+ * pay them: the no-default totals less the defaulted loans' shares. */
+typedef struct ipabs_pool_due {
+    double interest;      /* obligor interest, gross of fees */
+    double principal;     /* scheduled principal, prepayment included */
+    double agency_fee;    /* bank agency fee */
+    double servicing_fee; /* lender servicing fee */
+    double guarantee_fee; /* guarantee fee */
+} ipabs_pool_due;
+
 typedef struct ipabs_state {
     int period; /* last completed period; 0 at closing */
 
@@ -60,6 +70,12 @@ typedef struct ipabs_state {
                                     dividend its failed estate owes on them */
     double *plan_recovered;      /* IP recoveries the plan received on it */
     double *scale;               /* scheduled style: share of schedule still guaranteed */
+    ipabs_pool_due *pool_due;    /* by period 0..legal_final: the deal's pool totals
+                                    less the loans defaulted so far, each loan's
+                                    amounts taken off every period of its term
+                                    from its default on, in the order of defaults
+                                    (so the same doubles as taking them off period
+                                    by period); rows after `period` are current */
     double performing_balance;
     double cum_defaulted;        /* sum of balances at default */
     double principal_amount;     /* pass-through principal owed to seniors, unpaid */

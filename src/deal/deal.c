@@ -128,6 +128,8 @@ void ipabs_deal_free(ipabs_deal *deal)
     free(deal->pool_servicing_fee);
     free(deal->pool_guarantee_fee);
     free(deal->loans_running_after);
+    free(deal->loan_period);
+    free(deal->loan_hot);
     free(deal);
 }
 
@@ -577,13 +579,25 @@ static ipabs_status pool_totals(ipabs_deal *deal, ipabs_error *err)
     if (deal->loans_running_after == NULL)
         return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
                                "out of memory building pool totals");
+    size_t loans = (size_t)deal->n_loans > 0 ? (size_t)deal->n_loans : 1;
+    deal->loan_period = calloc(loans * n, sizeof *deal->loan_period);
+    deal->loan_hot = calloc(loans, sizeof *deal->loan_hot);
+    if (deal->loan_period == NULL || deal->loan_hot == NULL)
+        return ipabs_error_set(err, IPABS_ENOMEM, NULL, 0, 0, NULL,
+                               "out of memory building the loans' tables");
     recovery_lags(deal);
     for (int i = 0; i < deal->n_loans; i++) {
         const ipabs_loan *l = &deal->loans[i];
+        deal->loan_hot[i] = (ipabs_loan_hot){l->term, l->recovery_lag,
+                                             l->guarantee_fee_rate, l->ip_value,
+                                             l->disposal_cost};
         for (int t = 0; t < l->term; t++)
             deal->loans_running_after[t]++;
         for (int t = 1; t <= l->term; t++) {
             double base = l->balance[t - 1] * deal->accrual_dc[l->daycount][t];
+            deal->loan_period[(size_t)i * n + (size_t)t] =
+                (ipabs_loan_period){l->balance[t - 1], l->interest[t],
+                                    l->amortisation[t], base};
             deal->pool_interest[t] += l->interest[t];
             deal->pool_principal[t] += l->amortisation[t];
             deal->pool_agency_fee[t] += base * deal->bank_fee_rate;

@@ -92,6 +92,8 @@ static void clear_owned(ipabs_deal *d)
     d->pool_interest = d->pool_principal = d->pool_agency_fee = NULL;
     d->pool_servicing_fee = d->pool_guarantee_fee = NULL;
     d->loans_running_after = NULL;
+    d->loan_period = NULL;
+    d->loan_hot = NULL;
     for (int o = 0; o < IPABS_N_POPS; o++)
         d->pop[o] = (ipabs_pop){0};
 }

@@ -327,11 +327,12 @@ static void guarantor_record(ipabs_mc_path *w)
  * arrive by the legal final. */
 static double loan_credit_loss(const ipabs_mc_path *w, int i)
 {
-    const ipabs_loan *l = &w->deal->loans[i];
     int tau = w->real->default_period[i];
-    double ead = l->balance[tau - 1] + l->interest[tau];
-    if (tau + l->recovery_lag > w->deal->legal_final)
+    const ipabs_loan_period *lp = ipabs_loan_at(w->deal, i, tau);
+    double ead = lp->open + lp->interest;
+    if (tau + w->deal->loan_hot[i].recovery_lag > w->deal->legal_final)
         return ead;
+    const ipabs_loan_hot *l = &w->deal->loan_hot[i];
     double proceeds = fmin(ead, l->ip_value * w->real->realisation[i]) - l->disposal_cost;
     return ead - fmax(0.0, proceeds);
 }
@@ -371,7 +372,7 @@ static void default_record(ipabs_mc_path *w)
     for (int t = 1; t <= deal->legal_final; t++) {
         for (; j < r->n_defaults && r->default_period[r->order[j]] <= t; j++) {
             int i = r->order[j];
-            ratio += deal->loans[i].balance[r->default_period[i] - 1] / deal->pool_balance;
+            ratio += ipabs_loan_at(deal, i, r->default_period[i])->open / deal->pool_balance;
         }
         v[L->period0 + t - 1] = ratio;
         v[L->defaults0 + t - 1] = j;

@@ -144,9 +144,9 @@ static void receive_collection(step *s, double amount, double revenue_part)
  * exposure at default, open balance + the period's interest. */
 static double exposure_revenue_share(const step *s, int i)
 {
-    const ipabs_loan *l = &s->deal->loans[i];
     double ead = s->st->ead[i];
-    return ead > 0.0 ? l->interest[s->real->default_period[i]] / ead : 0.0;
+    return ead > 0.0 ? ipabs_loan_at(s->deal, i, s->real->default_period[i])->interest / ead
+                     : 0.0;
 }
 
 /* ---- 0. the principal account's reinvestment income ------------------------ */
@@ -166,18 +166,50 @@ static void reinvest(step *s)
 
 /* ---- 1. defaults ---------------------------------------------------------- */
 
+/* Defaulted loan i's scheduled amounts, from this period to its term, are
+ * no longer the pool's: taken off the dues once, reading its periods in a
+ * row (loan-major, ipabs_loan_at), where taking them off period by period
+ * visited every defaulted loan again in every period. */
+static void forgo_dues(step *s, int i)
+{
+    const ipabs_deal *deal = s->deal;
+    const ipabs_loan_period *lp = ipabs_loan_at(deal, i, 0);
+    double gfee = deal->loan_hot[i].guarantee_fee_rate;
+    ipabs_pool_due *due = s->st->pool_due;
+    for (int t = s->t; t <= deal->loan_hot[i].term; t++) {
+        double base = lp[t].fee_base;
+        due[t].interest -= lp[t].interest;
+        due[t].principal -= lp[t].amortisation;
+        due[t].agency_fee -= base * deal->bank_fee_rate;
+        due[t].servicing_fee -= base * deal->servicing_fee_rate;
+        due[t].guarantee_fee -= base * gfee;
+    }
+}
+
 static void default_loans(step *s)
 {
     ipabs_state *st = s->st;
     const ipabs_realisation *r = s->real;
+    /* The tables of a large pool are not in the cache: ask for every row
+     * of the period's defaults first, so that their misses overlap
+     * instead of following one another. */
+    for (int j = st->n_defaulted; j < r->n_defaults &&
+                                  r->default_period[r->order[j]] == s->t; j++) {
+        int i = r->order[j];
+        const char *row = (const char *)ipabs_loan_at(s->deal, i, s->t);
+        const char *end = (const char *)ipabs_loan_at(s->deal, i, s->deal->loan_hot[i].term);
+        for (; row <= end; row += 64)
+            __builtin_prefetch(row);
+    }
     /* Loans bought back by a clean-up call are the originator's: their
      * later defaults are not the plan's. */
-    while (st->called == 0 &&st->n_defaulted < r->n_defaults &&
+    while (st->called == 0 && st->n_defaulted < r->n_defaults &&
            r->default_period[r->order[st->n_defaulted]] == s->t) {
         int i = r->order[st->n_defaulted++];
-        const ipabs_loan *l = &s->deal->loans[i];
-        double open = l->balance[s->t - 1];
-        st->ead[i] = open + l->interest[s->t];
+        const ipabs_loan_period *lp = ipabs_loan_at(s->deal, i, s->t);
+        double open = lp->open;
+        st->ead[i] = open + lp->interest;
+        forgo_dues(s, i);
         st->performing_balance -= open;
         st->cum_defaulted += open;
         st->principal_amount += open;
@@ -213,31 +245,16 @@ static void ledger_collections(step *s)
     }
 }
 
-/* Pool totals of the no-default path, less the defaulted loans' share. */
+/* The period's dues of the performing loans (state.pool_due). */
 static void collect(step *s)
 {
-    const ipabs_deal *deal = s->deal;
     int t = s->t;
     if (s->st->called > 0)
         return;
-    double interest = deal->pool_interest[t], principal = deal->pool_principal[t];
-    double agency = deal->pool_agency_fee[t];
-    double servicing = deal->pool_servicing_fee[t];
-    double gfee = deal->pool_guarantee_fee[t];
-    /* No loan runs in period t (all terms are before it): every defaulted
-     * loan would be skipped below. */
-    int n = deal->loans_running_after[t - 1] > 0 ? s->st->n_defaulted : 0;
-    for (int j = 0; j < n; j++) {
-        const ipabs_loan *l = &deal->loans[s->real->order[j]];
-        if (t > l->term)
-            continue;
-        double base = l->balance[t - 1] * accrual(s, l->daycount);
-        interest -= l->interest[t];
-        principal -= l->amortisation[t];
-        agency -= base * deal->bank_fee_rate;
-        servicing -= base * deal->servicing_fee_rate;
-        gfee -= base * l->guarantee_fee_rate;
-    }
+    const ipabs_pool_due *due = &s->st->pool_due[t];
+    double interest = due->interest, principal = due->principal;
+    double agency = due->agency_fee, servicing = due->servicing_fee;
+    double gfee = due->guarantee_fee;
     /* Subtracting every loan from the total can leave rounding dust. */
     ipabs_period_flows *fl = s->fl;
     fl->agency_fee = greater(agency, 0.0);
@@ -347,10 +364,9 @@ static int defaults_of_period(const step *s, int tau, int *lo)
  * guarantor keeps paying only the part of the schedule still outstanding. */
 static void reduce_schedule(step *s, int i, double to_plan)
 {
-    const ipabs_loan *l = &s->deal->loans[i];
-    if (s->t > l->term)
+    if (s->t > s->deal->loan_hot[i].term)
         return;
-    double remaining = s->st->scale[i] * l->balance[s->t - 1];
+    double remaining = s->st->scale[i] * ipabs_loan_at(s->deal, i, s->t)->open;
     if (remaining > 0.0)
         s->st->scale[i] *= greater(0.0, 1.0 - to_plan / remaining);
 }
@@ -414,9 +430,9 @@ static void recover_ip(step *s)
     for (int r = 0; r < runs; r++)
         for (int j = lo[r]; j < hi[r]; j++) {
             int i = s->real->order[j];
-            const ipabs_loan *l = &s->deal->loans[i];
-            if (s->real->default_period[i] + l->recovery_lag != s->t)
+            if (s->real->default_period[i] + s->deal->loan_hot[i].recovery_lag != s->t)
                 continue;
+            const ipabs_loan_hot *l = &s->deal->loan_hot[i];
             double gross = lesser(st->ead[i], l->ip_value * s->real->realisation[i]);
             double proceeds = greater(0.0, gross - l->disposal_cost);
             double to_guarantor = proceeds * guarantor_share(s, i);
@@ -457,27 +473,27 @@ static double guarantor_support(step *s, double due)
 
 static double payout_due(const step *s, int i)
 {
-    const ipabs_loan *l = &s->deal->loans[i];
     const ipabs_guarantor *g = &s->deal->guarantor;
     int tau = s->real->default_period[i];
     if (g->payout_style == IPABS_PAYOUT_ACCELERATED)
         return s->t == tau + g->payout_lag
                    ? greater(0.0, s->st->ead[i] - s->st->plan_recovered[i])
                    : 0.0;
-    if (s->t > l->term)
+    if (s->t > s->deal->loan_hot[i].term)
         return 0.0;
-    return s->st->scale[i] * (l->interest[s->t] + l->amortisation[s->t]);
+    const ipabs_loan_period *lp = ipabs_loan_at(s->deal, i, s->t);
+    return s->st->scale[i] * (lp->interest + lp->amortisation);
 }
 
 /* The revenue share of a payout on loan i: of an accelerated payout, as of
  * the exposure; of a scheduled one, the interest part of what was due. */
 static double payout_revenue_share(const step *s, int i)
 {
-    const ipabs_loan *l = &s->deal->loans[i];
     if (s->deal->guarantor.payout_style == IPABS_PAYOUT_ACCELERATED)
         return exposure_revenue_share(s, i);
-    double due = l->interest[s->t] + l->amortisation[s->t];
-    return due > 0.0 ? l->interest[s->t] / due : 0.0;
+    const ipabs_loan_period *lp = ipabs_loan_at(s->deal, i, s->t);
+    double due = lp->interest + lp->amortisation;
+    return due > 0.0 ? lp->interest / due : 0.0;
 }
 
 /* The bank's and the servicer's shares of loan i's interest due in period
@@ -485,9 +501,9 @@ static double payout_revenue_share(const step *s, int i)
  * interest (base x rate / interest, under the loan's day count). */
 static void fee_shares(const step *s, int i, int t, double *bank, double *servicing)
 {
-    const ipabs_loan *l = &s->deal->loans[i];
-    double interest = l->interest[t];
-    double base = l->balance[t - 1] * accrual_at(s, l->daycount, t);
+    const ipabs_loan_period *lp = ipabs_loan_at(s->deal, i, t);
+    double interest = lp->interest;
+    double base = lp->fee_base;
     *bank = interest > 0.0 ? base * s->deal->bank_fee_rate / interest : 0.0;
     *servicing = interest > 0.0 ? base * s->deal->servicing_fee_rate / interest : 0.0;
 }
@@ -502,7 +518,7 @@ static void pay_payout_fees(step *s, int i, double paid)
 {
     const ipabs_guarantor *g = &s->deal->guarantor;
     int t = g->payout_style == IPABS_PAYOUT_ACCELERATED ? s->real->default_period[i] : s->t;
-    if (t < 1 || t > s->deal->loans[i].term)
+    if (t < 1 || t > s->deal->loan_hot[i].term)
         return;
     double bank = 0.0, servicing = 0.0;
     fee_shares(s, i, t, &bank, &servicing);
@@ -607,7 +623,7 @@ static bool inflows_after(const step *s)
      * not depend on the order). */
     for (int j = s->st->n_defaulted - 1; j >= 0; j--) {
         int i = s->real->order[j], tau = s->real->default_period[i];
-        const ipabs_loan *l = &deal->loans[i];
+        const ipabs_loan_hot *l = &deal->loan_hot[i];
         running -= l->term > t && s->st->called == 0;
         int rec = tau + l->recovery_lag, pay = tau + g->payout_lag;
         if ((rec > t && rec <= T && recovery_can_reach_plan(s, i, rec)) ||
@@ -633,7 +649,7 @@ static bool disposals_after(const step *s)
     int t = s->t, T = s->deal->legal_final;
     for (int j = 0; j < s->st->n_defaulted; j++) {
         int i = s->real->order[j];
-        int rec = s->real->default_period[i] + s->deal->loans[i].recovery_lag;
+        int rec = s->real->default_period[i] + s->deal->loan_hot[i].recovery_lag;
         if (rec > t && rec <= T)
             return true;
     }

@@ -81,12 +81,13 @@ ipabs_state *ipabs_state_alloc(const ipabs_deal *deal)
     st->guarantor_paid = calloc(n, sizeof(double));
     st->plan_recovered = calloc(n, sizeof(double));
     st->scale = calloc(n, sizeof(double));
+    st->pool_due = calloc((size_t)deal->legal_final + 1, sizeof *st->pool_due);
     st->expense_arrears = calloc((size_t)deal->n_expenses + 1, sizeof(double));
     st->tranche_balance = calloc(k, sizeof(double));
     st->interest_arrears = calloc(k, sizeof(double));
     st->held = calloc(k ? k : 1, sizeof(double));
     if (!st->ead || !st->guarantor_paid ||
-        !st->plan_recovered || !st->scale || !st->expense_arrears ||
+        !st->plan_recovered || !st->scale || !st->pool_due || !st->expense_arrears ||
         !st->tranche_balance || !st->interest_arrears || !st->held) {
         ipabs_state_free(st);
         return NULL;
@@ -105,6 +106,11 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
     memset(st->plan_recovered, 0, n * sizeof(double));
     for (size_t i = 0; i < n; i++)
         st->scale[i] = 1.0;
+    for (int t = 0; t <= deal->legal_final; t++)
+        st->pool_due[t] = (ipabs_pool_due){deal->pool_interest[t], deal->pool_principal[t],
+                                           deal->pool_agency_fee[t],
+                                           deal->pool_servicing_fee[t],
+                                           deal->pool_guarantee_fee[t]};
     st->performing_balance = deal->pool_balance;
     st->cum_defaulted = 0.0;
     st->principal_amount = 0.0;
@@ -135,8 +141,9 @@ void ipabs_state_reset(const ipabs_deal *deal, ipabs_state *st)
     st->redeeming = false;
 }
 
-/* Everything but the per-loan arrays: the scalars and the short arrays
- * (expenses, tranches), into dst's own storage. */
+/* Everything but the per-loan arrays: the scalars, the short arrays
+ * (expenses, tranches) and the pool's dues of the periods still to run,
+ * into dst's own storage. */
 static void state_copy_fixed(const ipabs_deal *deal, ipabs_state *dst,
                              const ipabs_state *src)
 {
@@ -147,6 +154,7 @@ static void state_copy_fixed(const ipabs_deal *deal, ipabs_state *dst,
     dst->guarantor_paid = keep.guarantor_paid;
     dst->plan_recovered = keep.plan_recovered;
     dst->scale = keep.scale;
+    dst->pool_due = keep.pool_due;
     dst->expense_arrears = keep.expense_arrears;
     dst->tranche_balance = keep.tranche_balance;
     dst->interest_arrears = keep.interest_arrears;
@@ -156,6 +164,10 @@ static void state_copy_fixed(const ipabs_deal *deal, ipabs_state *dst,
            (size_t)deal->n_expenses * sizeof(double));
     memcpy(dst->tranche_balance, src->tranche_balance, k * sizeof(double));
     memcpy(dst->interest_arrears, src->interest_arrears, k * sizeof(double));
+    size_t next = (size_t)src->period + 1, T = (size_t)deal->legal_final;
+    if (next <= T)
+        memcpy(&dst->pool_due[next], &src->pool_due[next],
+               (T + 1 - next) * sizeof *dst->pool_due);
 }
 
 void ipabs_state_copy(const ipabs_deal *deal, ipabs_state *dst,
@@ -200,6 +212,7 @@ void ipabs_state_free(ipabs_state *st)
     free(st->guarantor_paid);
     free(st->plan_recovered);
     free(st->scale);
+    free(st->pool_due);
     free(st->expense_arrears);
     free(st->tranche_balance);
     free(st->interest_arrears);
