@@ -180,6 +180,7 @@ typedef struct fused {
     double gx[512];          /* the guarantor's X where it fails */
     /* parts */
     double t_factor, t_screen, t_resolve;
+    double cand_total;       /* candidates of the check's run */
 } fused;
 
 static fused *fused_alloc(const ipabs_model_plan *plan, int P)
@@ -299,19 +300,51 @@ static inline __attribute__((always_inline)) void path_lanes(V lo[2], V hi[2], u
 }
 
 enum { MODE_FULL, MODE_PHILOX, MODE_BOUND };
+/* How the candidates leave the lanes: compressed (vpcompressq of words and
+ * ids, 8 slots stored, popcount kept: no branch), or by bits (the 64 flags
+ * of a block's 4 rows x 16 paths in one word, the words stored as they are,
+ * and only the set bits visited, as the engine's bound_and_list does). */
+enum { EXT_COMPRESS, EXT_BITS };
+
+/* The bound e of the bucket of the words w (low 32 bits of each lane) from
+ * a table of 2^tbits entries: the engine's 1024 by a gather, or 32 / 16
+ * entries held in registers (T[0..3]) and read by vpermt2pd.  Every table
+ * holds the normal of its buckets' first words, so each is a lower bound
+ * (the coarser, the more candidates). */
+static inline __attribute__((always_inline)) __m512d
+bound_of(V w, int tbits, const double *table, const __m512d T[4])
+{
+    V idx = _mm512_and_si512(_mm512_srli_epi64(w, 32 - tbits),
+                             _mm512_set1_epi64((1 << tbits) - 1));
+    if (tbits == 10)
+        return _mm512_i64gather_pd(idx, table, 8);
+    if (tbits == 4)
+        return _mm512_permutex2var_pd(T[0], idx, T[1]);
+    __m512d lo = _mm512_permutex2var_pd(T[0], idx, T[1]);
+    __m512d hi = _mm512_permutex2var_pd(T[2], idx, T[3]);
+    return _mm512_mask_blend_pd(_mm512_test_epi64_mask(idx, _mm512_set1_epi64(16)), lo, hi);
+}
 
 /* The screen of rows nf .. rows - 1 for the batch's P paths (path0 first):
  * MODE_FULL keeps the candidates; MODE_PHILOX only the words (xor-summed);
  * MODE_BOUND the words, bounds and compares (candidates counted, not kept). */
 static inline __attribute__((always_inline)) void
-fused_screen(fused *F, uint64_t seed, uint64_t path0, int mode)
+fused_screen(fused *F, uint64_t seed, uint64_t path0, int mode, int tbits, int ext)
 {
     int P = F->P;
-    const V mask10 = _mm512_set1_epi64(0x3ff);
     V acc = _mm512_setzero_si512();
     uint64_t count = 0;
     size_t m = 0;
     int b0 = F->nf / 4, b1 = F->rows4 / 4;
+    __m512d T[4];
+    for (int q = 0; q < 4; q++) {
+        double t8[8];
+        for (int l = 0; l < 8; l++) {
+            int k = (8 * q + l) % (1 << (tbits < 5 ? tbits : 5));
+            t8[l] = F->bound[k << (BATCH_BOUND_BITS - (tbits < 5 ? tbits : 5))];
+        }
+        T[q] = _mm512_loadu_pd(t8);
+    }
     for (int blk = b0; blk < b1; blk++) {
         if (mode == MODE_FULL)
             fused_grow(F, m + (size_t)4 * P + 16);
@@ -335,20 +368,25 @@ fused_screen(fused *F, uint64_t seed, uint64_t path0, int mode)
                                                      w[2][h], w[3][h], 0x96));
                 continue;
             }
+            uint64_t bits = 0;
+            uint64_t tmp[64];
             for (int h = 0; h < 2; h++) {
                 int p = p0 + 8 * h;
                 __m512d z = _mm512_loadu_pd(&F->z0[p]);
                 V id = _mm512_add_epi64(_mm512_set1_epi64((long long)j0 * 512 + p),
                                         _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
                 for (int k = 0; k < 4; k++) {
-                    /* The bucket of the word (its low 32 bits) >> 22. */
-                    V idx = _mm512_and_si512(_mm512_srli_epi64(w[k][h], BATCH_BOUND_SHIFT), mask10);
-                    __m512d e = _mm512_i64gather_pd(idx, F->bound, 8);
+                    __m512d e = bound_of(w[k][h], tbits, F->bound, T);
                     /* a z0 + c e (s = 0 without sectors; mix = 1). */
                     __m512d x = _mm512_add_pd(_mm512_mul_pd(A[k], z), _mm512_mul_pd(C[k], e));
                     __mmask8 f = _mm512_cmp_pd_mask(x, TH[k], _CMP_LE_OQ);
                     if (mode == MODE_BOUND) {
                         count += (uint64_t)__builtin_popcount(f);
+                        continue;
+                    }
+                    if (ext == EXT_BITS) {
+                        bits |= (uint64_t)f << (16 * k + 8 * h);
+                        _mm512_storeu_si512(&tmp[16 * k + 8 * h], w[k][h]);
                         continue;
                     }
                     /* Without a branch: compressed words and ids, 8 slots
@@ -361,6 +399,12 @@ fused_screen(fused *F, uint64_t seed, uint64_t path0, int mode)
                     id = _mm512_add_epi64(id, _mm512_set1_epi64(512));
                 }
             }
+            if (mode == MODE_FULL && ext == EXT_BITS)
+                for (; bits != 0; bits &= bits - 1) {
+                    int t = __builtin_ctzll(bits);
+                    cw[m] = (uint32_t)tmp[t];
+                    ci[m++] = (uint32_t)((j0 + (t >> 4)) * 512 + p0 + (t & 15));
+                }
         }
     }
     if (mode == MODE_PHILOX) {
@@ -372,6 +416,29 @@ fused_screen(fused *F, uint64_t seed, uint64_t path0, int mode)
     if (mode == MODE_BOUND)
         g_sink += count;
     F->n_cand = m;
+}
+
+/* The variants timed: (mode, table bits, extraction). */
+typedef struct variant {
+    int mode, tbits, ext;
+} variant;
+
+static void screen_variant(fused *F, uint64_t seed, uint64_t f, variant v)
+{
+#define CASE(M, TB, E) \
+    if (v.mode == M && v.tbits == TB && v.ext == E) { fused_screen(F, seed, f, M, TB, E); return; }
+    CASE(MODE_FULL, 10, EXT_COMPRESS)
+    CASE(MODE_FULL, 10, EXT_BITS)
+    CASE(MODE_FULL, 5, EXT_BITS)
+    CASE(MODE_FULL, 4, EXT_BITS)
+    CASE(MODE_FULL, 5, EXT_COMPRESS)
+    CASE(MODE_PHILOX, 10, EXT_BITS)
+    CASE(MODE_BOUND, 10, EXT_BITS)
+    CASE(MODE_BOUND, 5, EXT_BITS)
+    CASE(MODE_BOUND, 4, EXT_BITS)
+#undef CASE
+    fputs("screen_fused: no such variant\n", stderr);
+    exit(1);
 }
 
 /* The factor rows' words and exact normals (the engine's kernel). */
@@ -423,7 +490,7 @@ static void fused_resolve(fused *F)
     F->n_dflt = nd;
 }
 
-static void fused_run(fused *F, uint64_t seed, uint64_t first, long long n, int mode,
+static void fused_run(fused *F, uint64_t seed, uint64_t first, long long n, variant v,
                       record *rec, bool parts)
 {
     uint64_t sink = 0;
@@ -432,13 +499,8 @@ static void fused_run(fused *F, uint64_t seed, uint64_t first, long long n, int 
         double t0 = parts ? ipabs_mc_seconds() : 0.0;
         fused_factors(F, seed, f);
         double t1 = parts ? ipabs_mc_seconds() : 0.0;
-        if (mode == MODE_FULL)
-            fused_screen(F, seed, f, MODE_FULL);
-        else if (mode == MODE_PHILOX)
-            fused_screen(F, seed, f, MODE_PHILOX);
-        else
-            fused_screen(F, seed, f, MODE_BOUND);
-        if (mode != MODE_FULL)
+        screen_variant(F, seed, f, v);
+        if (v.mode != MODE_FULL)
             continue;
         double t2 = parts ? ipabs_mc_seconds() : 0.0;
         fused_resolve(F);
@@ -450,6 +512,7 @@ static void fused_run(fused *F, uint64_t seed, uint64_t first, long long n, int 
         }
         sink += (uint64_t)F->n_dflt;
         if (rec != NULL) {
+            F->cand_total += (double)F->n_cand;
             int m = n - done < F->P ? (int)(n - done) : F->P;
             for (int k = 0; k < F->n_dflt; k++)
                 if (F->dflt_path[k] < m)
@@ -565,23 +628,35 @@ int main(int argc, char **argv)
     if (ncheck < 4096)
         ncheck = 4096;
     ncheck = (ncheck + 511) / 512 * 512;
-    fused *F256 = fused_alloc(plan, 256), *F512 = fused_alloc(plan, 512);
+    /* The fused configurations: batch, (mode, table bits, extraction). */
+    enum { NF = 6 };
+    const int fP[NF] = {256, 512, 256, 512, 512, 512};
+    const variant fv[NF] = {{MODE_FULL, 10, EXT_COMPRESS}, {MODE_FULL, 10, EXT_COMPRESS},
+                            {MODE_FULL, 10, EXT_BITS},     {MODE_FULL, 10, EXT_BITS},
+                            {MODE_FULL, 5, EXT_BITS},      {MODE_FULL, 4, EXT_BITS}};
+    const char *fname[NF] = {"b 256 t1024 cmp", "b 512 t1024 cmp", "b 256 t1024 bits",
+                             "b 512 t1024 bits", "b 512 t32 bits", "b 512 t16 bits"};
+    fused *FF[NF];
+    for (int k = 0; k < NF; k++)
+        FF[k] = fused_alloc(plan, fP[k]);
     long long bad = 0;
     {
-        record ra = {0}, rb = {0}, rc = {0};
+        record ra = {0};
         ra.g = xcalloc((size_t)ncheck, 1);
-        rb.g = xcalloc((size_t)ncheck, 1);
-        rc.g = xcalloc((size_t)ncheck, 1);
         engine_run(plan, b, seed, 0, ncheck, &ra);
-        fused_run(F256, seed, 0, ncheck, MODE_FULL, &rb, false);
-        fused_run(F512, seed, 0, ncheck, MODE_FULL, &rc, false);
-        bad += check("fused-256", &ra, &rb, ncheck);
-        /* ra sorted already; check sorts again (cheap). */
-        bad += check("fused-512", &ra, &rc, ncheck);
-        printf("mean defaults per path %.4f, candidates per (row, path) in the last "
-               "512-batch %.4f\n", (double)(ra.n) / (double)ncheck,
-               (double)F512->n_cand / (512.0 * (rows - 1)));
-        free(ra.t), free(rb.t), free(rc.t), free(ra.g), free(rb.g), free(rc.g);
+        printf("mean defaults per path %.4f (loans and guarantor)\n",
+               (double)ra.n / (double)ncheck);
+        for (int k = 0; k < NF; k++) {
+            record rb = {0};
+            rb.g = xcalloc((size_t)ncheck, 1);
+            FF[k]->cand_total = 0.0;
+            fused_run(FF[k], seed, 0, ncheck, fv[k], &rb, false);
+            bad += check(fname[k], &ra, &rb, ncheck);
+            printf("  candidates per (row, path) %.4f\n",
+                   FF[k]->cand_total / ((double)ncheck * (double)(rows - plan->n_factors)));
+            free(rb.t), free(rb.g);
+        }
+        free(ra.t), free(ra.g);
     }
     if (bad != 0) {
         puts("CHECK FAILED: timings skipped");
@@ -614,42 +689,55 @@ int main(int argc, char **argv)
         b512 = batch_ws_alloc(deal, plan, batch_simd_widest());
         ws_force_cap(b512, plan, 512);
     }
-    const char *names[MAXV] = {"a engine", "a cap 128", "a cap 512", "b fused 256",
-                               "b fused 512", "b512 philox", "b512 ph+bound"};
-    double t[MAXV][MAXR];
-    int nv = 7;
-    F512->t_factor = F512->t_screen = F512->t_resolve = 0.0;
+    /* 0..2 the engine; 3..3+NF-1 the fused configurations; then the parts
+     * of "b 512" (Philox alone; Philox + bound + compare, by table). */
+    enum { NPARTS = 4 };
+    const variant pv[NPARTS] = {{MODE_PHILOX, 10, EXT_BITS}, {MODE_BOUND, 10, EXT_BITS},
+                                {MODE_BOUND, 5, EXT_BITS},   {MODE_BOUND, 4, EXT_BITS}};
+    const char *pname[NPARTS] = {"b512 philox", "b512 ph+bnd t1024", "b512 ph+bnd t32",
+                                 "b512 ph+bnd t16"};
+    int nv = 3 + NF + NPARTS;
+    static double t[MAXV + 8][MAXR];
+    for (int k = 0; k < NF; k++)
+        FF[k]->t_factor = FF[k]->t_screen = FF[k]->t_resolve = 0.0;
     for (int r = 0; r < rounds; r++)
         for (int v = 0; v < nv; v++) {
             uint64_t first = (uint64_t)r * (uint64_t)n;
             double t0 = ipabs_mc_seconds();
-            switch (v) {
-            case 0: engine_run(plan, b, seed, first, n, NULL); break;
-            case 1: if (b128) engine_run(plan, b128, seed, first, n, NULL); break;
-            case 2: if (b512) engine_run(plan, b512, seed, first, n, NULL); break;
-            case 3: fused_run(F256, seed, first, n, MODE_FULL, NULL, false); break;
-            case 4: fused_run(F512, seed, first, n, MODE_FULL, NULL, r == rounds - 1); break;
-            case 5: fused_run(F512, seed, first, n, MODE_PHILOX, NULL, false); break;
-            case 6: fused_run(F512, seed, first, n, MODE_BOUND, NULL, false); break;
-            }
+            if (v == 0)
+                engine_run(plan, b, seed, first, n, NULL);
+            else if (v == 1 && b128)
+                engine_run(plan, b128, seed, first, n, NULL);
+            else if (v == 2 && b512)
+                engine_run(plan, b512, seed, first, n, NULL);
+            else if (v >= 3 && v < 3 + NF)
+                fused_run(FF[v - 3], seed, first, n, fv[v - 3], NULL, r == rounds - 1);
+            else if (v >= 3 + NF)
+                fused_run(FF[3], seed, first, n, pv[v - 3 - NF], NULL, false);
             t[v][r] = ipabs_mc_seconds() - t0;
         }
-    double med[MAXV];
-    for (int v = 0; v < nv; v++)
-        med[v] = median(t[v], rounds);
-    double lp = (double)n * (double)(L + 1);
-    printf("timing: %lld paths per measurement, %d alternating rounds, medians\n", n, rounds);
+    double lp = (double)n * (double)(rows - plan->n_factors);
+    printf("timing: %lld paths per measurement, %d alternating rounds, medians; "
+           "ns/(row,path) over the %d loan and guarantor rows\n", n, rounds,
+           rows - plan->n_factors);
+    double m0 = median(t[0], rounds);
     for (int v = 0; v < nv; v++) {
         if ((v == 1 && !b128) || (v == 2 && !b512))
             continue;
-        printf("  %-14s %12.1f ns/path %8.3f ns/(row,path)  a/this %.2fx\n", names[v],
-               1e9 * med[v] / (double)n, 1e9 * med[v] / lp, med[0] / med[v]);
+        const char *name = v == 0 ? "a engine" : v == 1 ? "a cap 128" : v == 2 ? "a cap 512"
+                         : v < 3 + NF ? fname[v - 3] : pname[v - 3 - NF];
+        double md = median(t[v], rounds);
+        printf("  %-18s %12.1f ns/path %8.3f ns/(row,path)  a/this %.2fx\n", name,
+               1e9 * md / (double)n, 1e9 * md / lp, m0 / md);
     }
-    double tot = F512->t_factor + F512->t_screen + F512->t_resolve;
-    printf("  fused 512 parts (last round): factors %.1f%%, screen (philox+bound+compare+"
-           "compress) %.1f%%, resolve (exact normals, latents) %.1f%%; %.1f ns/path in all\n",
-           100 * F512->t_factor / tot, 100 * F512->t_screen / tot,
-           100 * F512->t_resolve / tot, 1e9 * tot / (double)n);
+    for (int k = 0; k < NF; k++) {
+        fused *F = FF[k];
+        double tot = F->t_factor + F->t_screen + F->t_resolve;
+        printf("  %-18s parts (last round): factors %.1f%%, screen %.1f%%, resolve %.1f%% "
+               "(%.1f ns/path resolve)\n", fname[k], 100 * F->t_factor / tot,
+               100 * F->t_screen / tot, 100 * F->t_resolve / tot,
+               1e9 * F->t_resolve / (double)n);
+    }
     printf("sink %llu\n", (unsigned long long)(g_sink & 0xff));
     batch_ws_free(b);
     batch_ws_free(b128);
