@@ -18,6 +18,15 @@
  *       candidates' exact normals (batch_draw_normals) and the exact latent
  *       (batch_latent, the engine's operation order) and compare.  Nothing
  *       is stored per (row, path) except the candidates.
+ * Variants of (b), each checked: the candidates leave the lanes by
+ * vpcompressq ("cmp") or as a 64-bit mask of a block's 4 rows x 16 paths
+ * whose set bits are visited ("bits"); the bound from the engine's 1,024
+ * table by a gather ("t1024") or from its every 32nd / 64th entry held in
+ * registers ("t32", "t16": coarser, so more candidates), or t32 in the
+ * lanes then the 1,024 table for each flagged lane ("t32+refine": the
+ * engine's candidates).  The parts: Philox alone, Philox + bound + compare
+ * (no candidates kept), and within the full run the time of the factor
+ * normals, the screen and the resolve (timer per batch, last round).
  * It checks (b) against (a) path by path: the sorted list of defaulting
  * loans, each default's exact latent X to the bit, the guarantor's flag
  * (and its X when it fails).  Then it times (a), (b) and (b)'s parts in
@@ -30,9 +39,11 @@
  * needs AVX-512F/DQ/VL at run time):
  *   gcc -std=c17 -O3 -march=x86-64-v4 -Wall -Wextra -Iinclude -Isrc/engine bench/prototypes/screen_fused.c build-rel/libipabs.a -lgsl -lgslcblas -lfyaml -lcsv -lm -fopenmp -o /tmp/screen_fused
  * Run:
- *   nice /tmp/screen_fused SCENARIO [SECONDS [ROUNDS [CHECK_PATHS]]]
- * (SECONDS per measurement of (a), default 1; ROUNDS default 5; CHECK_PATHS
- * default 2^24 / rows, at least 4096.)  -std=c17 keeps GCC from contracting
+ *   nice /tmp/screen_fused SCENARIO [SECONDS [ROUNDS [CHECK_PATHS [CAPS]]]]
+ * (SECONDS per measurement of (a), default 1, 0 for the check alone; ROUNDS
+ * default 5; CHECK_PATHS default 2^24 / rows, at least 4096; CAPS the
+ * engine's batch forced by hand, a comma list of multiples of 16 up to 512,
+ * default 128,512.)  -std=c17 keeps GCC from contracting
  * multiplies and adds into FMAs, which the bit-for-bit check relies on.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -592,13 +603,12 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-#define MAXV 12
 #define MAXR 32
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs("usage: screen_fused SCENARIO [SECONDS [ROUNDS [CHECK_PATHS]]]\n", stderr);
+        fputs("usage: screen_fused SCENARIO [SECONDS [ROUNDS [CHECK_PATHS [CAPS]]]]\n", stderr);
         return 2;
     }
     double seconds = argc > 2 ? atof(argv[2]) : 1.0;
@@ -701,24 +711,43 @@ int main(int argc, char **argv)
     n = (n + 511) / 512 * 512;
     if (n < 512)
         n = 512;
-    batch_ws *b128 = NULL, *b512 = NULL;
-    if (engine_cap < 128) {
-        b128 = batch_ws_alloc(deal, plan, batch_simd_widest());
-        ws_force_cap(b128, plan, 128);
+    /* The engine with its batch forced by hand (CAPS, default 128,512:
+     * those above its own). */
+    enum { NCAPS = 6 };
+    int caps[NCAPS], ncaps = 0;
+    {
+        const char *list = argc > 5 ? argv[5] : "128,512";
+        for (const char *c = list; *c && ncaps < NCAPS;) {
+            int v = atoi(c);
+            if (v >= BATCH_LANES && v <= BATCH_MAX && v % BATCH_LANES == 0 && v != engine_cap)
+                caps[ncaps++] = v;
+            c = strchr(c, ',');
+            if (c == NULL)
+                break;
+            c++;
+        }
     }
-    if (engine_cap < 512) {
-        b512 = batch_ws_alloc(deal, plan, batch_simd_widest());
-        ws_force_cap(b512, plan, 512);
+    batch_ws *bc[NCAPS];
+    char capname[NCAPS][32];
+    for (int k = 0; k < ncaps; k++) {
+        bc[k] = batch_ws_alloc(deal, plan, batch_simd_widest());
+        if (bc[k] == NULL) {
+            fputs("screen_fused: out of memory\n", stderr);
+            return 1;
+        }
+        ws_force_cap(bc[k], plan, caps[k]);
+        snprintf(capname[k], sizeof capname[k], "a cap %d", caps[k]);
     }
-    /* 0..2 the engine; 3..3+NF-1 the fused configurations; then the parts
+    /* 0 the engine, 1..ncaps its forced batches; then the NF fused
+     * configurations; then the parts
      * of "b 512" (Philox alone; Philox + bound + compare, by table). */
     enum { NPARTS = 4 };
     const variant pv[NPARTS] = {{MODE_PHILOX, 10, EXT_BITS}, {MODE_BOUND, 10, EXT_BITS},
                                 {MODE_BOUND, 5, EXT_BITS},   {MODE_BOUND, 4, EXT_BITS}};
     const char *pname[NPARTS] = {"b512 philox", "b512 ph+bnd t1024", "b512 ph+bnd t32",
                                  "b512 ph+bnd t16"};
-    int nv = 3 + NF + NPARTS;
-    static double t[MAXV + 8][MAXR];
+    int E = 1 + ncaps, nv = E + NF + NPARTS;
+    static double t[1 + NCAPS + 7 + 4][MAXR];
     for (int k = 0; k < NF; k++)
         FF[k]->t_factor = FF[k]->t_screen = FF[k]->t_resolve = 0.0;
     for (int r = 0; r < rounds; r++)
@@ -727,14 +756,12 @@ int main(int argc, char **argv)
             double t0 = ipabs_mc_seconds();
             if (v == 0)
                 engine_run(plan, b, seed, first, n, NULL);
-            else if (v == 1 && b128)
-                engine_run(plan, b128, seed, first, n, NULL);
-            else if (v == 2 && b512)
-                engine_run(plan, b512, seed, first, n, NULL);
-            else if (v >= 3 && v < 3 + NF)
-                fused_run(FF[v - 3], seed, first, n, fv[v - 3], NULL, r == rounds - 1);
-            else if (v >= 3 + NF)
-                fused_run(FF[3], seed, first, n, pv[v - 3 - NF], NULL, false);
+            else if (v < E)
+                engine_run(plan, bc[v - 1], seed, first, n, NULL);
+            else if (v < E + NF)
+                fused_run(FF[v - E], seed, first, n, fv[v - E], NULL, r == rounds - 1);
+            else
+                fused_run(FF[3], seed, first, n, pv[v - E - NF], NULL, false);
             t[v][r] = ipabs_mc_seconds() - t0;
         }
     double lp = (double)n * (double)(rows - plan->n_factors);
@@ -743,10 +770,8 @@ int main(int argc, char **argv)
            rows - plan->n_factors);
     double m0 = median(t[0], rounds);
     for (int v = 0; v < nv; v++) {
-        if ((v == 1 && !b128) || (v == 2 && !b512))
-            continue;
-        const char *name = v == 0 ? "a engine" : v == 1 ? "a cap 128" : v == 2 ? "a cap 512"
-                         : v < 3 + NF ? fname[v - 3] : pname[v - 3 - NF];
+        const char *name = v == 0 ? "a engine" : v < E ? capname[v - 1]
+                         : v < E + NF ? fname[v - E] : pname[v - E - NF];
         double md = median(t[v], rounds);
         printf("  %-18s %12.1f ns/path %8.3f ns/(row,path)  a/this %.2fx\n", name,
                1e9 * md / (double)n, 1e9 * md / lp, m0 / md);
@@ -761,8 +786,8 @@ int main(int argc, char **argv)
     }
     printf("sink %llu\n", (unsigned long long)(g_sink & 0xff));
     batch_ws_free(b);
-    batch_ws_free(b128);
-    batch_ws_free(b512);
+    for (int k = 0; k < ncaps; k++)
+        batch_ws_free(bc[k]);
     ipabs_model_plan_free(plan);
     ipabs_deal_free(deal);
     return 0;
