@@ -40,8 +40,8 @@
  *   engine, 1.49x its best batch).  Fused parts: Philox 2.4 us (0.24 ns per
  *   row and path), + bound and compare 6.9 us (gather) or 4.5 us (t32),
  *   resolve (870 candidates a path, nearly all defaults) 5.6 us.
- *   1,000 / 100 / 10 loans: fused with the engine's table 0.97-1.02x the
- *   engine at batch >= 256 (1.68x at its own batch of 32 for 1,000 loans);
+ *   1,000 / 100 / 10 loans: fused with the engine's table 0.97-1.03x the
+ *   engine at batch >= 256 (1,000 loans: forced to 512; 1.68x its own 32);
  *   the 32-entry table 1.29-1.35x.
  * Under load the engine's large batches slowed more than the fused runs.
  *
