@@ -105,6 +105,10 @@ Test(batch, bounds_table_is_each_buckets_first_normal, .init = setup)
         cr_assert(draw_normal(w1) >= b->bound[k]);
         cr_assert(draw_normal(w0 + 12345u) >= b->bound[k]);
     }
+    /* The AVX-512 screen's coarse table: every 32nd bound, the same bits. */
+    for (int k = 0; k < (1 << BATCH_COARSE_BITS); k++)
+        cr_assert(memcmp(&b->coarse[k], &b->bound[k << (BATCH_BOUND_BITS - BATCH_COARSE_BITS)],
+                         sizeof(double)) == 0);
     /* The reference deal: the factor row exact, loans and guarantor bounded. */
     cr_assert(b->exact[0]);
     for (int j = 1; j < b->n_normals; j++)
@@ -130,6 +134,9 @@ static void same_screen(const batch_ws *b, const batch_ws *ref, int n, int width
                              (size_t)n * sizeof(double)) == 0,
                       "width %d, first path %llu, normal %d", width, first, j);
     }
+    /* The candidates too: the AVX-512 screen refines its coarse table's. */
+    cr_assert_eq(b->n_cand, ref->n_cand, "width %d, first path %llu", width, first);
+    cr_assert(memcmp(b->cand_path, ref->cand_path, (size_t)ref->n_cand * sizeof(int)) == 0);
     cr_assert(memcmp(b->n_default, ref->n_default, (size_t)n * sizeof(int)) == 0);
     cr_assert(memcmp(b->g_default, ref->g_default, (size_t)n * sizeof(int)) == 0);
     cr_assert_eq(b->n_events, ref->n_events);

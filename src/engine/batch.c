@@ -76,6 +76,8 @@ static void batch_ws_bounds(const ipabs_model_plan *plan, batch_ws *b)
         b->exact[nf + plan->n_loans] = true;
     for (uint32_t k = 0; k < (1u << BATCH_BOUND_BITS); k++)
         b->bound[k] = draw_normal(k << BATCH_BOUND_SHIFT);
+    for (int k = 0; k < (1 << BATCH_COARSE_BITS); k++)
+        b->coarse[k] = b->bound[k << (BATCH_BOUND_BITS - BATCH_COARSE_BITS)];
 }
 
 batch_ws *batch_ws_alloc(const ipabs_deal *deal, const ipabs_model_plan *plan,

@@ -58,6 +58,10 @@ void batch_draw_normals(int simd, int n, const uint32_t *w, double *out);
  * word. */
 #define BATCH_BOUND_BITS 10
 #define BATCH_BOUND_SHIFT (32 - BATCH_BOUND_BITS)
+/* The AVX-512 screen's coarser table: every 32nd bound, the normal of the
+ * first word of each 2^27-word bucket, few enough to be held in four
+ * registers. */
+#define BATCH_COARSE_BITS 5
 
 /* True if this CPU runs the kernel of that width. */
 bool batch_simd_supported(int width);
@@ -94,6 +98,8 @@ typedef struct batch_ws {
                               * shifts) */
     double *bound;           /* 2^BATCH_BOUND_BITS: the normal of each
                               * bucket's first word */
+    double coarse[1 << BATCH_COARSE_BITS]; /* bound[k << (BATCH_BOUND_BITS -
+                              * BATCH_COARSE_BITS)] */
     /* The screen's candidates: (row, path) whose lower bound is at or below
      * the threshold, resolved with the exact normal. */
     int n_cand;
