@@ -87,11 +87,6 @@ static inline double accrual(const step *s, ipabs_daycount dc)
     return s->deal->accrual_dc[dc][s->t];
 }
 
-static inline double accrual_at(const step *s, ipabs_daycount dc, int t)
-{
-    return s->deal->accrual_dc[dc][t];
-}
-
 /* The payment period's accrual fraction under a class's or an expense's
  * day count (one span from the last payment date to this one). */
 static inline double pay_accrual(const step *s, ipabs_daycount dc)
