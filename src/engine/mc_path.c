@@ -329,10 +329,10 @@ static double loan_credit_loss(const ipabs_mc_path *w, int i)
 {
     int tau = w->real->default_period[i];
     const ipabs_loan_period *lp = ipabs_loan_at(w->deal, i, tau);
-    double ead = lp->open + lp->interest;
-    if (tau + w->deal->loan_hot[i].recovery_lag > w->deal->legal_final)
-        return ead;
     const ipabs_loan_hot *l = &w->deal->loan_hot[i];
+    double ead = lp->open + lp->interest;
+    if (tau + l->recovery_lag > w->deal->legal_final)
+        return ead;
     double proceeds = fmin(ead, l->ip_value * w->real->realisation[i]) - l->disposal_cost;
     return ead - fmax(0.0, proceeds);
 }

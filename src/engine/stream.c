@@ -47,20 +47,14 @@ gsl_rng *ipabs_stream_alloc(void)
     return gsl_rng_alloc(&philox_type);
 }
 
-/* Position r on the stream of one kind (draw_internal.h) of a path. */
-static void stream_seek_kind(gsl_rng *r, uint64_t seed, uint64_t path, uint32_t kind)
+void ipabs_stream_seek(gsl_rng *r, uint64_t seed, uint64_t path)
 {
     philox_state *st = r->state;
     st->key.v[0] = (uint32_t)seed;
     st->key.v[1] = (uint32_t)(seed >> 32);
     st->ctr = (philox4x32_ctr_t){
-        {(uint32_t)path, (uint32_t)(path >> 32), 0, kind}};
+        {(uint32_t)path, (uint32_t)(path >> 32), 0, STREAM_TAG}};
     st->next = 4 * PHILOX_BATCH;
-}
-
-void ipabs_stream_seek(gsl_rng *r, uint64_t seed, uint64_t path)
-{
-    stream_seek_kind(r, seed, path, STREAM_TAG);
 }
 
 double ipabs_stream_uniform(const gsl_rng *r)

@@ -425,9 +425,9 @@ static void recover_ip(step *s)
     for (int r = 0; r < runs; r++)
         for (int j = lo[r]; j < hi[r]; j++) {
             int i = s->real->order[j];
-            if (s->real->default_period[i] + s->deal->loan_hot[i].recovery_lag != s->t)
-                continue;
             const ipabs_loan_hot *l = &s->deal->loan_hot[i];
+            if (s->real->default_period[i] + l->recovery_lag != s->t)
+                continue;
             double gross = lesser(st->ead[i], l->ip_value * s->real->realisation[i]);
             double proceeds = greater(0.0, gross - l->disposal_cost);
             double to_guarantor = proceeds * guarantor_share(s, i);
