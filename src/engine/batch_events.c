@@ -15,6 +15,11 @@
 #include "batch.h"
 #include "draw_internal.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_AVX512_PERIOD 1
+#endif
+
 static double beta_lookup(const double *table, double x)
 {
     double pos = (x + 8.0) * ((IPABS_BETA_TABLE_SIZE - 1) / 16.0);
@@ -33,6 +38,25 @@ double batch_recovery(const ipabs_model_plan *plan, int loan, double z0, double 
     return table == NULL ? plan->recovery_fixed[loan]
                          : beta_lookup(table, plan->rec_b * z0 + plan->rec_c * e);
 }
+
+/* batch_default_period of a loan the screen found defaulting (x at or
+ * below its last threshold): 1 plus the count of earlier thresholds x
+ * exceeds, eight to a compare.  An integer count, the same as the scalar
+ * one. */
+#ifdef HAVE_AVX512_PERIOD
+__attribute__((target("avx512f")))
+static int default_period_avx512(const double *thr, int last, double x)
+{
+    int tau = 1;
+    __m512d vx = _mm512_set1_pd(x);
+    for (int t = 1; t < last; t += 8) {
+        __mmask8 m = last - t >= 8 ? 0xff : (__mmask8)((1u << (last - t)) - 1u);
+        __m512d v = _mm512_maskz_loadu_pd(m, &thr[t]);
+        tau += __builtin_popcount(_mm512_mask_cmp_pd_mask(m, vx, v, _CMP_GT_OQ));
+    }
+    return tau;
+}
+#endif
 
 /* Each event path's defaulting loans, by loan index, their periods and
  * their recoveries.  The screen listed the defaults by loan, then path,
@@ -53,9 +77,14 @@ void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
         int i = b->dflt_loan[d], p = b->dflt_path[d];
         int k = next[b->event_of_path[p]]++;
         b->pair_loan[k] = i;
-        b->pair_period[k] = batch_default_period(&plan->threshold[(size_t)i * T1],
-                                                 plan->term[i],
-                                                 b->z[(size_t)(nf + i) * cap + p]);
+        const double *thr = &plan->threshold[(size_t)i * T1];
+        double x = b->z[(size_t)(nf + i) * cap + p];
+#ifdef HAVE_AVX512_PERIOD
+        if (b->simd == BATCH_SIMD_AVX512)
+            b->pair_period[k] = default_period_avx512(thr, plan->term[i], x);
+        else
+#endif
+            b->pair_period[k] = batch_default_period(thr, plan->term[i], x);
         if (plan->beta_table[i] == NULL) {
             b->pair_recovery[k] = plan->recovery_fixed[i];
             continue;
@@ -76,27 +105,27 @@ void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
 
 /* The order of defaults the waterfall reads: by period, then loan index
  * (as ipabs_realisation_index gives it).  The pairs are by loan index, so
- * a sort that keeps equal periods in arrival order gives it: insertion for
- * the few defaults of most paths, a counting sort on the period beyond
- * (O(defaults + periods), where insertion is O(defaults²): a path of a
- * 10,000-loan pool has hundreds of defaults). */
-#define REALISE_INSERTION_MAX 8
+ * each pair's place is the count of pairs of earlier periods and of the
+ * same period before it: counted without branches for the few defaults of
+ * most paths (an insertion sort's shifts, whose number varies from path
+ * to path, cost a mispredicted branch each), and by a counting sort on the
+ * period beyond (O(defaults + periods), where counting is O(defaults²): a
+ * path of a 10,000-loan pool has hundreds of defaults). */
+#define REALISE_RANK_MAX 8
 
 void batch_realise(const ipabs_model_plan *plan, const batch_ws *b, int e,
                    ipabs_realisation *real)
 {
     int lo = b->event_first[e], hi = b->event_first[e + 1], T = plan->legal_final;
-    for (int k = lo; k < hi; k++) {
-        int i = b->pair_loan[k];
-        real->default_period[i] = b->pair_period[k];
-        real->realisation[i] = b->pair_recovery[k];
-    }
-    if (hi - lo <= REALISE_INSERTION_MAX) {
-        for (int k = lo; k < hi; k++) {
-            int m = k - lo, t = b->pair_period[k];
-            for (; m > 0 && real->default_period[real->order[m - 1]] > t; m--)
-                real->order[m] = real->order[m - 1];
-            real->order[m] = b->pair_loan[k];
+    if (hi - lo <= REALISE_RANK_MAX) {
+        const int *per = &b->pair_period[lo], *loan = &b->pair_loan[lo];
+        for (int k = 0; k < hi - lo; k++) {
+            int r = 0;
+            for (int j = 0; j < hi - lo; j++)
+                r += (per[j] < per[k]) | ((per[j] == per[k]) & (j < k));
+            real->order[r] = loan[k];
+            real->default_period[loan[k]] = per[k];
+            real->realisation[loan[k]] = b->pair_recovery[lo + k];
         }
     } else {
         int *start = real->bucket; /* T + 2 entries */
@@ -106,8 +135,12 @@ void batch_realise(const ipabs_model_plan *plan, const batch_ws *b, int e,
             start[b->pair_period[k] + 1]++;
         for (int t = 1; t <= T + 1; t++)
             start[t] += start[t - 1];
-        for (int k = lo; k < hi; k++)
-            real->order[start[b->pair_period[k]]++] = b->pair_loan[k];
+        for (int k = lo; k < hi; k++) {
+            int i = b->pair_loan[k];
+            real->order[start[b->pair_period[k]]++] = i;
+            real->default_period[i] = b->pair_period[k];
+            real->realisation[i] = b->pair_recovery[k];
+        }
     }
     real->n_defaults = hi - lo;
     int p = b->event_path[e];
