@@ -32,7 +32,7 @@
  *
  * Build (from the repository root, after building build-rel's libipabs.a;
  * drop -march=x86-64-v4 for a build without the AVX-512 lanes):
- *   gcc -std=c17 -O3 -march=x86-64-v4 -Wall -Wextra -Iinclude -Isrc/engine bench/prototypes/event_path_specialised.c build-rel/libipabs.a -lgsl -lgslcblas -lfyaml -lcsv -lm -fopenmp -o /tmp/event_path_specialised
+ *   gcc -std=c17 -O3 -march=x86-64-v4 -Wall -Wextra -Iinclude -Isrc/model -Isrc/path -Isrc/batch bench/prototypes/event_path_specialised.c build-rel/libipabs.a -lgsl -lgslcblas -lfyaml -lcsv -lm -fopenmp -o /tmp/event_path_specialised
  * Run:
  *   nice /tmp/event_path_specialised scenarios/shenyang-ip-abs.yaml [PATHS [ROUNDS]]
  * (PATHS default 400000, ROUNDS default 7.)  -std=c17 keeps GCC from

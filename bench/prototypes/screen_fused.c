@@ -16,7 +16,7 @@
  *       table (gathered), the compare with the row's last threshold, and
  *       only the candidates kept (row, path, word) by compress; then the
  *       candidates' exact normals (batch_draw_normals) and the exact latent
- *       (batch_latent, the engine's operation order) and compare.  Nothing
+ *       (draw_latent, the engine's operation order) and compare.  Nothing
  *       is stored per (row, path) except the candidates.
  * Variants of (b), each checked: the candidates leave the lanes by
  * vpcompressq ("cmp") or as a 64-bit mask of a block's 4 rows x 16 paths
@@ -50,7 +50,7 @@
  *
  * Build (from the repository root, after building build-rel's libipabs.a;
  * needs AVX-512F/DQ/VL at run time):
- *   gcc -std=c17 -O3 -march=x86-64-v4 -Wall -Wextra -Iinclude -Isrc/engine bench/prototypes/screen_fused.c build-rel/libipabs.a -lgsl -lgslcblas -lfyaml -lcsv -lm -fopenmp -o /tmp/screen_fused
+ *   gcc -std=c17 -O3 -march=x86-64-v4 -Wall -Wextra -Iinclude -Isrc/model -Isrc/path -Isrc/batch bench/prototypes/screen_fused.c build-rel/libipabs.a -lgsl -lgslcblas -lfyaml -lcsv -lm -fopenmp -o /tmp/screen_fused
  * Run:
  *   nice /tmp/screen_fused SCENARIO [SECONDS [ROUNDS [CHECK_PATHS [CAPS]]]]
  * (SECONDS per measurement of (a), default 1, 0 for the check alone; ROUNDS
@@ -518,7 +518,7 @@ static void fused_resolve(fused *F)
         uint32_t id = F->cand_id[k];
         int j = (int)(id >> 9), p = (int)(id & 511);
         /* zs = Z_0 without sectors (factor 0), as the engine reads it. */
-        double x = batch_latent(F->mix[p], F->a[j], F->z0[p], F->s[j], F->z0[p], F->c[j],
+        double x = draw_latent(F->mix[p], F->a[j], F->z0[p], F->s[j], F->z0[p], F->c[j],
                                 F->cand_normal[k]);
         /* Without a branch: most candidates default, not all. */
         int d = x <= F->thr[j], g = j == gj, dl = d & !g;

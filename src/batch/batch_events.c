@@ -14,32 +14,14 @@
 
 #include "batch.h"
 #include "draw_internal.h"
+#include "model_internal.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define HAVE_AVX512_PERIOD 1
 #endif
 
-static double beta_lookup(const double *table, double x)
-{
-    double pos = (x + 8.0) * ((IPABS_BETA_TABLE_SIZE - 1) / 16.0);
-    if (pos <= 0.0)
-        return table[0];
-    if (pos >= IPABS_BETA_TABLE_SIZE - 1)
-        return table[IPABS_BETA_TABLE_SIZE - 1];
-    int k = (int)pos;
-    double w = pos - k;
-    return table[k] + w * (table[k + 1] - table[k]);
-}
-
-double batch_recovery(const ipabs_model_plan *plan, int loan, double z0, double e)
-{
-    const double *table = plan->beta_table[loan];
-    return table == NULL ? plan->recovery_fixed[loan]
-                         : beta_lookup(table, plan->rec_b * z0 + plan->rec_c * e);
-}
-
-/* batch_default_period of a loan the screen found defaulting (x at or
+/* draw_default_period of a loan the screen found defaulting (x at or
  * below its last threshold): 1 plus the count of earlier thresholds x
  * exceeds, eight to a compare.  An integer count, the same as the scalar
  * one. */
@@ -84,7 +66,7 @@ void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
             b->pair_period[k] = default_period_avx512(thr, plan->term[i], x);
         else
 #endif
-            b->pair_period[k] = batch_default_period(thr, plan->term[i], x);
+            b->pair_period[k] = draw_default_period(thr, plan->term[i], x);
         if (plan->beta_table[i] == NULL) {
             b->pair_recovery[k] = plan->recovery_fixed[i];
             continue;
@@ -97,7 +79,7 @@ void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
                       b->gather_normal);
     for (int q = 0; q < g; q++) {
         int k = slot[q];
-        b->pair_recovery[k] = batch_recovery(plan, b->pair_loan[k],
+        b->pair_recovery[k] = model_recovery(plan, b->pair_loan[k],
                                              b->z[b->gather_path[q] - first],
                                              b->gather_normal[q]);
     }
@@ -146,7 +128,7 @@ void batch_realise(const ipabs_model_plan *plan, const batch_ws *b, int e,
     int p = b->event_path[e];
     double xg = b->z[(size_t)(plan->n_factors + plan->n_loans) * b->cap + p];
     real->guarantor_default_period = plan->guarantor_can_default
-        ? batch_default_period(plan->g_threshold, plan->legal_final, xg) : 0;
+        ? draw_default_period(plan->g_threshold, plan->legal_final, xg) : 0;
 }
 
 void batch_unrealise(const batch_ws *b, int e, ipabs_realisation *real)
@@ -155,17 +137,6 @@ void batch_unrealise(const batch_ws *b, int e, ipabs_realisation *real)
         real->default_period[b->pair_loan[k]] = 0;
     real->n_defaults = 0;
     real->guarantor_default_period = 0;
-}
-
-void batch_recoveries(const ipabs_model_plan *plan, uint64_t seed, uint64_t path,
-                      double z0, ipabs_realisation *real)
-{
-    for (int j = 0; j < real->n_defaults; j++) {
-        int i = real->order[j];
-        double e = plan->beta_table[i] == NULL
-            ? 0.0 : draw_normal_at(seed, path, DRAW_RECOVERY, (uint32_t)i);
-        real->realisation[i] = batch_recovery(plan, i, z0, e);
-    }
 }
 
 /* The record without the loan entries of loans that do not default

@@ -261,4 +261,28 @@ static inline double draw_chisq(uint64_t seed, uint64_t path, const draw_chisq_k
     return 2.0 * g;
 }
 
+/* ---- the latent variable and its default period ------------------------ */
+
+/* X = sqrt(W) (a Z_0 + s Z_sector + c e), in this order everywhere: the
+ * screen (batch_screen.c) and the replay (model.c). */
+static inline double draw_latent(double mix, double a, double z0, double s,
+                                 double zs, double c, double e)
+{
+    return mix * (a * z0 + s * zs + c * e);
+}
+
+/* First period t in 1..last with x <= thr[t]; 0 if none.  Thresholds do
+ * not fall with t (cumulative PDs do not), so that period is 1 plus the
+ * number of earlier thresholds x exceeds: counted without branches, which
+ * a default's period makes unpredictable. */
+static inline int draw_default_period(const double *thr, int last, double x)
+{
+    if (!(x <= thr[last]))
+        return 0; /* most guarantors: no count over the periods */
+    int tau = 1;
+    for (int t = 1; t < last; t++)
+        tau += x > thr[t];
+    return tau;
+}
+
 #endif

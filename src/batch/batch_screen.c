@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "draw_internal.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -46,7 +47,7 @@ static void screen_row(int n, double a, double s, double c, double thr,
                        int *restrict count)
 {
     for (int p = 0; p < n; p++) {
-        double v = batch_latent(mix[p], a, z0[p], s, zs[p], c, x[p]);
+        double v = draw_latent(mix[p], a, z0[p], s, zs[p], c, x[p]);
         x[p] = v;
         count[p] += v <= thr;
     }
@@ -64,7 +65,7 @@ static void bound_row(int n, double a, double s, double c, double thr,
                       unsigned char *restrict flag)
 {
     for (int p = 0; p < n; p++) {
-        double v = batch_latent(mix[p], a, z0[p], s, zs[p], c,
+        double v = draw_latent(mix[p], a, z0[p], s, zs[p], c,
                                 bound[w[p] >> BATCH_BOUND_SHIFT]);
         x[p] = v;
         flag[p] = v <= thr;
@@ -82,7 +83,7 @@ static void bound_row(int n, double a, double s, double c, double thr,
  * the threshold either: the candidates are bound_row's.  (Kept all, the
  * extra ones cost an exact normal each and a mispredicted branch in
  * resolve_candidates: the draws 2% slower on the reference deal, where
- * the refined list made them 5% faster.)  Both bounds are batch_latent's
+ * the refined list made them 5% faster.)  Both bounds are draw_latent's
  * operations in its order, unfused, so each is at most X.  Lanes from n to
  * the next multiple of 8 (within cap) are computed and stored, their flags
  * dropped.  Returns the number of candidates appended at cand. */
@@ -110,7 +111,7 @@ static int bound_list_avx512(int n, double a, double s, double c, double thr,
             __m512d e = _mm512_mask_blend_pd(_mm256_movepi32_mask(wv),
                                               _mm512_permutex2var_pd(t0, k, t1),
                                               _mm512_permutex2var_pd(t2, k, t3));
-            /* mix * ((a z0 + s zs) + c e), as batch_latent. */
+            /* mix * ((a z0 + s zs) + c e), as draw_latent. */
             __m512d sum = _mm512_add_pd(_mm512_mul_pd(va, _mm512_loadu_pd(&z0[p])),
                                         _mm512_mul_pd(vs, _mm512_loadu_pd(&zs[p])));
             sum = _mm512_add_pd(sum, _mm512_mul_pd(vc, e));
@@ -123,7 +124,7 @@ static int bound_list_avx512(int n, double a, double s, double c, double thr,
         /* Without a branch: most flagged lanes are kept. */
         for (; mask != 0; mask &= mask - 1) {
             int p = p0 + __builtin_ctzll(mask);
-            double v = batch_latent(mix[p], a, z0[p], s, zs[p], c,
+            double v = draw_latent(mix[p], a, z0[p], s, zs[p], c,
                                     bound[w[p] >> BATCH_BOUND_SHIFT]);
             x[p] = v;
             cand[m] = p;
@@ -221,7 +222,7 @@ static void resolve_candidates(const ipabs_model_plan *plan, int n, batch_ws *b)
         }
         for (; k < b->cand_end[j]; k++) {
             int p = b->cand_path[k];
-            double v = batch_latent(b->mix[p], r.a, b->z[p], r.s, zs[p], r.c,
+            double v = draw_latent(b->mix[p], r.a, b->z[p], r.s, zs[p], r.c,
                                     b->cand_normal[k]);
             x[p] = v;
             if (v <= r.thr) {

@@ -237,35 +237,4 @@ ipabs_status batch_run_chunk(ipabs_mc_path *w, batch_ws *b,
                              long long first, long long last, chunk_acc *c,
                              ipabs_error *err);
 
-/* ---- the arithmetic replay shares with the screen ---------------------------- */
-
-/* X = sqrt(W) (a Z_0 + s Z_sector + c e), in this order everywhere. */
-static inline double batch_latent(double mix, double a, double z0, double s,
-                                  double zs, double c, double e)
-{
-    return mix * (a * z0 + s * zs + c * e);
-}
-
-/* First period t in 1..last with x <= thr[t]; 0 if none.  Thresholds do
- * not fall with t (cumulative PDs do not), so that period is 1 plus the
- * number of earlier thresholds x exceeds: counted without branches, which
- * a default's period makes unpredictable. */
-static inline int batch_default_period(const double *thr, int last, double x)
-{
-    if (!(x <= thr[last]))
-        return 0; /* most guarantors: no count over the periods */
-    int tau = 1;
-    for (int t = 1; t < last; t++)
-        tau += x > thr[t];
-    return tau;
-}
-
-/* The Beta recovery of a defaulting loan from its normal score. */
-double batch_recovery(const ipabs_model_plan *plan, int loan, double z0,
-                      double e);
-/* The recoveries of the loans real lists as defaulting, each from its own
- * position in the path's recovery stream. */
-void batch_recoveries(const ipabs_model_plan *plan, uint64_t seed, uint64_t path,
-                      double z0, ipabs_realisation *real);
-
 #endif

@@ -10,8 +10,8 @@
  */
 #include "ipabs/model.h"
 
-#include "batch.h"
 #include "draw_internal.h"
+#include "model_internal.h"
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>
@@ -354,6 +354,19 @@ void ipabs_path_draws_release(ipabs_path_draws *d)
     d->latent = NULL;
 }
 
+/* The recoveries of the loans real lists as defaulting, each from its own
+ * position in the path's recovery stream. */
+static void model_recoveries(const ipabs_model_plan *plan, uint64_t seed,
+                             uint64_t path, double z0, ipabs_realisation *real)
+{
+    for (int j = 0; j < real->n_defaults; j++) {
+        int i = real->order[j];
+        double e = plan->beta_table[i] == NULL
+            ? 0.0 : draw_normal_at(seed, path, DRAW_RECOVERY, (uint32_t)i);
+        real->realisation[i] = model_recovery(plan, i, z0, e);
+    }
+}
+
 void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
                         uint64_t seed, uint64_t path,
                         double *z, ipabs_realisation *real,
@@ -380,9 +393,9 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
             e += mu[nf + i];
             dot += mu[nf + i] * e;
         }
-        double x = batch_latent(m, p->a[i], z[0], p->s[i], z[p->factor[i]], p->c[i], e);
+        double x = draw_latent(m, p->a[i], z[0], p->s[i], z[p->factor[i]], p->c[i], e);
         real->default_period[i] =
-            batch_default_period(&p->threshold[(size_t)i * T1], p->term[i], x);
+            draw_default_period(&p->threshold[(size_t)i * T1], p->term[i], x);
         if (draws != NULL)
             draws->latent[i] = x;
     }
@@ -392,11 +405,11 @@ void ipabs_model_sample(const ipabs_deal *deal, const ipabs_model_plan *p,
         dot += mu[nf + p->n_loans] * eg;
     }
     double g = ipabs_importance_guarantor(p, z[0], m, &eg);
-    double xg = batch_latent(m, p->g_a, z[0], 0.0, z[0], p->g_c, eg);
+    double xg = draw_latent(m, p->g_a, z[0], 0.0, z[0], p->g_c, eg);
     real->guarantor_default_period =
-        p->guarantor_can_default ? batch_default_period(p->g_threshold, p->legal_final, xg) : 0;
+        p->guarantor_can_default ? draw_default_period(p->g_threshold, p->legal_final, xg) : 0;
     ipabs_realisation_index(deal, real);
-    batch_recoveries(p, seed, path, z[0], real);
+    model_recoveries(p, seed, path, z[0], real);
     if (draws != NULL) {
         memcpy(draws->factors, z, (size_t)nf * sizeof(double));
         draws->mixing = m;
