@@ -2,7 +2,8 @@
  * test_batch.c — the batch engine's draws: the SIMD kernels against the
  * scalar kernel bit for bit, ipabs's own log against libm, the normals
  * rising with their words (the screen's bounds rest on it), the batch's
- * realisation of a path against the one-path sampler replay uses, a
+ * realisation of a path against the one-path sampler replay uses, each
+ * width's count of a default's period against the scalar one, a
  * whole run with each SIMD width against the scalar run, and the measures
  * stage's sums against sums taken entry by entry.
  */
@@ -151,6 +152,58 @@ static void same_screen(const batch_ws *b, const batch_ws *ref, int n, int width
     cr_assert(memcmp(b->pair_period, ref->pair_period, (size_t)pairs * sizeof(int)) == 0);
     cr_assert(memcmp(b->pair_recovery, ref->pair_recovery, (size_t)pairs * sizeof(double)) == 0,
               "width %d, first path %llu: recoveries", width, first);
+}
+
+/* A default's period, counted by each width's kernel, equals the scalar
+ * draw_default_period and a count written out here, on threshold rows of
+ * every length from 1 to 130 periods (ties, -inf and +inf among them), at
+ * every threshold, one ulp either side of it, and beyond both ends. */
+static int period_by_hand(const double *thr, int last, double x)
+{
+    if (!(x <= thr[last]))
+        return 0;
+    int t = 1;
+    while (!(x <= thr[t]))
+        t++;
+    return t;
+}
+
+Test(batch, default_periods_agree_across_widths, .init = setup)
+{
+    enum { MAXT = 130 };
+    double thr[MAXT + 1];
+    unsigned rng = 12345u;
+    long checked = 0;
+    for (int last = 1; last <= MAXT; last++) {
+        thr[0] = -INFINITY;
+        double v = -6.0;
+        for (int t = 1; t <= last; t++) {
+            rng = rng * 1103515245u + 12345u;
+            unsigned r = (rng >> 16) & 7u;
+            thr[t] = r == 0 ? thr[t - 1] /* a tie */
+                   : t == 1 && r == 1 ? -INFINITY
+                   : (v += 0.05 * (double)r);
+        }
+        if (last % 7 == 0)
+            thr[last] = INFINITY; /* a cumulative PD of 1 */
+        for (int t = 0; t <= last + 1; t++) {
+            double at = t == 0 ? -50.0 : t > last ? 50.0 : thr[t];
+            double xs[3] = {nextafter(at, -INFINITY), at, nextafter(at, INFINITY)};
+            for (int j = 0; j < 3; j++) {
+                if (isinf(xs[j]))
+                    continue;
+                int want = period_by_hand(thr, last, xs[j]);
+                cr_assert_eq(draw_default_period(thr, last, xs[j]), want,
+                             "scalar: last %d, x %.17g", last, xs[j]);
+                for (int k = 0; k < N_WIDTHS; k++)
+                    if (batch_simd_supported(widths[k]))
+                        cr_assert_eq(batch_default_period(widths[k], thr, last, xs[j]), want,
+                                     "width %d: last %d, x %.17g", widths[k], last, xs[j]);
+                checked++;
+            }
+        }
+    }
+    cr_assert_gt(checked, 20000);
 }
 
 Test(batch, simd_widths_draw_the_same_bits, .init = setup)

@@ -153,6 +153,10 @@ void batch_screen(const ipabs_model_plan *plan, int n, batch_ws *b);
  * recoveries, drawn in SIMD lanes, only for the loans that default. */
 void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
                     uint64_t first, batch_ws *b);
+/* draw_default_period(thr, last, x) with the kernel of width simd (an
+ * AVX-512 count of the thresholds x exceeds, or the scalar one): the
+ * same period whichever counts it. */
+int batch_default_period(int simd, const double *thr, int last, double x);
 /* Event e's realisation into real, which must hold no default on entry:
  * default periods, guarantor, the index of defaults, recoveries.
  * batch_unrealise() takes its defaults out again. */

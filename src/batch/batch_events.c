@@ -21,14 +21,14 @@
 #define HAVE_AVX512_PERIOD 1
 #endif
 
-/* draw_default_period of a loan the screen found defaulting (x at or
- * below its last threshold): 1 plus the count of earlier thresholds x
- * exceeds, eight to a compare.  An integer count, the same as the scalar
- * one. */
+/* draw_default_period, its count of earlier thresholds x exceeds taken
+ * eight to a compare: an integer, the same as the scalar count. */
 #ifdef HAVE_AVX512_PERIOD
 __attribute__((target("avx512f")))
 static int default_period_avx512(const double *thr, int last, double x)
 {
+    if (!(x <= thr[last]))
+        return 0; /* not a default (the screen lists only defaults) */
     int tau = 1;
     __m512d vx = _mm512_set1_pd(x);
     for (int t = 1; t < last; t += 8) {
@@ -39,6 +39,16 @@ static int default_period_avx512(const double *thr, int last, double x)
     return tau;
 }
 #endif
+
+int batch_default_period(int simd, const double *thr, int last, double x)
+{
+#ifdef HAVE_AVX512_PERIOD
+    if (simd == BATCH_SIMD_AVX512)
+        return default_period_avx512(thr, last, x);
+#endif
+    (void)simd;
+    return draw_default_period(thr, last, x);
+}
 
 /* Each event path's defaulting loans, by loan index, their periods and
  * their recoveries.  The screen listed the defaults by loan, then path,
@@ -61,12 +71,7 @@ void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
         b->pair_loan[k] = i;
         const double *thr = &plan->threshold[(size_t)i * T1];
         double x = b->z[(size_t)(nf + i) * cap + p];
-#ifdef HAVE_AVX512_PERIOD
-        if (b->simd == BATCH_SIMD_AVX512)
-            b->pair_period[k] = default_period_avx512(thr, plan->term[i], x);
-        else
-#endif
-            b->pair_period[k] = draw_default_period(thr, plan->term[i], x);
+        b->pair_period[k] = batch_default_period(b->simd, thr, plan->term[i], x);
         if (plan->beta_table[i] == NULL) {
             b->pair_recovery[k] = plan->recovery_fixed[i];
             continue;
