@@ -387,8 +387,28 @@ Test(batch, unsupported_width_is_refused, .init = setup)
     ipabs_error err = {0};
     cr_assert_eq(ipabs_mc_run(d, &opt, &r, &err), IPABS_EINPUT);
     cr_assert_null(r);
-    cr_assert(strstr(err.message, "3-lane") != NULL, "%s", err.message);
+    cr_assert(strstr(err.message, "no draw kernel has 3 lanes") != NULL, "%s", err.message);
+    cr_assert_str_eq(err.field, "simd");
     ipabs_deal_free(d);
+}
+
+/* The kernels' names, as --simd reads them and run.csv writes them. */
+Test(batch, kernel_names_round_trip)
+{
+    static const char *const names[] = {"scalar", "base", "avx2", "avx512"};
+    for (int k = 0; k < N_WIDTHS; k++) {
+        cr_assert_str_eq(ipabs_mc_simd_name(widths[k]), names[k]);
+        cr_assert_eq(ipabs_mc_simd_of(names[k]), widths[k]);
+        cr_assert_eq(ipabs_mc_simd_supported(widths[k]), batch_simd_supported(widths[k]));
+    }
+    cr_assert_eq(ipabs_mc_simd_of("auto"), 0);
+    cr_assert(ipabs_mc_simd_supported(0));
+    cr_assert_eq(ipabs_mc_simd_of("AVX2"), -1);
+    cr_assert_eq(ipabs_mc_simd_of("sse4"), -1);
+    cr_assert_eq(ipabs_mc_simd_of(""), -1);
+    cr_assert_null(ipabs_mc_simd_name(0));
+    cr_assert_null(ipabs_mc_simd_name(2));
+    cr_assert(batch_simd_supported(batch_simd_widest()));
 }
 
 /* batch_measures' sums of the event records (branch-free over the

@@ -887,6 +887,77 @@ Test(cli, thread_counts_give_byte_identical_results)
         free(first[f]);
 }
 
+/* Issue 11: the scalar kernel, the baseline vectors and the widest this
+ * CPU runs (--simd auto) give byte-identical result files; run.csv names
+ * the kernel each used. */
+Test(cli, simd_kernels_give_byte_identical_results)
+{
+    static const char *const kernels[] = {"auto", "scalar", "base"};
+    static const char *const files[] = {"summary.csv", "default_count.csv",
+                                        "loss_distribution.csv", "cdr.csv", "coverage.csv",
+                                        "default_count_by_period.csv"};
+    enum { N_FILES = sizeof files / sizeof files[0] };
+    char *first[N_FILES] = {0};
+    size_t first_len[N_FILES] = {0};
+    for (int k = 0; k < 3; k++) {
+        char name[32], path[600];
+        snprintf(name, sizeof name, "simd-%s", kernels[k]);
+        const char *out = cli_path(name);
+        cli_result r = cli_run("run", CLI_REFERENCE_YAML, "--paths", "30000", "--seed", "17",
+                               "--threads", "2", "--simd", kernels[k], "--quiet", "-o", out,
+                               NULL);
+        CLI_EXPECT_NO_CRASH(r);
+        cr_assert_eq(r.exit_code, 0, "--simd %s: stderr:\n%s", kernels[k], r.err);
+        for (int f = 0; f < N_FILES; f++) {
+            size_t len;
+            snprintf(path, sizeof path, "%s/%s", out, files[f]);
+            char *text = cli_read_file(path, &len);
+            cr_assert_not_null(text, "%s", path);
+            if (k == 0) {
+                first[f] = text;
+                first_len[f] = len;
+                continue;
+            }
+            cr_assert(len == first_len[f] && memcmp(text, first[f], len) == 0,
+                      "%s with --simd %s differs from --simd auto", files[f], kernels[k]);
+            free(text);
+        }
+        /* run.csv's last column names the kernel that ran. */
+        snprintf(path, sizeof path, "%s/run.csv", out);
+        char *run = cli_read_file(path, NULL);
+        cr_assert_not_null(run);
+        char *nl = strchr(run, '\n');
+        cr_assert(nl != NULL && strstr(run, ",simd\n") == nl - 5, "run.csv header:\n%s", run);
+        char *end = strchr(nl + 1, '\n');
+        cr_assert_not_null(end);
+        *end = '\0';
+        const char *used = strrchr(nl + 1, ',') + 1;
+        if (k == 0)
+            cr_assert(strcmp(used, "avx512") == 0 || strcmp(used, "avx2") == 0 ||
+                      strcmp(used, "base") == 0 || strcmp(used, "scalar") == 0,
+                      "run.csv simd '%s'", used);
+        else
+            cr_assert_str_eq(used, kernels[k]);
+        free(run);
+        cli_result_free(&r);
+    }
+    for (int f = 0; f < N_FILES; f++)
+        free(first[f]);
+}
+
+/* An unknown kernel is a usage error naming the option and its values. */
+Test(cli, simd_rejects_an_unknown_kernel)
+{
+    cli_result r = cli_run("run", CLI_REFERENCE_YAML, "--simd", "sse4", "-o",
+                           cli_path("simd-bad"), NULL);
+    CLI_EXPECT_NO_CRASH(r);
+    cr_assert_eq(r.exit_code, 2, "exit %d; stderr:\n%s", r.exit_code, r.err);
+    cr_assert(strstr(r.err, "--simd expects auto, scalar, base, avx2 or avx512 (got 'sse4')") !=
+                  NULL,
+              "stderr:\n%s", r.err);
+    cli_result_free(&r);
+}
+
 /* ---- output atomicity ------------------------------------------------------------ */
 
 /* Output files are written as NAME.tmp.PID and renamed: after a run none

@@ -83,7 +83,7 @@ Test(plot, sweep_gives_one_chart_per_measure, .init = tmpdir_setup, .fini = tmpd
     ipabs_error err;
     cr_assert_eq(ipabs_sweep_add_axis(&grid, "model.correlation=0.1,0.3", &err), IPABS_OK);
     cr_assert_eq(ipabs_sweep_add_axis(&grid, "model.pd_multiplier=1,1.5", &err), IPABS_OK);
-    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 3000, 1, 3, 2, NULL, false};
+    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 3000, 1, 3, 2, NULL, false, 0};
     ipabs_errors errors = {0};
     cr_assert_eq(ipabs_sweep_run(&opt, &grid, dir, &errors), IPABS_OK);
     char path[600];

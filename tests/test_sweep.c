@@ -55,7 +55,7 @@ Test(sweep, two_points_equal_two_separate_runs, .init = setup)
     ipabs_error err;
     cr_assert_eq(ipabs_sweep_add_axis(&grid, "model.correlation=0.05,0.35", &err), IPABS_OK);
     cr_assert_eq(ipabs_sweep_points(&grid), 2);
-    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 30000, 1, 424242, 2, NULL, false};
+    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 30000, 1, 424242, 2, NULL, false, 0};
     ipabs_errors errors = {0};
     cr_assert_eq(ipabs_sweep_run(&opt, &grid, dir, &errors), IPABS_OK);
     char path[256], line[8192];
@@ -111,7 +111,7 @@ Test(sweep, an_invalid_value_at_a_point_is_an_input_error, .init = setup)
     ipabs_sweep_grid grid = {0};
     ipabs_error err;
     cr_assert_eq(ipabs_sweep_add_axis(&grid, "model.correlation=0.2,1.5", &err), IPABS_OK);
-    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 5000, 1, 1, 1, NULL, false};
+    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 5000, 1, 1, 1, NULL, false, 0};
     ipabs_errors errors = {0};
     cr_assert_eq(ipabs_sweep_run(&opt, &grid, dir, &errors), IPABS_EINPUT);
     cr_assert_gt(errors.count, 0);

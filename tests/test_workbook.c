@@ -120,7 +120,7 @@ Test(workbook, sweep_workbook_opens_and_reads_back, .init = tmpdir_setup, .fini 
     ipabs_sweep_grid grid = {0};
     ipabs_error err;
     cr_assert_eq(ipabs_sweep_add_axis(&grid, "model.correlation=0.1,0.2,0.4", &err), IPABS_OK);
-    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 5000, 1, 3, 2, NULL, false};
+    ipabs_sweep_options opt = {REFERENCE, NULL, 0, 5000, 1, 3, 2, NULL, false, 0};
     ipabs_errors errors = {0};
     cr_assert_eq(ipabs_sweep_run(&opt, &grid, dir, &errors), IPABS_OK);
     char xlsx[600];

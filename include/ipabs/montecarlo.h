@@ -131,6 +131,15 @@ typedef struct ipabs_mc_options {
     int simd;
 } ipabs_mc_options;
 
+/* The draw kernel of a width (ipabs_mc_options.simd) by name, "scalar",
+ * "base", "avx2" or "avx512", as the CLI's --simd and run.csv write it;
+ * NULL for any other width. */
+const char *ipabs_mc_simd_name(int simd);
+/* The width of a kernel name, "auto" 0; -1 for an unknown name. */
+int ipabs_mc_simd_of(const char *name);
+/* True if this CPU runs the draw kernel of that width (0: the widest). */
+bool ipabs_mc_simd_supported(int simd);
+
 typedef struct ipabs_mc_result {
     ipabs_mc_layout layout;
     long long paths;               /* completed (a prefix of the path indices) */

@@ -49,6 +49,7 @@ typedef struct ipabs_sweep_options {
     int threads;
     volatile sig_atomic_t *stop;
     bool no_bom;              /* true: sweep.csv without the UTF-8 byte-order mark */
+    int simd;                 /* the draw kernel, as ipabs_mc_options.simd; 0 = the widest */
 } ipabs_sweep_options;
 
 /* Run every point (the last axis varies fastest) and write DIR/sweep.csv:

@@ -156,7 +156,7 @@ static ipabs_status run_point(const ipabs_sweep_options *opt, const char **sets,
         return s;
     ipabs_mc_options mc = {opt->paths > 0 ? opt->paths : (*deal)->simulation.paths,
                            opt->has_seed ? opt->seed : (*deal)->simulation.seed,
-                           opt->threads, opt->stop, NULL, NULL, 0};
+                           opt->threads, opt->stop, NULL, NULL, opt->simd};
     ipabs_error err = {0};
     s = ipabs_mc_run(*deal, &mc, res, &err);
     if (s != IPABS_OK)

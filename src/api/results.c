@@ -44,7 +44,7 @@ static const char *const text_columns[] = {
     "subject", "measure", "date", "default_date", "payer", "payee", "kind",
     "loan_id", "tranche", "party", "id", "name", "firm", "sector", "class",
     "amortisation", "version", "scenario", "scenario_sha256", "tape_sha256",
-    "overrides", "partial", "importance", NULL};
+    "overrides", "partial", "importance", "simd", NULL};
 
 static const char *const int_columns[] = {
     "period", "defaults", "new_defaults", "seed", "paths_requested", "threads",

@@ -458,7 +458,7 @@ ipabs_status ipabs_session_sweep(const ipabs_session *s, const char *const *grid
     volatile sig_atomic_t own_stop = 0;
     ipabs_sweep_options opt = {s->path, (const char *const *)s->sets, s->n_sets, p->paths,
                                p->has_seed, p->seed, p->threads,
-                               p->stop != NULL ? p->stop : &own_stop, false};
+                               p->stop != NULL ? p->stop : &own_stop, false, 0};
     char tmp[1024];
     ipabs_error e = {0};
     st = target_dir(p->out_dir, tmp, sizeof tmp, &e);

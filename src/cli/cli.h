@@ -30,6 +30,7 @@ typedef struct cli_args {
     bool has_seed;
     uint64_t seed;
     int threads;
+    int simd;                           /* --simd: draw kernel's lanes; 0 = the widest */
     bool quiet;
     bool check_exact;
     bool no_bom;                        /* --csv-bom no: CSVs without the UTF-8 BOM */

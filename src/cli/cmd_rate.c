@@ -45,7 +45,7 @@ int cmd_rate(const cli_args *a)
     cli_install_signal_handlers();
     ipabs_mc_options opt = {a->paths > 0 ? a->paths : deal->simulation.paths,
                             a->has_seed ? a->seed : deal->simulation.seed,
-                            a->threads, cli_stop_flag(), NULL, NULL, 0};
+                            a->threads, cli_stop_flag(), NULL, NULL, a->simd};
     ipabs_breakeven_result *be = NULL;
     ipabs_rating_result *r = NULL;
     ipabs_error err = {0};

@@ -21,7 +21,8 @@ int cmd_sweep(const cli_args *a)
             return cli_fail(&err);
     cli_install_signal_handlers();
     ipabs_sweep_options opt = {a->scenario, a->sets, a->n_sets, a->paths, a->has_seed,
-                               a->seed, a->threads, cli_stop_flag(), a->no_bom};
+                               a->seed, a->threads, cli_stop_flag(), a->no_bom,
+                               a->simd};
     ipabs_errors errors = {0};
     ipabs_result_dir d = {0};
     int code;

@@ -213,7 +213,7 @@ int cmd_run(const cli_args *a)
     progress prog = {ipabs_mc_seconds(), 0.0, !a->quiet && isatty(STDERR_FILENO)};
     ipabs_mc_options opt = {a->paths > 0 ? a->paths : deal->simulation.paths,
                             a->has_seed ? a->seed : deal->simulation.seed,
-                            a->threads, cli_stop_flag(), show_progress, &prog, 0};
+                            a->threads, cli_stop_flag(), show_progress, &prog, a->simd};
     ipabs_mc_result *r = NULL;
     ipabs_error err = {0};
     ipabs_status s = ipabs_mc_run(deal, &opt, &r, &err);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ipabs/montecarlo.h"
 #include "ipabs/scenario.h"
 #include "ipabs/workbook.h"
 
@@ -26,6 +27,7 @@ static const char usage[] =
     "  breakeven breakeven default rates (BDR):     -o DIR\n"
     "  rate      BDR, target default rates, rating: -o DIR [--paths N] [--seed S] [--threads T]\n"
     "run, sweep and rate also take --xlsx FILE (an Excel workbook of the results)\n"
+    "  and --simd auto|scalar|base|avx2|avx512 (the draw kernel; the same results)\n"
     "options for every command: --set KEY=VALUE (override a scenario key, e.g.\n"
     "  --set model.pd_multiplier=2); --csv-bom yes|no (CSVs begin with a UTF-8\n"
     "  byte-order mark unless no); see docs/cli.md\n";
@@ -108,6 +110,13 @@ static bool option(cli_args *a, const char *opt, const char *val)
         if (!parse_ll(opt, val, 1, 1024, &v))
             return false;
         a->threads = (int)v;
+    } else if (strcmp(opt, "--simd") == 0) {
+        a->simd = ipabs_mc_simd_of(val);
+        if (a->simd < 0) {
+            fprintf(stderr, "ipabs: --simd expects auto, scalar, base, avx2 or avx512 "
+                            "(got '%s')\n", val);
+            return false;
+        }
     } else if (strcmp(opt, "--csv-bom") == 0) {
         if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0) {
             fprintf(stderr, "ipabs: --csv-bom expects yes or no (got '%s')\n", val);
@@ -142,7 +151,7 @@ static bool takes_value(const char *opt)
     static const char *const names[] = {"-o", "--out", "--set", "--default",
                                         "--guarantor-default", "--paths", "--seed",
                                         "--threads", "--path", "--horizon", "--grid", "--xlsx",
-                                        "--csv-bom", "--importance", NULL};
+                                        "--csv-bom", "--importance", "--simd", NULL};
     for (const char *const *n = names; *n != NULL; n++)
         if (strcmp(opt, *n) == 0)
             return true;

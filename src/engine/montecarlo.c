@@ -671,6 +671,39 @@ static ipabs_status simulate(driver *d, const ipabs_model_plan *plan, int nt,
     return IPABS_OK;
 }
 
+/* ---- the draw kernels by name ------------------------------------------------ */
+
+static const struct {
+    int simd;
+    const char *name;
+} simd_names[] = {{BATCH_SIMD_SCALAR, "scalar"},
+                  {BATCH_SIMD_BASE, "base"},
+                  {BATCH_SIMD_AVX2, "avx2"},
+                  {BATCH_SIMD_AVX512, "avx512"}};
+
+const char *ipabs_mc_simd_name(int simd)
+{
+    for (size_t i = 0; i < sizeof simd_names / sizeof simd_names[0]; i++)
+        if (simd_names[i].simd == simd)
+            return simd_names[i].name;
+    return NULL;
+}
+
+int ipabs_mc_simd_of(const char *name)
+{
+    if (strcmp(name, "auto") == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof simd_names / sizeof simd_names[0]; i++)
+        if (strcmp(simd_names[i].name, name) == 0)
+            return simd_names[i].simd;
+    return -1;
+}
+
+bool ipabs_mc_simd_supported(int simd)
+{
+    return simd == 0 || batch_simd_supported(simd);
+}
+
 ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
                           ipabs_mc_result **out, ipabs_error *err)
 {
@@ -686,8 +719,15 @@ ipabs_status ipabs_mc_run(const ipabs_deal *deal, const ipabs_mc_options *opt,
     if (!batch_simd_supported(d.simd)) {
         ipabs_mc_result_free(d.res);
         ipabs_model_plan_free(plan);
+        const char *name = ipabs_mc_simd_name(d.simd);
+        if (name == NULL)
+            return ipabs_error_set(err, IPABS_EINPUT, NULL, 0, 0, "simd",
+                                   "no draw kernel has %d lanes (1 scalar, 4 base, "
+                                   "8 avx2, 16 avx512)", d.simd);
         return ipabs_error_set(err, IPABS_EINPUT, NULL, 0, 0, "simd",
-                               "this CPU has no %d-lane draw kernel", d.simd);
+                               "this CPU cannot run the %s draw kernel (%d lanes); the "
+                               "widest it runs is %s", name, d.simd,
+                               ipabs_mc_simd_name(batch_simd_widest()));
     }
     mc_baseline *base = mc_baseline_build(deal, plan, err);
     d.base = base;

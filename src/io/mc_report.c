@@ -379,7 +379,8 @@ static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *in
         "paths_requested", "paths", "threads", "wall_seconds", "paths_per_second",
         "fast_path_share", "partial", "importance", "importance_shift_factor",
         "importance_shift_guarantor", "variance_reduction_senior_prob_loss",
-        "variance_reduction_senior_static_prob_loss", "importance_guarantor_mixture", NULL};
+        "variance_reduction_senior_static_prob_loss", "importance_guarantor_mixture", "simd",
+        NULL};
     ipabs_csv_header(&w, head);
     ipabs_csv_text(&w, info->version);
     ipabs_csv_text(&w, info->scenario);
@@ -402,6 +403,8 @@ static ipabs_status write_run(const ipabs_mc_result *r, const ipabs_run_info *in
     ipabs_csv_num(&w, ipabs_mc_variance_reduction(r, senior + IPABS_TM_ANY_LOSS), -1);
     ipabs_csv_num(&w, ipabs_mc_variance_reduction(r, senior + IPABS_TM_STATIC_ANY_LOSS), -1);
     ipabs_csv_num(&w, r->guarantor_mixture, -1);
+    const char *simd = ipabs_mc_simd_name(r->simd);
+    ipabs_csv_text(&w, simd != NULL ? simd : "");
     ipabs_csv_end_row(&w);
     return ipabs_csv_commit(&w, err);
 }
