@@ -8,6 +8,7 @@
  *       pool expected_defaults, prob_no_default, expected_loss (static),
  *       guarantor prob_default, the default-count distribution.
  *   ipabs_benchkit draws  SCENARIO [--paths N | --seconds S] [--seed S]
+ *                         [--simd auto|scalar|base|avx2|avx512] (rate, simple too)
  *       the default model alone, as the engine draws it (ipabs_mc_sample_only:
  *       batches of paths in SIMD lanes, latent variables, screening, default
  *       periods, guarantor, recoveries of the defaulting loans), one thread.
@@ -46,12 +47,13 @@ typedef struct options {
     int threads;
     unsigned long long seed;
     int have_seed;
+    int simd; /* --simd KERNEL: the draw kernel (0: the widest) */
 } options;
 
 static void usage(void)
 {
     fputs("usage: ipabs_benchkit rate|draws|simple|model SCENARIO [--paths N | --seconds S]"
-          " [--threads T] [--seed S]\n", stderr);
+          " [--threads T] [--seed S] [--simd auto|scalar|base|avx2|avx512]\n", stderr);
     exit(2);
 }
 
@@ -67,6 +69,11 @@ static void parse(int argc, char **argv, options *o)
             o->seconds = atof(argv[++i]);
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             o->threads = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--simd") == 0 && i + 1 < argc) {
+            o->simd = ipabs_mc_simd_of(argv[++i]);
+            if (o->simd < 0 || !ipabs_mc_simd_supported(o->simd))
+                usage();
+        }
         else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
             o->seed = strtoull(argv[++i], NULL, 10);
             o->have_seed = 1;
@@ -125,14 +132,14 @@ static void print_stat(const char *name, const acc *a, long long n, int *first)
 typedef struct rate_ctx {
     const ipabs_deal *deal;
     uint64_t seed;
-    int threads;
+    int threads, simd;
     ipabs_mc_result *last;
 } rate_ctx;
 
 static double rate_run(void *vctx, long long paths)
 {
     rate_ctx *c = vctx;
-    ipabs_mc_options opt = {paths, c->seed, c->threads, NULL, NULL, NULL, 0};
+    ipabs_mc_options opt = {paths, c->seed, c->threads, NULL, NULL, NULL, c->simd};
     ipabs_error err;
     ipabs_mc_result_free(c->last);
     c->last = NULL;
@@ -156,7 +163,7 @@ static void lookup_stat(const ipabs_deal *deal, const ipabs_mc_result *r,
 
 static void cmd_rate(const ipabs_deal *deal, const options *o)
 {
-    rate_ctx c = {deal, o->seed, o->threads, NULL};
+    rate_ctx c = {deal, o->seed, o->threads, o->simd, NULL};
     long long paths = o->paths > 0 ? o->paths
                                    : calibrate(rate_run, &c, o->seconds, 256);
     double dt = rate_run(&c, paths);
@@ -193,6 +200,7 @@ typedef struct draw_ctx {
     ipabs_model_plan *plan;
     uint64_t seed;
     long long defaults, guarantor_defaults;
+    int simd;
 } draw_ctx;
 
 /* The engine's draw stages alone (ipabs_mc_sample_only): batches of paths
@@ -202,7 +210,7 @@ static double draws_run(void *vctx, long long paths)
     draw_ctx *c = vctx;
     ipabs_error err;
     double t0 = ipabs_mc_seconds();
-    if (ipabs_mc_sample_only(c->deal, c->plan, c->seed, paths, 0, NULL, NULL, &c->defaults,
+    if (ipabs_mc_sample_only(c->deal, c->plan, c->seed, paths, c->simd, NULL, NULL, &c->defaults,
                              &c->guarantor_defaults, &err) != IPABS_OK) {
         fprintf(stderr, "ipabs_benchkit: %s\n", err.message);
         exit(1);
@@ -213,7 +221,7 @@ static double draws_run(void *vctx, long long paths)
 static void cmd_draws(const ipabs_deal *deal, const options *o)
 {
     ipabs_error err;
-    draw_ctx c = {deal, NULL, o->seed, 0, 0};
+    draw_ctx c = {deal, NULL, o->seed, 0, 0, o->simd};
     if (ipabs_model_plan_build(deal, &c.plan, &err) != IPABS_OK) {
         fprintf(stderr, "ipabs_benchkit: %s\n", err.message);
         exit(1);
@@ -298,7 +306,7 @@ static double simple_run(void *vctx, long long paths)
     memset(c->count, 0, ((size_t)deal->n_loans + 1) * sizeof *c->count);
     c->events = 0;
     double t0 = ipabs_mc_seconds();
-    if (ipabs_mc_sample_only(deal, c->d.plan, c->d.seed, paths, 0, simple_path, c,
+    if (ipabs_mc_sample_only(deal, c->d.plan, c->d.seed, paths, c->d.simd, simple_path, c,
                              &c->d.defaults, &c->d.guarantor_defaults, &err) != IPABS_OK) {
         fprintf(stderr, "ipabs_benchkit: %s\n", err.message);
         exit(1);
@@ -317,6 +325,7 @@ static void cmd_simple(const ipabs_deal *deal, const options *o)
     memset(&c, 0, sizeof c);
     c.d.deal = deal;
     c.d.seed = o->seed;
+    c.d.simd = o->simd;
     if (ipabs_model_plan_build(deal, &c.d.plan, &err) != IPABS_OK) {
         fprintf(stderr, "ipabs_benchkit: %s\n", err.message);
         exit(1);
