@@ -850,6 +850,25 @@ Test(cli, csv_files_begin_with_a_byte_order_mark_unless_told_not_to)
     cli_result_free(&c);
 }
 
+/* Each of files[0..n) in directory b is byte-identical to the one in a. */
+static void expect_same_files(const char *a, const char *b, const char *const *files, int n,
+                              const char *what)
+{
+    for (int f = 0; f < n; f++) {
+        char pa[600], pb[600];
+        size_t la, lb;
+        snprintf(pa, sizeof pa, "%s/%s", a, files[f]);
+        snprintf(pb, sizeof pb, "%s/%s", b, files[f]);
+        char *ta = cli_read_file(pa, &la), *tb = cli_read_file(pb, &lb);
+        cr_assert_not_null(ta, "%s", pa);
+        cr_assert_not_null(tb, "%s", pb);
+        cr_assert(la == lb && memcmp(ta, tb, la) == 0, "%s %s differs from %s", files[f], what,
+                  pa);
+        free(ta);
+        free(tb);
+    }
+}
+
 /* Issue 3: 1, 2 and 3 threads give byte-identical summary.csv (and the
  * other result files). */
 Test(cli, thread_counts_give_byte_identical_results)
@@ -857,34 +876,21 @@ Test(cli, thread_counts_give_byte_identical_results)
     static const char *const threads[] = {"1", "2", "3"};
     static const char *const files[] = {"summary.csv", "default_count.csv",
                                         "loss_distribution.csv", "cdr.csv"};
-    char *first[4] = {0};
-    size_t first_len[4] = {0};
+    char first[600] = "";
     for (int t = 0; t < 3; t++) {
-        char name[32], path[600];
+        char name[32], what[64];
         snprintf(name, sizeof name, "threads-%s", threads[t]);
         const char *out = cli_path(name);
         cli_result r = cli_run("run", CLI_REFERENCE_YAML, "--paths", "30000", "--seed", "17",
                                "--threads", threads[t], "--quiet", "-o", out, NULL);
         CLI_EXPECT_NO_CRASH(r);
         cr_assert_eq(r.exit_code, 0, "threads %s: stderr:\n%s", threads[t], r.err);
-        for (int f = 0; f < 4; f++) {
-            size_t len;
-            snprintf(path, sizeof path, "%s/%s", out, files[f]);
-            char *text = cli_read_file(path, &len);
-            cr_assert_not_null(text, "%s", path);
-            if (t == 0) {
-                first[f] = text;
-                first_len[f] = len;
-                continue;
-            }
-            cr_assert(len == first_len[f] && memcmp(text, first[f], len) == 0,
-                      "%s with %s threads differs from 1 thread", files[f], threads[t]);
-            free(text);
-        }
+        if (t == 0)
+            snprintf(first, sizeof first, "%s", out);
+        snprintf(what, sizeof what, "with %s threads", threads[t]);
+        expect_same_files(first, out, files, 4, what);
         cli_result_free(&r);
     }
-    for (int f = 0; f < 4; f++)
-        free(first[f]);
 }
 
 /* Issue 11: the scalar kernel, the baseline vectors and the widest this
@@ -896,11 +902,9 @@ Test(cli, simd_kernels_give_byte_identical_results)
     static const char *const files[] = {"summary.csv", "default_count.csv",
                                         "loss_distribution.csv", "cdr.csv", "coverage.csv",
                                         "default_count_by_period.csv"};
-    enum { N_FILES = sizeof files / sizeof files[0] };
-    char *first[N_FILES] = {0};
-    size_t first_len[N_FILES] = {0};
+    char first[600] = "";
     for (int k = 0; k < 3; k++) {
-        char name[32], path[600];
+        char name[32], path[600], what[64];
         snprintf(name, sizeof name, "simd-%s", kernels[k]);
         const char *out = cli_path(name);
         cli_result r = cli_run("run", CLI_REFERENCE_YAML, "--paths", "30000", "--seed", "17",
@@ -908,20 +912,10 @@ Test(cli, simd_kernels_give_byte_identical_results)
                                NULL);
         CLI_EXPECT_NO_CRASH(r);
         cr_assert_eq(r.exit_code, 0, "--simd %s: stderr:\n%s", kernels[k], r.err);
-        for (int f = 0; f < N_FILES; f++) {
-            size_t len;
-            snprintf(path, sizeof path, "%s/%s", out, files[f]);
-            char *text = cli_read_file(path, &len);
-            cr_assert_not_null(text, "%s", path);
-            if (k == 0) {
-                first[f] = text;
-                first_len[f] = len;
-                continue;
-            }
-            cr_assert(len == first_len[f] && memcmp(text, first[f], len) == 0,
-                      "%s with --simd %s differs from --simd auto", files[f], kernels[k]);
-            free(text);
-        }
+        if (k == 0)
+            snprintf(first, sizeof first, "%s", out);
+        snprintf(what, sizeof what, "with --simd %s", kernels[k]);
+        expect_same_files(first, out, files, (int)(sizeof files / sizeof files[0]), what);
         /* run.csv's last column names the kernel that ran. */
         snprintf(path, sizeof path, "%s/run.csv", out);
         char *run = cli_read_file(path, NULL);
@@ -941,8 +935,6 @@ Test(cli, simd_kernels_give_byte_identical_results)
         free(run);
         cli_result_free(&r);
     }
-    for (int f = 0; f < N_FILES; f++)
-        free(first[f]);
 }
 
 /* An unknown kernel is a usage error naming the option and its values. */
