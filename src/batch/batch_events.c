@@ -96,7 +96,7 @@ void batch_defaults(const ipabs_model_plan *plan, uint64_t seed,
  * same period before it: counted without branches for the few defaults of
  * most paths (an insertion sort's shifts, whose number varies from path
  * to path, cost a mispredicted branch each), and by a counting sort on the
- * period beyond (O(defaults + periods), where counting is O(defaults²): a
+ * period beyond (O(defaults + periods), where the ranks are O(defaults²): a
  * path of a 10,000-loan pool has hundreds of defaults). */
 #define REALISE_RANK_MAX 8
 
